@@ -1,0 +1,90 @@
+"""Element-wise activations and dropout: shape unchanged, no parameters, no
+multiplications in the lectures' count."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .base import Layer, register
+from .fields import Int, Number, spec_field
+
+_FORMULAS = {"shape": "unchanged", "params": "0", "macs": "0", "rf": "unchanged"}
+
+
+@dataclass(frozen=True)
+class Activation(Layer):
+    family = "activation"
+    formulas = _FORMULAS
+
+
+def _simple(name: str, summary: str, aliases: tuple = ()):
+    cls = dataclass(frozen=True)(
+        type(name.title().replace("_", ""), (Activation,), {"type_name": name, "summary": summary, "aliases": aliases})
+    )
+    cls.__module__ = __name__
+    return register(cls)
+
+
+ReLU = _simple("relu", "max(0, x).")
+ReLU6 = _simple("relu6", "min(max(0, x), 6).")
+Sigmoid = _simple("sigmoid", "1 / (1 + e^(−x)).")
+Tanh = _simple("tanh", "Hyperbolic tangent.")
+GELU = _simple("gelu", "x·Φ(x), Gaussian error linear unit.")
+SiLU = _simple("silu", "x·sigmoid(x) (swish).", ("swish",))
+HardSwish = _simple("hardswish", "x·relu6(x + 3)/6 (MobileNetV3).", ("hard_swish",))
+HardSigmoid = _simple("hardsigmoid", "relu6(x + 3)/6.", ("hard_sigmoid",))
+Softplus = _simple("softplus", "log(1 + e^x).")
+Mish = _simple("mish", "x·tanh(softplus(x)).")
+Identity = _simple("identity", "Passes its input through unchanged.", ("linear_activation",))
+
+
+@register
+@dataclass(frozen=True)
+class LeakyReLU(Activation):
+    type_name = "leaky_relu"
+    aliases = ("leakyrelu",)
+    summary = "x for x > 0, negative_slope·x otherwise."
+    negative_slope: float = spec_field(Number(), 0.01, "slope for negative inputs")
+
+
+@register
+@dataclass(frozen=True)
+class ELU(Activation):
+    type_name = "elu"
+    summary = "x for x > 0, α·(e^x − 1) otherwise."
+    alpha: float = spec_field(Number(), 1.0, "α")
+
+
+@register
+@dataclass(frozen=True)
+class Softmax(Activation):
+    type_name = "softmax"
+    summary = "e^x / Σe^x along the channel axis (dim 0 of one sample)."
+    dim: int = spec_field(Int(0), 0, "axis of one sample to normalise over (0 = channels)")
+
+
+@register
+@dataclass(frozen=True)
+class LogSoftmax(Activation):
+    type_name = "log_softmax"
+    aliases = ("logsoftmax",)
+    summary = "log of softmax along the channel axis."
+    dim: int = spec_field(Int(0), 0, "axis of one sample to normalise over (0 = channels)")
+
+
+@register
+@dataclass(frozen=True)
+class Dropout(Layer):
+    type_name = "dropout"
+    aliases = ("dropout1d", "dropout2d", "dropout3d")
+    family = "regularization"
+    summary = "Zeroes each value with probability p during training; identity at inference."
+    formulas = _FORMULAS
+    p: float = spec_field(Number(minimum=0, maximum=1, exclusive_maximum=True), 0.5, "drop probability")
+
+
+def activation_names() -> list[str]:
+    """Names accepted by the ``activation:`` shorthand of conv and dense layers."""
+    from .base import REGISTRY
+
+    return sorted(name for name, cls in REGISTRY.items() if issubclass(cls, Activation))

@@ -1,0 +1,133 @@
+"""The layer protocol and the registry of layer types.
+
+A layer is a frozen dataclass with PyTorch-named fields. It answers pure
+questions about its input shapes (channels first, no batch axis) without
+touching data:
+
+* ``out_shape(xs)`` — the output shape (raises FieldError when the input
+  does not fit);
+* ``params(xs)`` — trainable parameters and non-trainable buffers;
+* ``macs(xs, y)`` — multiplications per sample (the lectures' count);
+* ``rf(xs)`` — how the receptive field steps through it: ``None`` for
+  "unchanged", a tuple of :class:`~cnncalc.receptive.AxisStep` (one per
+  spatial axis), or :data:`WHOLE` when every output sees the whole input.
+
+Adding a layer type is one small class with ``@register`` in the module of
+its family.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from math import prod
+from typing import ClassVar, NamedTuple
+
+from ..errors import FieldError
+from .fields import layer_fields
+
+Shape = tuple  # (C, *spatial) of ints
+
+WHOLE = "whole"
+
+
+class Params(NamedTuple):
+    trainable: int = 0
+    buffers: int = 0  # non-trainable state such as batch norm running statistics
+
+    @property
+    def total(self) -> int:
+        return self.trainable + self.buffers
+
+
+REGISTRY: dict[str, type["Layer"]] = {}
+ALIASES: dict[str, str] = {}
+
+
+def register(cls):
+    """Class decorator: make a layer type available in specs under its names."""
+    for name in (cls.type_name, *cls.aliases):
+        if name in REGISTRY or name in ALIASES:
+            raise RuntimeError(f"layer type name {name!r} registered twice")
+    REGISTRY[cls.type_name] = cls
+    for alias in cls.aliases:
+        ALIASES[alias] = cls.type_name
+    return cls
+
+
+def canonical_type(name: str) -> str | None:
+    """The registered type name for a name or alias, or None."""
+    if name in REGISTRY:
+        return name
+    return ALIASES.get(name)
+
+
+def all_type_names() -> list[str]:
+    return sorted([*REGISTRY, *ALIASES])
+
+
+@dataclass(frozen=True)
+class Layer:
+    type_name: ClassVar[str] = ""
+    aliases: ClassVar[tuple[str, ...]] = ()
+    family: ClassVar[str] = ""
+    summary: ClassVar[str] = ""
+    #: Human formulas for the layer reference (shape, params, macs, rf).
+    formulas: ClassVar[dict[str, str]] = {}
+    #: How many inputs the layer takes (merges take several).
+    min_inputs: ClassVar[int] = 1
+    max_inputs: ClassVar[int] = 1
+    #: Accepts an ``activation:`` shorthand (conv, dense).
+    takes_activation: ClassVar[bool] = False
+
+    # -- the questions every layer answers -------------------------------
+    def out_shape(self, xs: tuple[Shape, ...]) -> Shape:
+        """Output shape for input shapes ``xs``; default: unchanged."""
+        return xs[0]
+
+    def params(self, xs: tuple[Shape, ...]) -> Params:
+        return Params()
+
+    def macs(self, xs: tuple[Shape, ...], y: Shape) -> int:
+        return 0
+
+    def rf(self, xs: tuple[Shape, ...]):
+        return None
+
+    # -- helpers ----------------------------------------------------------
+    @classmethod
+    def field_names(cls) -> list[str]:
+        return [f.name for f in layer_fields(cls)]
+
+    def settings(self) -> dict:
+        """The field values as given (for JSON output)."""
+        out = {}
+        for f in layer_fields(type(self)):
+            value = getattr(self, f.name)
+            out[f.name] = list(value) if isinstance(value, tuple) else value
+        return out
+
+
+def spatial(shape: Shape) -> tuple[int, ...]:
+    return tuple(shape[1:])
+
+
+def numel(shape: Shape) -> int:
+    return prod(shape)
+
+
+def require_rank(xs: tuple[Shape, ...], ranks: tuple[int, ...], what: str, field: str | None = None):
+    """Check the input has one of the allowed numbers of spatial axes."""
+    nd = len(xs[0]) - 1
+    if nd not in ranks:
+        names = {0: "a flat vector [C]", 1: "1D [C, L]", 2: "2D [C, H, W]", 3: "3D [C, D, H, W]"}
+        allowed = " or ".join(names[r] for r in ranks)
+        raise FieldError(
+            field,
+            f"{what} needs a {allowed} input, got shape {list(xs[0])}",
+        )
+    return nd
+
+
+def replace(layer: Layer, **changes) -> Layer:
+    return dataclasses.replace(layer, **changes)

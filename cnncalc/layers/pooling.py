@@ -1,0 +1,162 @@
+"""Pooling: max and average windows, global pooling, adaptive pooling.
+
+Pooling works on each feature map separately: channels are unchanged, there
+are no weights, and it costs no multiplications in the lectures' count.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+
+from ..receptive import AxisStep
+from .base import WHOLE, Layer, register, require_rank, spatial
+from .fields import Axes, Flag, OptionalAxes, Padding, per_axis, spec_field
+from .window import window_outputs
+
+_WINDOW_FORMULAS = {
+    "shape": "o = ⌊(i + p_before + p_after − d·(k − 1) − 1) / s⌋ + 1 (⌈⌉ with ceil_mode; a window may not start in the right padding); channels unchanged",
+    "params": "0",
+    "macs": "0",
+    "rf": "r ← r + (d·(k − 1))·j,  j ← j·s,  start ← start + ((d·(k − 1))/2 − p_before)·j",
+}
+
+
+@dataclass(frozen=True)
+class _WindowPool(Layer):
+    family = "pooling"
+    formulas = _WINDOW_FORMULAS
+
+    kernel_size: object = spec_field(Axes(1), doc="window size per spatial axis")
+    stride: object = spec_field(Axes(1), None, "step between windows (default: the kernel size)")
+    padding: object = spec_field(Padding(), 0, "padding: int, per axis, [before, after] pairs, or valid/same")
+    ceil_mode: bool = spec_field(Flag(), False, "round the output size up instead of down")
+
+    dilation = 1  # overridden as a field by max pooling
+
+    def _geometry(self, x):
+        nd = require_rank((x,), (1, 2, 3), self.type_name, "kernel_size")
+        kernels = per_axis(self.kernel_size, nd, "kernel_size")
+        strides = kernels if self.stride is None else per_axis(self.stride, nd, "stride")
+        dilations = per_axis(self.dilation, nd, "dilation")
+        outs, pads, keff = window_outputs(
+            spatial(x), kernels, strides, dilations, self.padding, ceil_mode=self.ceil_mode
+        )
+        return strides, outs, pads, keff
+
+    def out_shape(self, xs):
+        return (xs[0][0], *self._geometry(xs[0])[1])
+
+    def rf(self, xs):
+        strides, _, pads, keff = self._geometry(xs[0])
+        return tuple(AxisStep.window(k, s, p[0]) for k, s, p in zip(keff, strides, pads))
+
+
+@register
+@dataclass(frozen=True)
+class MaxPool(_WindowPool):
+    type_name = "max_pool"
+    aliases = ("maxpool", "max_pool1d", "max_pool2d", "max_pool3d", "maxpool1d", "maxpool2d", "maxpool3d")
+    summary = "Maximum over each window of each feature map."
+
+    dilation: object = spec_field(Axes(1), 1, "spacing between window taps")
+
+
+@register
+@dataclass(frozen=True)
+class AvgPool(_WindowPool):
+    type_name = "avg_pool"
+    aliases = ("avgpool", "avg_pool1d", "avg_pool2d", "avg_pool3d", "avgpool1d", "avgpool2d", "avgpool3d", "mean_pool")
+    summary = "Mean over each window of each feature map (padded zeros count, as in PyTorch's default)."
+    count_include_pad: bool = spec_field(Flag(), True, "count padded zeros in the mean (PyTorch default)")
+
+
+@dataclass(frozen=True)
+class _GlobalPool(Layer):
+    family = "pooling"
+    formulas = {
+        "shape": "[C, ...] → [C] (or [C, 1, ...] with keepdims)",
+        "params": "0",
+        "macs": "0",
+        "rf": "the whole input",
+    }
+    keepdims: bool = spec_field(Flag(), False, "keep the spatial axes with size 1 instead of dropping them")
+
+    def out_shape(self, xs):
+        x = xs[0]
+        require_rank(xs, (1, 2, 3), self.type_name)
+        return (x[0], *([1] * (len(x) - 1))) if self.keepdims else (x[0],)
+
+    def rf(self, xs):
+        return WHOLE
+
+
+@register
+@dataclass(frozen=True)
+class GlobalAvgPool(_GlobalPool):
+    type_name = "global_avg_pool"
+    aliases = ("global_average_pool", "gap", "global_avg_pool1d", "global_avg_pool2d", "global_avg_pool3d")
+    summary = "Mean of each whole feature map: one value per channel."
+
+
+@register
+@dataclass(frozen=True)
+class GlobalMaxPool(_GlobalPool):
+    type_name = "global_max_pool"
+    aliases = ("global_max_pool1d", "global_max_pool2d", "global_max_pool3d")
+    summary = "Maximum of each whole feature map: one value per channel."
+
+
+@dataclass(frozen=True)
+class _AdaptivePool(Layer):
+    family = "pooling"
+    formulas = {
+        "shape": "spatial axes → output_size (null keeps an axis); channels unchanged",
+        "params": "0",
+        "macs": "0",
+        "rf": "window i covers ⌊i·n/o⌋ … ⌈(i+1)·n/o⌉ − 1; when o divides n this is k = s = n/o; o = 1 is the whole input",
+    }
+    output_size: object = spec_field(OptionalAxes(1), doc="output size per spatial axis")
+
+    def _sizes(self, x):
+        nd = require_rank((x,), (1, 2, 3), self.type_name, "output_size")
+        if isinstance(self.output_size, tuple):
+            wanted = per_axis(self.output_size, nd, "output_size")
+        else:
+            wanted = (self.output_size,) * nd
+        return tuple(n if o is None else o for n, o in zip(spatial(x), wanted))
+
+    def out_shape(self, xs):
+        return (xs[0][0], *self._sizes(xs[0]))
+
+    def rf(self, xs):
+        outs = self._sizes(xs[0])
+        ins = spatial(xs[0])
+        if all(o == 1 for o in outs):
+            return WHOLE
+        steps = []
+        for n, o in zip(ins, outs):
+            if n % o == 0:
+                steps.append(AxisStep.window(n // o, n // o, 0))
+            else:
+                # Windows of varying length: report the longest one, centred on
+                # the mean step (exact for every output when o divides n).
+                longest = max(-(-((i + 1) * n) // o) - (i * n) // o for i in range(o))
+                steps.append(AxisStep(longest, Fraction(n, o), Fraction(longest - 1, 2)))
+        return tuple(steps)
+
+
+@register
+@dataclass(frozen=True)
+class AdaptiveAvgPool(_AdaptivePool):
+    type_name = "adaptive_avg_pool"
+    aliases = ("adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_avg_pool3d", "adaptiveavgpool")
+    summary = "Average pooling to a fixed output size (PyTorch's AdaptiveAvgPool), as in torchvision's VGG and ResNet."
+
+
+@register
+@dataclass(frozen=True)
+class AdaptiveMaxPool(_AdaptivePool):
+    type_name = "adaptive_max_pool"
+    aliases = ("adaptive_max_pool1d", "adaptive_max_pool2d", "adaptive_max_pool3d", "adaptivemaxpool")
+    summary = "Max pooling to a fixed output size (PyTorch's AdaptiveMaxPool)."

@@ -1,0 +1,114 @@
+"""Receptive-field arithmetic (Araujo, Norris & Sim, Distill 2019).
+
+Per spatial axis we carry, in input pixels:
+
+* ``size``  r — how many input pixels one output unit sees;
+* ``jump``  j — the distance in the input between two adjacent outputs
+  (the product of strides; a Fraction after upsampling);
+* ``start`` — the centre of the first output's field, in input coordinates
+  (pixel i of the input has centre i; may be negative or a half-integer);
+* ``padding`` P = (r − 1)/2 − start, the effective padding.
+
+A layer describes one step with :class:`AxisStep`: how one of *its* output
+units maps onto *its* input. Every formula lives here, once, over axes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+
+Number = int | Fraction
+
+
+def _norm(x: Number) -> Number:
+    if isinstance(x, Fraction) and x.denominator == 1:
+        return int(x)
+    return x
+
+
+def effective_kernel(kernel: int, dilation: int = 1) -> int:
+    """A kernel of size k with dilation d covers d·(k − 1) + 1 input cells."""
+    return dilation * (kernel - 1) + 1
+
+
+@dataclass(frozen=True)
+class AxisStep:
+    """One layer's mapping along one axis.
+
+    ``span``: field of one output in this layer's input cells;
+    ``jump``: input cells between adjacent outputs;
+    ``offset``: centre of output 0 in this layer's input coordinates.
+    """
+
+    span: Number
+    jump: Number
+    offset: Number
+
+    @classmethod
+    def window(cls, kernel: int, stride: Number, pad_before: Number) -> "AxisStep":
+        """A sliding window (convolution or pooling) with effective kernel k,
+        stride s and padding p before the first cell:
+        output 0 covers input cells −p … k − 1 − p, centred at (k − 1)/2 − p."""
+        return cls(kernel, stride, Fraction(kernel - 1, 2) - pad_before)
+
+
+IDENTITY = AxisStep(1, 1, 0)
+
+
+@dataclass(frozen=True)
+class AxisRF:
+    size: Number = 1
+    jump: Number = 1
+    start: Number = 0
+    whole: bool = False  # the field is the whole input (dense, global pooling)
+
+    @property
+    def padding(self) -> Number:
+        """Effective padding P = (r − 1)/2 − start."""
+        return _norm(Fraction(self.size - 1, 1) / 2 - self.start)
+
+    def then(self, step: AxisStep) -> "AxisRF":
+        """Compose with one more layer:
+        r ← r + (span − 1)·j,  start ← start + offset·j,  j ← j·jump."""
+        return AxisRF(
+            size=_norm(self.size + (step.span - 1) * self.jump),
+            jump=_norm(self.jump * step.jump),
+            start=_norm(self.start + step.offset * self.jump),
+            whole=self.whole,
+        )
+
+    def input_center(self, index: int) -> Number:
+        """Centre, in input coordinates, of the field of output ``index``."""
+        return _norm(self.start + index * self.jump)
+
+    def output_index(self, center: Number) -> Number:
+        """Inverse of :meth:`input_center`."""
+        return _norm((Fraction(center) - self.start) / self.jump)
+
+    def whole_input(self, extent: int) -> "AxisRF":
+        """The field after a layer that sees everything (dense, global pool):
+        at least the whole input, centred on it."""
+        return AxisRF(size=max(self.size, extent), jump=self.jump, start=Fraction(extent - 1, 2), whole=True)
+
+    def to_json(self) -> dict:
+        return {
+            "size": _json_num(self.size),
+            "jump": _json_num(self.jump),
+            "start": _json_num(self.start),
+            "padding": _json_num(self.padding),
+            "whole_input": self.whole,
+        }
+
+
+def _json_num(x: Number):
+    """Exact JSON for an int or Fraction: ints stay ints, fractions become "a/b"."""
+    x = _norm(x)
+    if isinstance(x, Fraction):
+        return f"{x.numerator}/{x.denominator}"
+    return x
+
+
+def format_number(x: Number) -> str:
+    x = _norm(x)
+    return str(x) if isinstance(x, int) else f"{x.numerator}/{x.denominator}"
