@@ -1,0 +1,198 @@
+"""The analysis: a pure pass over the graph, no data touched.
+
+``analyze(graph)`` visits nodes in topological order and records, for each,
+the input and output shapes, parameters, multiplications (and MACs/FLOPs under
+the chosen convention), receptive field per input axis, and memory; then the
+totals. Layer code raises FieldError; here it gains the node's file, line,
+index and name.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from math import prod
+
+from .conventions import DEFAULT, Convention, rule
+from .errors import FieldError, SpecError
+from .graph import INPUT, Graph, Node
+from .layers.base import WHOLE, Params
+from .receptive import AxisRF
+
+DTYPE_BYTES = {"float32": 4, "float16": 2, "bfloat16": 2, "float64": 8, "int8": 1}
+
+
+@dataclass(frozen=True)
+class LayerResult:
+    node: Node
+    input_shapes: tuple[tuple[int, ...], ...]
+    output_shape: tuple[int, ...]
+    params: Params
+    multiplications: int  # the lectures' count, whatever the convention
+    macs: int  # under the analysis convention
+    flops: int  # under the analysis convention
+    rf: tuple[AxisRF, ...]  # one per spatial axis of the network input
+    activation_bytes: int  # output × batch × dtype size
+    param_bytes: int  # (trainable + buffers) × dtype size
+
+    @property
+    def name(self) -> str:
+        return self.node.name
+
+    @property
+    def type_name(self) -> str:
+        return self.node.type_name
+
+
+@dataclass(frozen=True)
+class Totals:
+    params_trainable: int
+    params_buffers: int
+    multiplications: int
+    macs: int
+    flops: int
+    activation_bytes: int  # sum of every layer's output (all kept, as in training)
+    input_bytes: int
+    param_bytes: int
+
+    @property
+    def params(self) -> int:
+        return self.params_trainable
+
+
+@dataclass
+class Analysis:
+    graph: Graph
+    input_shape: tuple[int, ...]
+    batch: int
+    dtype: str
+    convention: Convention
+    layers: list[LayerResult]
+    totals: Totals
+    warnings: list[tuple[str, str]] = field(default_factory=list)
+
+    @property
+    def output_names(self) -> list[str]:
+        return self.graph.outputs()
+
+    @property
+    def output_rf(self) -> tuple[AxisRF, ...]:
+        """Receptive field at the (first) network output."""
+        by_name = {r.name: r for r in self.layers}
+        return by_name[self.output_names[0]].rf if self.layers else ()
+
+    def __getitem__(self, name: str) -> LayerResult:
+        for r in self.layers:
+            if r.name == name:
+                return r
+        raise KeyError(name)
+
+
+def _fail(exc: FieldError, node: Node) -> SpecError:
+    return SpecError(
+        exc.message,
+        loc=node.loc_of(exc.field),
+        layer_index=node.index,
+        layer_name=node.name,
+        layer_type=node.type_name,
+        field=exc.field,
+    )
+
+
+def _merge_rf(node: Node, fields: list[tuple[AxisRF, ...]], warnings) -> tuple[AxisRF, ...]:
+    """Where paths meet, keep per axis the field of the largest size and
+    warn when the paths are not aligned (different jump or centre)."""
+    if len(fields) == 1:
+        return fields[0]
+    out = []
+    for axis, candidates in enumerate(zip(*fields)):
+        best = max(candidates, key=lambda rf: rf.size)
+        if any(c.whole for c in candidates):
+            best = AxisRF(best.size, best.jump, best.start, True)
+        spatial = [c for c in candidates if not c.whole]
+        if len({(c.jump, c.start) for c in spatial}) > 1:
+            detail = ", ".join(
+                f"{src}: jump {c.jump}, start {c.start}" for src, c in zip(node.inputs, candidates) if not c.whole
+            )
+            warnings.append((node.name, f"receptive fields of the inputs are not aligned on axis {axis} ({detail})"))
+        out.append(best)
+    return tuple(out)
+
+
+def _step_rf(layer, xs, rf_in: tuple[AxisRF, ...], extents) -> tuple[AxisRF, ...]:
+    step = layer.rf(xs)
+    if step is None:
+        return rf_in
+    if step == WHOLE or len(step) != len(rf_in):
+        return tuple(rf.whole_input(n) for rf, n in zip(rf_in, extents))
+    return tuple(rf.then(s) for rf, s in zip(rf_in, step))
+
+
+def analyze(
+    graph: Graph,
+    *,
+    batch: int = 1,
+    dtype: str = "float32",
+    convention: Convention | str = DEFAULT,
+) -> Analysis:
+    """Compute every number for every node of ``graph``."""
+    if dtype not in DTYPE_BYTES:
+        raise ValueError(f"unknown dtype {dtype!r}; allowed: {', '.join(DTYPE_BYTES)}")
+    if batch < 1:
+        raise ValueError("batch must be ≥ 1")
+    convention = Convention(convention)
+    count = rule(convention).count
+    size = DTYPE_BYTES[dtype]
+    extents = graph.input_shape[1:]
+    shapes: dict[str, tuple] = {INPUT: tuple(graph.input_shape)}
+    fields: dict[str, tuple[AxisRF, ...]] = {INPUT: tuple(AxisRF() for _ in extents)}
+    results = []
+    warnings: list[tuple[str, str]] = []
+    t_train = t_buf = t_mult = t_macs = t_flops = t_act = t_pbytes = 0
+    for node in graph.nodes:
+        layer = node.layer
+        xs = tuple(shapes[src] for src in node.inputs)
+        if not layer.min_inputs <= len(xs) <= layer.max_inputs:
+            want = (
+                str(layer.min_inputs)
+                if layer.min_inputs == layer.max_inputs
+                else f"{layer.min_inputs} to {layer.max_inputs}"
+            )
+            raise _fail(FieldError("inputs", f"{node.type_name} takes {want} input(s), got {len(xs)}"), node)
+        try:
+            y = tuple(layer.out_shape(xs))
+            params = layer.params(xs)
+            mults = layer.macs(xs, y)
+            macs, flops = count(layer, xs, y, mults)
+            rf = _step_rf(layer, xs, _merge_rf(node, [fields[s] for s in node.inputs], warnings), extents)
+        except FieldError as exc:
+            raise _fail(exc, node) from None
+        shapes[node.name] = y
+        fields[node.name] = rf
+        act = prod(y) * batch * size
+        pbytes = params.total * size
+        results.append(LayerResult(node, xs, y, params, mults, macs, flops, rf, act, pbytes))
+        t_train += params.trainable
+        t_buf += params.buffers
+        t_mult += mults
+        t_macs += macs
+        t_flops += flops
+        t_act += act
+        t_pbytes += pbytes
+    totals = Totals(
+        params_trainable=t_train,
+        params_buffers=t_buf,
+        multiplications=t_mult,
+        macs=t_macs,
+        flops=t_flops,
+        activation_bytes=t_act,
+        input_bytes=prod(graph.input_shape) * batch * size,
+        param_bytes=t_pbytes,
+    )
+    return Analysis(graph, tuple(graph.input_shape), batch, dtype, convention, results, totals, warnings)
+
+
+def analyze_file(path, *, input_shape=None, **kw) -> Analysis:
+    """Load a spec file and analyse it (the library's one-call entry point)."""
+    from .spec import load_spec
+
+    return analyze(load_spec(path, input_shape), **kw)

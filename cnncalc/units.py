@@ -1,0 +1,97 @@
+"""Human-readable numbers and their parsing: 138.4M, 15.47G, 528.0 MiB."""
+
+from __future__ import annotations
+
+import re
+from fractions import Fraction
+
+_SI = [(10**15, "P"), (10**12, "T"), (10**9, "G"), (10**6, "M"), (10**3, "K")]
+_BIN = [(2**50, "PiB"), (2**40, "TiB"), (2**30, "GiB"), (2**20, "MiB"), (2**10, "KiB")]
+
+
+def _four_digits(value: Fraction) -> str:
+    """Four significant digits, e.g. 138.4, 15.47, 1.000."""
+    for decimals in (3, 2, 1, 0):
+        if value < 10 ** (4 - decimals):
+            text = f"{float(value):.{decimals}f}"
+            if len(text.replace(".", "")) <= 4 or decimals == 0:
+                return text
+    return f"{float(value):.0f}"
+
+
+def _scaled(n: int, units, base: int, sep: str, small: str) -> str:
+    sign = "-" if n < 0 else ""
+    n = abs(n)
+    if n < base:
+        return f"{sign}{n}{small}"
+    ascending = units[::-1]
+    for i, (scale, suffix) in enumerate(ascending):
+        last = i == len(ascending) - 1
+        if last or n < ascending[i + 1][0]:
+            text = _four_digits(Fraction(n, scale))
+            if float(text) >= base and not last:  # 999999 rounds to 1000K: say 1.000M
+                scale, suffix = ascending[i + 1]
+                text = _four_digits(Fraction(n, scale))
+            return f"{sign}{text}{sep}{suffix}"
+    raise AssertionError  # pragma: no cover
+
+
+def human_count(n: int) -> str:
+    """138357544 → '138.4M' (four significant digits); below 1000 exact."""
+    return _scaled(n, _SI, 1000, "", "")
+
+
+def human_bytes(n: int) -> str:
+    """Binary units: 553430176 → '527.8 MiB'."""
+    return _scaled(n, _BIN, 1024, " ", " B")
+
+
+def grouped(n: int) -> str:
+    return f"{n:,}"
+
+
+_COUNT_RE = re.compile(r"^\s*([0-9][0-9_,]*(?:\.[0-9]+)?)\s*([KMGTP]?)\s*$", re.IGNORECASE)
+_BYTES_RE = re.compile(r"^\s*([0-9][0-9_,]*(?:\.[0-9]+)?)\s*([KMGTP]i?B|B)?\s*$", re.IGNORECASE)
+
+
+def parse_count(text) -> int:
+    """'25M' → 25000000, '4.2G' → 4200000000, 1000 → 1000 (SI suffixes)."""
+    if isinstance(text, bool):
+        raise ValueError(f"expected a count such as 25M, got {text!r}")
+    if isinstance(text, int):
+        return text
+    match = _COUNT_RE.match(str(text))
+    if not match:
+        raise ValueError(f"expected a count such as 1500, 25M or 4.2G (suffixes K, M, G, T, P), got {text!r}")
+    number = Fraction(match.group(1).replace(",", "").replace("_", ""))
+    suffix = match.group(2).upper()
+    scale = dict((s, v) for v, s in _SI).get(suffix, 1)
+    value = number * scale
+    if value.denominator != 1:
+        raise ValueError(f"{text!r} is not a whole number")
+    return int(value)
+
+
+def parse_bytes(text) -> int:
+    """'120MiB' → 125829120, '1.5GB' → 1500000000, 4096 → 4096."""
+    if isinstance(text, bool):
+        raise ValueError(f"expected a size such as 120MiB, got {text!r}")
+    if isinstance(text, int):
+        return text
+    match = _BYTES_RE.match(str(text))
+    if not match:
+        raise ValueError(
+            f"expected a size such as 4096, 120MiB or 6GiB (KiB, MiB, GiB, TiB; or KB, MB, GB, TB), got {text!r}"
+        )
+    number = Fraction(match.group(1).replace(",", "").replace("_", ""))
+    unit = (match.group(2) or "B").upper()
+    if unit == "B":
+        scale = 1
+    elif unit.endswith("IB"):
+        scale = dict((s.upper(), v) for v, s in _BIN)[unit]
+    else:
+        scale = dict((s, v) for v, s in _SI)[unit[0]]
+    value = number * scale
+    if value.denominator != 1:
+        raise ValueError(f"{text!r} is not a whole number of bytes")
+    return int(value)
