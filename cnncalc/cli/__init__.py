@@ -1,0 +1,68 @@
+"""The command line: thin commands (parse → analyse → render → print).
+
+Only this package prints or exits. Every CnncalcError becomes one message on
+stderr and its exit code (2 for unusable input); a bug becomes a one-line
+"internal error" (exit 3), never a traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from ..errors import EXIT_BAD_INPUT, CnncalcError
+
+EXIT_INTERNAL = 3
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(package_name="cnncalc")
+def cli():
+    """Exact shapes, parameters, multiplications, receptive fields and memory of CNNs described in YAML.
+
+    Exit status: 0 success, 1 a check failed, 2 unusable input or usage error.
+    """
+
+
+def _register_commands():
+    from . import analyze, schema  # noqa: F401  (each module adds its command to `cli`)
+
+
+_register_commands()
+
+
+def main(argv=None) -> None:
+    from .console import error_console
+
+    try:
+        status = cli.main(args=argv, prog_name="cnncalc", standalone_mode=False)
+    except click.exceptions.Abort:
+        error_console().print("Aborted.")
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except CnncalcError as exc:
+        from rich.markup import escape
+
+        error_console().print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False)
+        sys.exit(exc.exit_code)
+    except BrokenPipeError:
+        sys.stderr.close()
+        sys.exit(0)
+    except KeyboardInterrupt:
+        sys.exit(130)
+    except RecursionError:
+        error_console().print("[bold red]error:[/] the spec nests too deeply to process", highlight=False)
+        sys.exit(EXIT_BAD_INPUT)
+    except Exception as exc:  # a bug: say so in one line, no traceback
+        from rich.markup import escape
+
+        error_console().print(
+            f"[bold red]internal error:[/] {escape(type(exc).__name__)}: {escape(str(exc))} "
+            "(this is a bug in cnncalc; please report it with the spec that caused it)",
+            highlight=False,
+        )
+        sys.exit(EXIT_INTERNAL)
+    sys.exit(status if isinstance(status, int) else 0)

@@ -1,0 +1,70 @@
+"""``cnncalc analyze``: the per-layer table and totals of one spec."""
+
+from __future__ import annotations
+
+import click
+
+from ..render import Format
+from . import cli
+from .options import (
+    batch_option, convention_option, dtype_option, enum_choice, input_option, resolve_spec, write_atomic,
+)
+
+
+@cli.command()
+@click.argument("spec")
+@input_option
+@batch_option
+@dtype_option
+@convention_option
+@click.option("--format", "fmt", type=enum_choice(Format), default=Format.TABLE.value, show_default=True,
+              help="Output format.")
+@click.option("--exact", is_flag=True, help="Exact grouped integers in the table instead of 138.4M-style units.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), default=None,
+              help="Write the report to this file (atomically) instead of stdout.")
+def analyze(spec, input_shape, batch, dtype, convention, fmt, exact, output):
+    """Shapes, parameters, MACs, receptive fields and memory of every layer of SPEC.
+
+    \b
+    Example:
+      cnncalc analyze specs/vgg16.yaml
+      cnncalc analyze specs/vgg16.yaml --format json --batch 32 --dtype float16
+    """
+    from ..analysis import analyze as run_analysis
+    from ..spec import load_spec
+
+    graph = load_spec(resolve_spec(spec), input_shape)
+    result = run_analysis(graph, batch=batch, dtype=dtype, convention=convention)
+    fmt = Format(fmt)
+    if fmt is Format.TABLE and output is None:
+        from ..render.table import print_table
+        from .console import output_console
+
+        print_table(result, output_console(), exact=exact)
+        return 0
+    text = render_text(result, fmt, exact=exact)
+    if output:
+        write_atomic(output, text)
+    else:
+        click.echo(text, nl=False)
+    return 0
+
+
+def render_text(result, fmt: Format, *, exact: bool = False) -> str:
+    if fmt is Format.JSON:
+        from ..render.jsonout import render
+    elif fmt is Format.CSV:
+        from ..render.csvout import render
+    elif fmt is Format.MARKDOWN:
+        from ..render.markdown import render
+    else:
+        import io
+
+        from rich.console import Console
+
+        from ..render.table import print_table
+
+        buffer = io.StringIO()
+        print_table(result, Console(file=buffer, width=200, no_color=True, highlight=False), exact=exact)
+        return buffer.getvalue()
+    return render(result)

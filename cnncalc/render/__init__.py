@@ -1,0 +1,19 @@
+"""Presentation of an Analysis: rich table, JSON, CSV, Markdown.
+
+Renderers return text (or print through a rich console for the table); they
+never compute numbers. The vocabulary of formats is :class:`Format`.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+
+
+class Format(str, Enum):
+    TABLE = "table"
+    JSON = "json"
+    CSV = "csv"
+    MARKDOWN = "markdown"
+
+    def __str__(self) -> str:
+        return self.value

@@ -1,0 +1,62 @@
+"""JSON output (versioned schema, exact integers, fractions as "a/b")."""
+
+from __future__ import annotations
+
+import json
+
+from ..analysis import Analysis
+from ..conventions import rule
+
+SCHEMA_VERSION = "cnncalc.analysis/1"
+
+
+def to_dict(analysis: Analysis) -> dict:
+    t = analysis.totals
+    graph = analysis.graph
+    return {
+        "schema": SCHEMA_VERSION,
+        "spec": graph.file,
+        "name": graph.name,
+        "input": list(analysis.input_shape),
+        "batch": analysis.batch,
+        "dtype": analysis.dtype,
+        "convention": {"name": analysis.convention.value, "description": rule(analysis.convention).summary},
+        "layers": [
+            {
+                "index": r.node.index,
+                "name": r.name,
+                "type": r.type_name,
+                "parent": r.node.parent,
+                "inputs": list(r.node.inputs),
+                "line": r.node.loc.line,
+                "settings": r.node.layer.settings(),
+                "input_shapes": [list(s) for s in r.input_shapes],
+                "output_shape": list(r.output_shape),
+                "params": {"trainable": r.params.trainable, "buffers": r.params.buffers},
+                "multiplications": r.multiplications,
+                "macs": r.macs,
+                "flops": r.flops,
+                "receptive_field": [a.to_json() for a in r.rf],
+                "memory": {"activation_bytes": r.activation_bytes, "param_bytes": r.param_bytes},
+            }
+            for r in analysis.layers
+        ],
+        "totals": {
+            "params": {"trainable": t.params_trainable, "buffers": t.params_buffers},
+            "multiplications": t.multiplications,
+            "macs": t.macs,
+            "flops": t.flops,
+            "memory": {
+                "activation_bytes": t.activation_bytes,
+                "param_bytes": t.param_bytes,
+                "input_bytes": t.input_bytes,
+            },
+            "receptive_field": [a.to_json() for a in analysis.output_rf],
+        },
+        "outputs": analysis.output_names,
+        "warnings": [{"layer": name, "message": message} for name, message in analysis.warnings],
+    }
+
+
+def render(analysis: Analysis) -> str:
+    return json.dumps(to_dict(analysis), indent=2, ensure_ascii=False) + "\n"

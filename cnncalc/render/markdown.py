@@ -1,0 +1,37 @@
+"""Markdown output: a GitHub-flavoured table with exact numbers, totals and
+the convention, ready for a pull-request comment or a report."""
+
+from __future__ import annotations
+
+from ..analysis import Analysis
+from ..units import grouped, human_bytes, human_count
+from .common import axes_label, convention_lines, memory_text, output_rf_text, row_cells
+
+
+def render(analysis: Analysis) -> str:
+    title = analysis.graph.name or analysis.graph.file or "network"
+    label = axes_label(len(analysis.input_shape) - 1)
+    lines = [
+        f"### {title}",
+        "",
+        f"| # | Layer | Type | Output ({label}) | Params | MACs | RF | Memory |",
+        "|--:|:--|:--|:--|--:|--:|:--|--:|",
+    ]
+    for r in analysis.layers:
+        c = row_cells(r)
+        lines.append(
+            f"| {c['index']} | {c['name']} | {c['type']} | {c['output']} | {grouped(c['params'])} | "
+            f"{grouped(c['macs'])} | {c['rf']} | {human_bytes(c['memory'])} |"
+        )
+    t = analysis.totals
+    lines += [
+        "",
+        f"- **Parameters:** {grouped(t.params_trainable)} trainable ({human_count(t.params_trainable)}), "
+        f"{grouped(t.params_buffers)} buffers",
+        f"- **MACs:** {grouped(t.macs)} ({human_count(t.macs)}) per sample; FLOPs {grouped(t.flops)} ({human_count(t.flops)})",
+        f"- **Receptive field at the output:** {output_rf_text(analysis)}",
+        f"- **Memory:** {memory_text(analysis)}",
+        "",
+    ]
+    lines += [f"> {line}  " for line in convention_lines(analysis)]
+    return "\n".join(lines) + "\n"

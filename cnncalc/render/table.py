@@ -1,0 +1,72 @@
+"""The terminal table (rich): one row per layer, numbers right-aligned, human
+units (exact grouped integers with ``exact=True``), totals and the convention
+footer. Colour follows rich's rules (NO_COLOR, not a terminal → plain)."""
+
+from __future__ import annotations
+
+from ..analysis import Analysis
+from ..units import grouped, human_bytes, human_count
+from .common import axes_label, convention_lines, memory_text, output_rf_text, row_cells
+
+
+def build(analysis: Analysis, *, exact: bool = False):
+    """The rich renderables: (table, footer lines)."""
+    from rich.table import Table
+    from rich.text import Text
+
+    count = grouped if exact else human_count
+    graph = analysis.graph
+    title = graph.name or graph.file or "network"
+    label = axes_label(len(analysis.input_shape) - 1)
+    table = Table(
+        title=f"{title}  input {'×'.join(map(str, analysis.input_shape))} ({label})",
+        title_justify="left",
+        show_footer=True,
+        header_style="bold",
+        footer_style="bold",
+    )
+    t = analysis.totals
+    table.add_column("#", justify="right", style="dim", footer="")
+    table.add_column("Layer", footer="Total")
+    table.add_column("Type", style="cyan")
+    table.add_column(f"Output ({label})", footer="×".join(map(str, analysis.layers[-1].output_shape)) if analysis.layers else "")
+    table.add_column("Params", justify="right", footer=count(t.params_trainable))
+    table.add_column("MACs", justify="right", footer=count(t.macs))
+    table.add_column("RF", justify="right", footer="")
+    table.add_column("Memory", justify="right", footer=human_bytes(t.activation_bytes))
+    for r in analysis.layers:
+        c = row_cells(r)
+        params = count(c["params"])
+        if c["buffers"]:
+            params += f" +{count(c['buffers'])}b"
+        table.add_row(
+            str(c["index"]),
+            Text(c["name"]),
+            c["type"],
+            c["output"],
+            params if c["params"] or c["buffers"] else Text("0", style="dim"),
+            count(c["macs"]) if c["macs"] else Text("0", style="dim"),
+            c["rf"],
+            human_bytes(c["memory"]),
+        )
+    footer = [
+        f"Parameters: {grouped(t.params_trainable)} trainable ({human_count(t.params_trainable)})"
+        + (f", {grouped(t.params_buffers)} buffers" if t.params_buffers else ""),
+        f"MACs: {grouped(t.macs)} ({human_count(t.macs)}) per sample · FLOPs: {grouped(t.flops)} ({human_count(t.flops)})",
+        f"Receptive field at the output: {output_rf_text(analysis)}",
+        f"Memory: {memory_text(analysis)}",
+    ]
+    for name, message in analysis.warnings:
+        footer.append(f"warning: {name}: {message}")
+    return table, footer, convention_lines(analysis)
+
+
+def print_table(analysis: Analysis, console, *, exact: bool = False) -> None:
+    from rich.text import Text
+
+    table, footer, notes = build(analysis, exact=exact)
+    console.print(table)
+    for line in footer:
+        console.print(Text(line, style="yellow" if line.startswith("warning") else ""))
+    for line in notes:
+        console.print(Text(line, style="dim"))
