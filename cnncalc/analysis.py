@@ -118,6 +118,20 @@ def _merge_rf(node: Node, fields: list[tuple[AxisRF, ...]], warnings) -> tuple[A
     return tuple(out)
 
 
+def _unused_warnings(graph: Graph) -> list[tuple[str, str]]:
+    """Nodes whose output nobody uses, apart from the last node (the network
+    output): usually a forgotten ``inputs:`` reference."""
+    if not graph.nodes:
+        return []
+    last = graph.nodes[-1].name
+    return [
+        (name, f"{graph[name].loc}: the output of '{name}' is not used by any layer "
+               f"(only the last layer, '{last}', is the network output)")
+        for name in graph.outputs()
+        if name != last
+    ]
+
+
 def _step_rf(layer, xs, rf_in: tuple[AxisRF, ...], extents) -> tuple[AxisRF, ...]:
     step = layer.rf(xs)
     if step is None:
@@ -152,12 +166,13 @@ def analyze(
         layer = node.layer
         xs = tuple(shapes[src] for src in node.inputs)
         if not layer.min_inputs <= len(xs) <= layer.max_inputs:
-            want = (
-                str(layer.min_inputs)
-                if layer.min_inputs == layer.max_inputs
-                else f"{layer.min_inputs} to {layer.max_inputs}"
-            )
-            raise _fail(FieldError("inputs", f"{node.type_name} takes {want} input(s), got {len(xs)}"), node)
+            if layer.min_inputs == layer.max_inputs:
+                want = f"{layer.min_inputs} input{'s' if layer.min_inputs > 1 else ''}"
+            elif layer.max_inputs >= 1000:
+                want = f"at least {layer.min_inputs} inputs"
+            else:
+                want = f"{layer.min_inputs} to {layer.max_inputs} inputs"
+            raise _fail(FieldError("inputs", f"{node.type_name} takes {want}, got {len(xs)}"), node)
         try:
             y = tuple(layer.out_shape(xs))
             params = layer.params(xs)
@@ -165,6 +180,8 @@ def analyze(
             macs, flops = count(layer, xs, y, mults)
             rf = _step_rf(layer, xs, _merge_rf(node, [fields[s] for s in node.inputs], warnings), extents)
         except FieldError as exc:
+            if hasattr(exc, "named"):  # a merge names each input beside its shape
+                exc = exc.named(node.inputs)
             raise _fail(exc, node) from None
         shapes[node.name] = y
         fields[node.name] = rf
@@ -178,6 +195,7 @@ def analyze(
         t_flops += flops
         t_act += act
         t_pbytes += pbytes
+    warnings.extend(_unused_warnings(graph))
     totals = Totals(
         params_trainable=t_train,
         params_buffers=t_buf,
