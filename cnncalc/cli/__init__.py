@@ -26,7 +26,7 @@ def cli():
 
 
 def _register_commands():
-    from . import analyze, schema  # noqa: F401  (each module adds its command to `cli`)
+    from . import analyze, homework, schema  # noqa: F401  (each module adds its command to `cli`)
 
 
 _register_commands()

@@ -22,7 +22,8 @@ from .options import (
 @click.option("--exact", is_flag=True, help="Exact grouped integers in the table instead of 138.4M-style units.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), default=None,
               help="Write the report to this file (atomically) instead of stdout.")
-def analyze(spec, input_shape, batch, dtype, convention, fmt, exact, output):
+@click.option("--explain", is_flag=True, help="After the table, show the work for every layer (formula, numbers, result).")
+def analyze(spec, input_shape, batch, dtype, convention, fmt, exact, output, explain=False):
     """Shapes, parameters, MACs, receptive fields and memory of every layer of SPEC.
 
     \b
@@ -41,8 +42,16 @@ def analyze(spec, input_shape, batch, dtype, convention, fmt, exact, output):
         from .console import output_console
 
         print_table(result, output_console(), exact=exact)
+        if explain:
+            from ..homework.explain import explain_lines
+
+            click.echo("\n".join(explain_lines(result)))
         return 0
     text = render_text(result, fmt, exact=exact)
+    if explain and fmt is not Format.JSON:
+        from ..homework.explain import explain_lines
+
+        text += "\n".join(explain_lines(result)) + "\n"
     if output:
         write_atomic(output, text)
     else:

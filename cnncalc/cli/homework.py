@@ -1,0 +1,116 @@
+"""Homework mode on the command line: ``conv``, ``pool``, ``tconv`` (one-layer
+calculators), ``solve``, ``grade``, ``run`` and ``compare``.
+
+Thin commands: parse → compute (cnncalc.homework) → print.
+"""
+
+from __future__ import annotations
+
+import click
+
+from . import cli
+
+CONVENTION = ("Counting: parameters = weights + biases; multiplications as in the lectures "
+              "(one per weight per output value; additions and biases not counted).")
+
+
+def _echo_calc(calc, explain: bool):
+    from ..homework.explain import num, per_axis_values, render_steps, shape_text
+
+    click.echo(calc.header())
+    if explain:
+        for line in render_steps(calc.steps):
+            click.echo(line)
+    else:
+        click.echo(f"  output shape     {shape_text(calc.output_shape, True)}")
+        click.echo(f"  parameters       {num(calc.value('parameters'))}")
+        click.echo(f"  multiplications  {num(calc.value('multiplications'))}")
+        rf = per_axis_values(calc.steps, "receptive field", len(calc.input_shape) - 1)
+        click.echo(f"  receptive field  {'×'.join(num(r) for r in rf)}")
+        notes = [n for s in calc.steps if s.quantity.startswith("output size") for n in s.notes]
+        for note in notes:
+            click.echo(f"  note: {note}")
+        click.echo("  (--explain shows every formula with the numbers substituted)")
+    click.echo(CONVENTION)
+
+
+def _layer_options(fn):
+    fn = click.option("--dilation", default="1", show_default=True, help="Dilation d (F′ = d·(F − 1) + 1).")(fn)
+    fn = click.option("--padding", default="0", show_default=True,
+                      help="Zero padding P per side: an int, per axis (1x2), or same/valid/full.")(fn)
+    fn = click.option("--kernel", required=True, help="Kernel (filter) size F: 5, or per axis 3x5.")(fn)
+    fn = click.option("--input", "input_text", required=True,
+                      help="Input size in the lectures' order, channels last: 28x28x3 (H×W×D), 4x5 (H×W), 32 (L).")(fn)
+    return fn
+
+
+explain_option = click.option("--explain", is_flag=True, help="Show each formula, the numbers substituted, the result.")
+
+
+@cli.command("conv")
+@_layer_options
+@click.option("--stride", default="1", show_default=True, help="Stride S.")
+@click.option("--filters", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Number of kernels D_out (output channels).")
+@click.option("--groups", type=click.IntRange(min=1), default=1, show_default=True, help="Channel groups G.")
+@click.option("--no-bias", is_flag=True, help="No bias terms.")
+@explain_option
+def conv_cmd(input_text, kernel, padding, dilation, stride, filters, groups, no_bias, explain):
+    """One convolution layer: output size, parameters, multiplications, receptive field.
+
+    \b
+    Example:
+      cnncalc conv --input 28x28x3 --kernel 5 --stride 2 --padding 2 --filters 20 --explain
+    """
+    from ..homework.calc import conv
+
+    _echo_calc(conv(input_text, kernel, stride, padding, dilation, filters, groups, not no_bias), explain)
+    return 0
+
+
+@cli.command("pool")
+@_layer_options
+@click.option("--stride", default=None, help="Stride S (default: the kernel size).")
+@click.option("--type", "kind", type=click.Choice(["max", "avg"]), default="max", show_default=True)
+@click.option("--ceil-mode", is_flag=True, help="Round the output size up (PyTorch's ceil_mode).")
+@explain_option
+def pool_cmd(input_text, kernel, padding, dilation, stride, kind, ceil_mode, explain):
+    """One pooling layer: output size, parameters (0), multiplications (0), receptive field.
+
+    \b
+    Example:
+      cnncalc pool --input 4x5 --kernel 2 --stride 1 --explain
+    """
+    from ..homework.calc import pool
+
+    if kind == "avg" and dilation != "1":
+        raise click.UsageError("--dilation applies to max pooling only")
+    _echo_calc(pool(input_text, kernel, stride, padding, dilation, kind, ceil_mode), explain)
+    return 0
+
+
+@cli.command("tconv")
+@click.option("--input", "input_text", required=True,
+              help="Input size in the lectures' order, channels last: 2x2, 4x4x16.")
+@click.option("--kernel", required=True, help="Kernel size F.")
+@click.option("--stride", default="1", show_default=True, help="Stride S.")
+@click.option("--padding", default="0", show_default=True, help="Padding P cropped from each side.")
+@click.option("--output-padding", default="0", show_default=True, help="Extra cells on one side (< S or d).")
+@click.option("--dilation", default="1", show_default=True, help="Dilation d.")
+@click.option("--filters", type=click.IntRange(min=1), default=1, show_default=True, help="Output channels D_out.")
+@click.option("--groups", type=click.IntRange(min=1), default=1, show_default=True, help="Channel groups G.")
+@click.option("--no-bias", is_flag=True, help="No bias terms.")
+@explain_option
+def tconv_cmd(input_text, kernel, stride, padding, output_padding, dilation, filters, groups, no_bias, explain):
+    """One transposed convolution ("deconvolution"), PyTorch's ConvTranspose rule:
+    O = S·(I − 1) + d·(F − 1) + 1 − 2P + output_padding.
+
+    \b
+    Example:
+      cnncalc tconv --input 2x2 --kernel 3 --stride 1 --padding 0 --explain
+    """
+    from ..homework.calc import tconv
+
+    _echo_calc(tconv(input_text, kernel, stride, padding, output_padding, dilation, filters, groups,
+                     not no_bias), explain)
+    return 0

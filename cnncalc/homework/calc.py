@@ -1,0 +1,175 @@
+"""The one-layer calculators behind ``cnncalc conv|pool|tconv``.
+
+Input sizes are written as in the lectures, channels last: ``28x28x3`` is
+H×W×D (a 2D input with 3 channels), ``4x5`` is H×W with one channel, ``32``
+a 1D signal of length 32, ``16x112x112x3`` D×H×W×C. Internally shapes are
+channels first, as everywhere in cnncalc.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from ..errors import FieldError, UsageError
+from ..layers.conv import Conv
+from ..layers.pooling import AvgPool, MaxPool
+from .explain import Step, explain_conv, explain_pool, explain_tconv, shape_text
+
+
+def parse_sizes(text: str, what: str, *, minimum: int = 1) -> tuple[int, ...]:
+    """'5' → (5,), '3x5' → (3, 5)."""
+    parts = [p for p in re.split(r"[,x×\s]+", str(text).strip().strip("[]()")) if p]
+    try:
+        values = tuple(int(p) for p in parts)
+    except ValueError:
+        raise UsageError(f"--{what} {text!r}: expected integers such as 3 or 3x5") from None
+    if not values or any(v < minimum for v in values):
+        raise UsageError(f"--{what} {text!r}: every size must be an integer ≥ {minimum}")
+    return values
+
+
+def parse_input(text: str, channels: int | None = None) -> tuple[int, ...]:
+    """Lecture order (channels last) → cnncalc order (channels first)."""
+    sizes = parse_sizes(text, "input")
+    if len(sizes) > 4:
+        raise UsageError(f"--input {text!r}: at most D×H×W×C (4 sizes)")
+    if len(sizes) <= 2:
+        spatial, c = sizes, 1
+    else:
+        spatial, c = sizes[:-1], sizes[-1]
+    if channels is not None:
+        c = channels
+    return (c, *spatial)
+
+
+def _axes(values: tuple[int, ...], nd: int, what: str):
+    if len(values) == 1:
+        return values[0]
+    if len(values) != nd:
+        raise UsageError(f"--{what} has {len(values)} sizes but the input has {nd} spatial axes")
+    return tuple(values)
+
+
+def parse_padding(text: str, nd: int):
+    mode = str(text).strip().lower()
+    if mode in ("same", "valid", "full"):
+        return mode
+    return _axes(parse_sizes(text, "padding", minimum=0), nd, "padding")
+
+
+@dataclass(frozen=True)
+class TransposedConv:
+    """The geometry of a transposed convolution (PyTorch's ConvTranspose rule).
+
+    Used by the calculator; the spec layer of the same name comes from the
+    layer catalogue."""
+
+    out_channels: int
+    kernel_size: object
+    stride: object = 1
+    padding: object = 0
+    output_padding: object = 0
+    dilation: object = 1
+    groups: int = 1
+    bias: bool = True
+    type_name: str = field(default="conv_transpose", init=False)
+
+
+@dataclass(frozen=True)
+class Calculation:
+    kind: str
+    input_shape: tuple[int, ...]  # channels first
+    steps: list[Step]
+    settings: dict
+
+    @property
+    def output_shape(self):
+        return next(s.value for s in self.steps if s.quantity == "output shape")
+
+    def value(self, prefix: str):
+        return next((s.value for s in self.steps if s.quantity.startswith(prefix)), None)
+
+    def header(self) -> str:
+        x = self.input_shape
+        nd = len(x) - 1
+        label = {1: "L×D", 2: "H×W×D", 3: "D×H×W×C"}[nd]
+        parts = ", ".join(f"{k} {v}" for k, v in self.settings.items() if v is not None)
+        return (f"{self.kind}: input {shape_text(x, True)} ({label}, channels last as in the lectures), {parts} "
+                f"→ output {shape_text(self.output_shape, True)}")
+
+
+def _guard(fn):
+    try:
+        return fn()
+    except FieldError as exc:
+        where = f"--{exc.field.replace('_size', '').replace('_', '-')}: " if exc.field else ""
+        raise UsageError(where + exc.message) from None
+
+
+def conv(input_text, kernel, stride="1", padding="0", dilation="1", filters=1, groups=1, bias=True,
+         channels=None) -> Calculation:
+    x = parse_input(input_text, channels)
+    nd = len(x) - 1
+    layer = Conv(
+        out_channels=filters,
+        kernel_size=_axes(parse_sizes(kernel, "kernel"), nd, "kernel"),
+        stride=_axes(parse_sizes(stride, "stride"), nd, "stride"),
+        padding=parse_padding(padding, nd),
+        dilation=_axes(parse_sizes(dilation, "dilation"), nd, "dilation"),
+        groups=groups,
+        bias=bias,
+    )
+    if x[0] % groups or filters % groups:
+        raise UsageError(f"--groups {groups} must divide the {x[0]} input channels and the {filters} filters")
+    steps = _guard(lambda: explain_conv(layer, x, channels_last=True))
+    return Calculation("conv", x, steps, {"kernel": kernel, "stride": stride, "padding": padding,
+                                          "dilation": dilation if dilation != "1" else None,
+                                          "filters": filters, "groups": groups if groups > 1 else None})
+
+
+def pool(input_text, kernel, stride=None, padding="0", dilation="1", kind="max", ceil_mode=False) -> Calculation:
+    x = parse_input(input_text)
+    nd = len(x) - 1
+    common = dict(
+        kernel_size=_axes(parse_sizes(kernel, "kernel"), nd, "kernel"),
+        stride=None if stride is None else _axes(parse_sizes(stride, "stride"), nd, "stride"),
+        padding=parse_padding(padding, nd),
+        ceil_mode=ceil_mode,
+    )
+    if kind == "max":
+        layer = MaxPool(dilation=_axes(parse_sizes(dilation, "dilation"), nd, "dilation"), **common)
+    else:
+        layer = AvgPool(**common)
+    steps = _guard(lambda: explain_pool(layer, x, channels_last=True))
+    return Calculation(f"{kind} pool", x, steps, {"kernel": kernel, "stride": stride or f"{kernel} (= kernel)",
+                                                  "padding": padding})
+
+
+def tconv(input_text, kernel, stride="1", padding="0", output_padding="0", dilation="1", filters=1,
+          groups=1, bias=True, channels=None) -> Calculation:
+    x = parse_input(input_text, channels)
+    nd = len(x) - 1
+    strides = _axes(parse_sizes(stride, "stride"), nd, "stride")
+    dilations = _axes(parse_sizes(dilation, "dilation"), nd, "dilation")
+    ops = _axes(parse_sizes(output_padding, "output-padding", minimum=0), nd, "output-padding")
+    for op, s, d in zip(*(v if isinstance(v, tuple) else (v,) * nd for v in (ops, strides, dilations))):
+        if op >= max(s, d):
+            raise UsageError(f"--output-padding {op} must be smaller than the stride or the dilation "
+                             f"(PyTorch's rule), here max({s}, {d}) = {max(s, d)}")
+    layer = TransposedConv(
+        out_channels=filters,
+        kernel_size=_axes(parse_sizes(kernel, "kernel"), nd, "kernel"),
+        stride=strides,
+        padding=_axes(parse_sizes(padding, "padding", minimum=0), nd, "padding"),
+        output_padding=ops,
+        dilation=dilations,
+        groups=groups,
+        bias=bias,
+    )
+    if x[0] % groups or filters % groups:
+        raise UsageError(f"--groups {groups} must divide the {x[0]} input channels and the {filters} filters")
+    steps = _guard(lambda: explain_tconv(layer, x, channels_last=True))
+    return Calculation("transposed conv", x, steps, {"kernel": kernel, "stride": stride, "padding": padding,
+                                                     "output_padding": output_padding if output_padding != "0" else None,
+                                                     "filters": filters})
