@@ -7,12 +7,13 @@ import click
 from ..render import Format
 from . import cli
 from .options import (
-    batch_option, convention_option, dtype_option, enum_choice, input_option, resolve_spec, write_atomic,
+    batch_option, convention_option, dtype_option, enum_choice, input_option, resolve_spec, spec_argument,
+    write_atomic,
 )
 
 
 @cli.command()
-@click.argument("spec")
+@spec_argument
 @input_option
 @batch_option
 @dtype_option

@@ -64,5 +64,31 @@ def write_atomic(path: str, text: str) -> None:
 
 
 def resolve_spec(argument: str) -> str:
-    """The spec file a command-line argument names (a path)."""
-    return argument
+    """The spec file a command-line argument names: a path if it exists, else
+    a bundled spec (``vgg16`` or ``vgg16.yaml``). A bundled spec is announced
+    on stderr with its full path, so the output says which file was used and
+    stdout stays clean for json/csv. Unknown names raise SpecNotFound (exit 2)."""
+    from ..bundled import resolve
+
+    resolved = resolve(argument)
+    if resolved.bundled:
+        from .console import error_console
+
+        error_console().print(f"[dim]spec: {resolved.describe()}[/]", highlight=False, markup=True)
+    return resolved.path
+
+
+def complete_spec(ctx, param, incomplete: str):
+    """Shell completion for a spec argument: bundled spec names, then files."""
+    from click.shell_completion import CompletionItem
+
+    from ..bundled import bundled_names
+
+    items = [CompletionItem(incomplete, type="file")]  # the shell completes paths too
+    if "/" not in incomplete and os.sep not in incomplete:
+        items += [CompletionItem(name, help="bundled spec") for name in bundled_names() if name.startswith(incomplete)]
+    return items
+
+
+#: The SPEC argument of every command that reads a spec (path or bundled name).
+spec_argument = click.argument("spec", shell_complete=complete_spec)
