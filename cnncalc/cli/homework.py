@@ -114,3 +114,91 @@ def tconv_cmd(input_text, kernel, stride, padding, output_padding, dilation, fil
     _echo_calc(tconv(input_text, kernel, stride, padding, output_padding, dilation, filters, groups,
                      not no_bias), explain)
     return 0
+
+
+class _Unknown(click.ParamType):
+    """An integer, or '?' for "solve for it"."""
+
+    name = "INT|?"
+
+    def convert(self, value, param, ctx):
+        if value is None or value == "?" or isinstance(value, int):
+            return value
+        try:
+            return int(value)
+        except ValueError:
+            self.fail(f"{value!r} is not an integer (or ? to solve for it)", param, ctx)
+
+
+UNKNOWN = _Unknown()
+
+
+@cli.command("solve")
+@click.option("--input", "input_size", type=UNKNOWN, help="Input size I along one axis (omit or ? to solve).")
+@click.option("--output", "output_size", type=UNKNOWN, help="Output size O (omit or ? to solve).")
+@click.option("--kernel", type=UNKNOWN, help="Kernel size F (omit or ? to solve).")
+@click.option("--stride", type=UNKNOWN, help="Stride S (omit or ? to solve).")
+@click.option("--padding", type=UNKNOWN, help="Padding P per side (omit or ? to solve).")
+@click.option("--dilation", type=UNKNOWN, help="Dilation d (default 1; ? to solve).")
+@click.option("--exact", is_flag=True, help="Only solutions where S divides I + 2P − F′ exactly (no floor).")
+@click.option("--max-kernel", type=click.IntRange(min=1), default=11, show_default=True)
+@click.option("--max-stride", type=click.IntRange(min=1), default=8, show_default=True)
+@click.option("--max-dilation", type=click.IntRange(min=1), default=8, show_default=True)
+@click.option("--same", is_flag=True, help="The padding that keeps the size (stride 1) for --kernel.")
+@click.option("--field", type=click.IntRange(min=1), help="How many stacked --kernel layers give this receptive field, "
+              "and their parameters against one layer of this size.")
+@click.option("--channels", type=click.IntRange(min=1), help="Channels in and out for --field's parameter count.")
+def solve_cmd(input_size, output_size, kernel, stride, padding, dilation, exact, max_kernel, max_stride,
+              max_dilation, same, field, channels):
+    """Solve O = ⌊(I + 2P − F′)/S⌋ + 1 (F′ = d·(F − 1) + 1) for the unknowns, listing every solution.
+
+    \b
+    Examples:
+      cnncalc solve --input 28 --output 28 --kernel 5 --stride 1     # padding 2
+      cnncalc solve --input 28 --output 14 --stride 2                # kernel and padding
+      cnncalc solve --same --kernel 5                                # padding that keeps the size
+      cnncalc solve --field 7 --kernel 3                             # 3 layers; vs one 7×7: 49/27
+    """
+    from ..homework import solve as S
+
+    if same or field:
+        if same:
+            if not isinstance(kernel, int):
+                raise click.UsageError("--same needs --kernel")
+            answers = [S.same_padding(kernel, dilation if isinstance(dilation, int) else 1)]
+        else:
+            answers = S.stack_for_field(field, kernel if isinstance(kernel, int) else 3, channels)
+        for a in answers:
+            click.echo(f"{a.question}:")
+            for line in a.lines:
+                click.echo(f"  {line}")
+        return 0
+    given = {"input": input_size, "output": output_size, "kernel": kernel, "stride": stride,
+             "padding": padding, "dilation": dilation}
+    assumed = []
+    if dilation is None:
+        given["dilation"] = 1
+        assumed.append("dilation not given: d = 1 (write --dilation ? to solve for it)")
+    known = {k: v for k, v in given.items() if isinstance(v, int)}
+    bounds = S.Bounds(max_kernel, max_stride, max_dilation)
+    result = S.solve_window(known, exact_only=exact, bounds=bounds)
+    click.echo("O = ⌊(I + 2P − F′) / S⌋ + 1,  F′ = d·(F − 1) + 1")
+    click.echo("known: " + ", ".join(f"{S.SYMBOL[k]} = {v}" for k, v in known.items()))
+    for line in assumed:
+        click.echo(line)
+    if result.unknown:
+        click.echo("unknown: " + ", ".join(S.SYMBOL[u] for u in result.unknown)
+                   + (f"   (searched {result.bounds_text})" if result.bounds_text else ""))
+    for note in result.notes:
+        click.echo(note)
+    if not result.total:
+        click.echo("no solution" + (f" within {result.bounds_text}" if result.bounds_text else "") + ".")
+        return 1
+    click.echo(f"{result.total} solution{'s' if result.total > 1 else ''}:")
+    for sol in result.solutions:
+        vals = ", ".join(f"{S.SYMBOL[u]} = {sol.values[u]}" for u in result.unknown)
+        kind = "exact" if sol.exact else "floor"
+        click.echo(f"  {vals:<28} {sol.check}   [{kind}]" if vals else f"  {sol.check}   [{kind}]")
+    if result.total > len(result.solutions):
+        click.echo(f"  … {result.total - len(result.solutions)} more; narrow the bounds to see them")
+    return 0
