@@ -138,7 +138,8 @@ def _step_rf(layer, xs, rf_in: tuple[AxisRF, ...], extents) -> tuple[AxisRF, ...
         return rf_in
     if step == WHOLE or len(step) != len(rf_in):
         return tuple(rf.whole_input(n) for rf, n in zip(rf_in, extents))
-    return tuple(rf.then(s) for rf, s in zip(rf_in, step))
+    # an axis step may itself be WHOLE (e.g. K-max pooling along one axis)
+    return tuple(rf.whole_input(n) if s == WHOLE else rf.then(s) for rf, s, n in zip(rf_in, step, extents))
 
 
 def analyze(
@@ -160,6 +161,7 @@ def analyze(
     shapes: dict[str, tuple] = {INPUT: tuple(graph.input_shape)}
     fields: dict[str, tuple[AxisRF, ...]] = {INPUT: tuple(AxisRF() for _ in extents)}
     results = []
+    known: dict[str, LayerResult] = {}  # nodes analysed so far, for layers that refer to others
     warnings: list[tuple[str, str]] = []
     t_train = t_buf = t_mult = t_macs = t_flops = t_act = t_pbytes = 0
     for node in graph.nodes:
@@ -174,6 +176,7 @@ def analyze(
                 want = f"{layer.min_inputs} to {layer.max_inputs} inputs"
             raise _fail(FieldError("inputs", f"{node.type_name} takes {want}, got {len(xs)}"), node)
         try:
+            layer = layer.bind(known)
             y = tuple(layer.out_shape(xs))
             params = layer.params(xs)
             mults = layer.macs(xs, y)
@@ -188,6 +191,7 @@ def analyze(
         act = prod(y) * batch * size
         pbytes = params.total * size
         results.append(LayerResult(node, xs, y, params, mults, macs, flops, rf, act, pbytes))
+        known[node.name] = results[-1]
         t_train += params.trainable
         t_buf += params.buffers
         t_mult += mults

@@ -52,6 +52,19 @@ class AxisStep:
         output 0 covers input cells −p … k − 1 − p, centred at (k − 1)/2 − p."""
         return cls(kernel, stride, Fraction(kernel - 1, 2) - pad_before)
 
+    @classmethod
+    def resampled_window(cls, kernel: int, up: int, down: int, pad_before: Number) -> "AxisStep":
+        """Upsample by ``up`` (insert up − 1 zeros between cells), slide a window
+        of effective kernel k with stride ``down`` and padding p before, in that
+        order (the lectures' fractional stride down/up; a transposed convolution
+        is up = s, down = 1, p = k − 1 − padding). In input cells:
+        span 1 + (k − 1)/up, jump down/up, offset ((k − 1)/2 − p)/up."""
+        return cls(
+            _norm(1 + Fraction(kernel - 1, up)),
+            _norm(Fraction(down, up)),
+            _norm((Fraction(kernel - 1, 2) - pad_before) / up),
+        )
+
 
 IDENTITY = AxisStep(1, 1, 0)
 

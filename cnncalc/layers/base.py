@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from fractions import Fraction
 from math import prod
 from typing import ClassVar, NamedTuple
 
@@ -94,6 +95,13 @@ class Layer:
     def rf(self, xs: tuple[Shape, ...]):
         return None
 
+    def bind(self, known) -> "Layer":
+        """Resolve references to other nodes before the questions above are
+        asked. ``known`` maps the names of the nodes analysed so far (those
+        before this one) to their results (``.node``, ``.input_shapes``,
+        ``.output_shape``). Default: no references, the layer itself."""
+        return self
+
     # -- helpers ----------------------------------------------------------
     @classmethod
     def field_names(cls) -> list[str]:
@@ -103,9 +111,17 @@ class Layer:
         """The field values as given (for JSON output)."""
         out = {}
         for f in layer_fields(type(self)):
-            value = getattr(self, f.name)
-            out[f.name] = list(value) if isinstance(value, tuple) else value
+            out[f.name] = _plain(getattr(self, f.name))
         return out
+
+
+def _plain(value):
+    """A field value as JSON: tuples become lists, fractions "a/b"."""
+    if isinstance(value, tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, Fraction):
+        return f"{value.numerator}/{value.denominator}"
+    return value
 
 
 def spatial(shape: Shape) -> tuple[int, ...]:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from fractions import Fraction
 from math import prod
 
 from ..errors import FieldError
 from ..receptive import AxisStep
 from .base import Layer, Params, register, require_rank, spatial
-from .fields import Axes, Flag, Int, Padding, per_axis, spec_field
+from .fields import Axes, Flag, Int, Padding, Strides, per_axis, spec_field
 from .window import window_outputs
 
 
@@ -22,16 +23,18 @@ class Conv(Layer):
     family = "convolution"
     summary = "Convolution (cross-correlation) over 1, 2 or 3 spatial axes; groups=C_in gives depthwise."
     formulas = {
-        "shape": "o = ⌊(i + p_before + p_after − d·(k − 1) − 1) / s⌋ + 1 per axis; channels = out_channels",
+        "shape": "o = ⌊(i + p_before + p_after − d·(k − 1) − 1) / s⌋ + 1 per axis; channels = out_channels. "
+        "A fractional stride s = S2/S1 first upsamples i → (i − 1)·S1 + 1 (zeros between cells), "
+        "then pads and slides with stride S2",
         "params": "C_out · (C_in / groups) · ∏k  +  C_out (bias)",
         "macs": "C_out · (C_in / groups) · ∏k · ∏o",
-        "rf": "r ← r + (d·(k − 1))·j,  j ← j·s,  start ← start + ((d·(k − 1))/2 − p_before)·j",
+        "rf": "r ← r + (d·(k − 1))·j/S1,  j ← j·s,  start ← start + ((d·(k − 1))/2 − p_before)·j/S1  (S1 = 1 for integer strides)",
     }
     takes_activation = True
 
     out_channels: int = spec_field(Int(1), doc="number of kernels (output feature maps)")
     kernel_size: object = spec_field(Axes(1), doc="kernel size per spatial axis")
-    stride: object = spec_field(Axes(1), 1, "step between windows")
+    stride: object = spec_field(Strides(), 1, "step between windows; a fraction 'S2/S1' upsamples by S1 first")
     padding: object = spec_field(Padding(), 0, "zero padding: int, per axis, [before, after] pairs, or valid/same/full/causal")
     dilation: object = spec_field(Axes(1), 1, "spacing between kernel taps (1 = none)")
     groups: int = spec_field(Int(1), 1, "channel groups; groups = in channels is depthwise")
@@ -42,7 +45,11 @@ class Conv(Layer):
         kernels = per_axis(self.kernel_size, nd, "kernel_size")
         strides = per_axis(self.stride, nd, "stride")
         dilations = per_axis(self.dilation, nd, "dilation")
-        outs, pads, keff = window_outputs(spatial(x), kernels, strides, dilations, self.padding)
+        # Fractional stride S2/S1 (lectures): uSample by S1, convolve, keep every S2-th.
+        ups = tuple(Fraction(s).denominator for s in strides)
+        downs = tuple(Fraction(s).numerator for s in strides)
+        sizes = tuple((i - 1) * u + 1 for i, u in zip(spatial(x), ups))
+        outs, pads, keff = window_outputs(sizes, kernels, downs, dilations, self.padding)
         return kernels, strides, dilations, outs, pads, keff
 
     def _check_groups(self, c_in: int):
@@ -72,4 +79,7 @@ class Conv(Layer):
 
     def rf(self, xs):
         _, strides, _, _, pads, keff = self._geometry(xs[0])
-        return tuple(AxisStep.window(k, s, p[0]) for k, s, p in zip(keff, strides, pads))
+        return tuple(
+            AxisStep.resampled_window(k, Fraction(s).denominator, Fraction(s).numerator, p[0])
+            for k, s, p in zip(keff, strides, pads)
+        )

@@ -128,6 +128,54 @@ class OptionalAxes(Kind):
         return {"oneOf": [item, {"type": "array", "items": {"oneOf": [item, {"type": "null"}]}, "minItems": 1}]}
 
 
+def parse_stride(field, value):
+    """One stride: an int ≥ 1, or a fraction S2/S1 of positive integers given
+    as the text "S2/S1" (or a float that is exactly such a fraction, like 0.5).
+    Returns an int, or a Fraction in lowest terms when it is not whole."""
+    if _is_int(value):
+        if value < 1:
+            raise FieldError(field, f"stride must be ≥ 1 or a fraction S2/S1 like '1/2', got {value}")
+        return value
+    if isinstance(value, float):
+        frac = Fraction(value)
+        if value <= 0 or frac.denominator > 1024:
+            raise FieldError(
+                field,
+                f"stride {value!r} is not an exact fraction S2/S1 of positive integers; "
+                "write it as text, e.g. '1/3'",
+            )
+        return exact(frac)
+    if isinstance(value, str):
+        parts = value.replace(" ", "").split("/")
+        if len(parts) == 2 and all(p.isdigit() for p in parts) and int(parts[0]) > 0 and int(parts[1]) > 0:
+            return exact(Fraction(int(parts[0]), int(parts[1])))
+        raise FieldError(
+            field,
+            f"stride {value!r} does not read as S2/S1 with positive integers S2 and S1 "
+            "(e.g. '1/2': upsample by 2, convolve; '3/2': upsample by 2, convolve, keep every 3rd)",
+        )
+    raise FieldError(
+        field,
+        f"stride must be an integer ≥ 1, a fraction like '1/2', or a list of them, got {_type_name(value)} {value!r}",
+    )
+
+
+@dataclass(frozen=True)
+class Strides(Kind):
+    """Like Axes(1), but each stride may also be a fraction S2/S1 ('1/2')."""
+
+    description = "integer ≥ 1 or a fraction 'S2/S1' (e.g. '1/2'), or a list of them, one per spatial axis"
+
+    def parse(self, field, value):
+        if isinstance(value, list) and value:
+            return tuple(parse_stride(field, item) for item in value)
+        return parse_stride(field, value)
+
+    def schema(self):
+        item = {"oneOf": [{"type": "integer", "minimum": 1}, {"type": "string", "pattern": r"^\s*[0-9]+\s*/\s*[0-9]+\s*$"}]}
+        return {"oneOf": [item, {"type": "array", "items": item, "minItems": 1, "maxItems": 3}]}
+
+
 PADDING_MODES = ("valid", "same", "full", "causal")
 
 

@@ -9,9 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from fractions import Fraction
 
-from ..receptive import AxisStep
+from ..errors import FieldError
+from ..receptive import IDENTITY, AxisStep
 from .base import WHOLE, Layer, register, require_rank, spatial
-from .fields import Axes, Flag, OptionalAxes, Padding, per_axis, spec_field
+from .fields import Axes, Flag, Int, Number, OptionalAxes, Padding, per_axis, spec_field
 from .window import window_outputs
 
 _WINDOW_FORMULAS = {
@@ -160,3 +161,62 @@ class AdaptiveMaxPool(_AdaptivePool):
     type_name = "adaptive_max_pool"
     aliases = ("adaptive_max_pool1d", "adaptive_max_pool2d", "adaptive_max_pool3d", "adaptivemaxpool")
     summary = "Max pooling to a fixed output size (PyTorch's AdaptiveMaxPool)."
+
+
+@register
+@dataclass(frozen=True)
+class LPPool(_WindowPool):
+    type_name = "lp_pool"
+    aliases = ("lppool", "lp_pool1d", "lp_pool2d", "lp_pool3d", "lppool1d", "lppool2d", "lppool3d", "l2_pool", "norm_pool")
+    summary = (
+        "Lp-norm of each window, (Σ x^p)^(1/p) (PyTorch's LPPool); p = 2 is the L2-norm pooling of the "
+        "lectures, p → ∞ approaches max pooling."
+    )
+    formulas = {**_WINDOW_FORMULAS, "macs": "0 (pooling; the powers are not weight products)"}
+
+    norm_type: float = spec_field(Number(minimum=0, exclusive_maximum=False), 2, "the p of the Lp norm (2: L2 pooling)")
+
+    def __post_init__(self):
+        if self.norm_type == 0:
+            raise FieldError("norm_type", "norm_type p must be > 0, got 0")
+
+
+@register
+@dataclass(frozen=True)
+class KMaxPool(Layer):
+    type_name = "kmax_pool"
+    aliases = ("k_max_pool", "kmaxpool", "kmax_pooling", "k_max_pooling")
+    family = "pooling"
+    summary = (
+        "K-max pooling (Kalchbrenner et al. 2014; lectures): along one spatial axis keep the K largest "
+        "values of each feature map, in their original order."
+    )
+    formulas = {
+        "shape": "the chosen axis becomes K (K ≤ its size); other axes and channels unchanged",
+        "params": "0",
+        "macs": "0",
+        "rf": "the whole input along the chosen axis; other axes unchanged",
+    }
+
+    k: int = spec_field(Int(1), doc="how many values to keep (K)")
+    axis: int = spec_field(Int(-3), -1, "which spatial axis (0 = first, −1 = last)")
+
+    def _axis(self, x):
+        nd = require_rank((x,), (1, 2, 3), "kmax_pool", "k")
+        if not -nd <= self.axis < nd:
+            raise FieldError(
+                "axis", f"axis {self.axis} does not exist: the input has {nd} spatial axes (0 … {nd - 1}, or −1 … −{nd})"
+            )
+        return self.axis % nd
+
+    def out_shape(self, xs):
+        x = xs[0]
+        a = self._axis(x)
+        n = x[1 + a]
+        if self.k > n:
+            raise FieldError("k", f"K = {self.k} is larger than the {n} values along spatial axis {a} of {list(x)}")
+        return (*x[: 1 + a], self.k, *x[2 + a :])
+
+    def rf(self, xs):
+        a = self._axis(xs[0])
+        return tuple(WHOLE if i == a else IDENTITY for i in range(len(xs[0]) - 1))
