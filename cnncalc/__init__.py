@@ -12,6 +12,7 @@ Library use::
 The analysis never imports numpy; only the executor does.
 """
 
+from . import budget as _budget  # noqa: F401  (registers the 'budget:' spec section)
 from .analysis import Analysis, LayerResult, Totals, analyze, analyze_file
 from .conventions import Convention
 from .errors import CnncalcError, FieldError, Loc, SpecError

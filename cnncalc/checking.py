@@ -1,0 +1,277 @@
+"""``cnncalc check``: measure a network against its budget and its baseline.
+
+:func:`check_graph` analyses one spec at the budget's batch and dtype and
+turns every limit into a :class:`Check` (measured value, limit, headroom or
+excess in percent, where to point a CI annotation). With a baseline (a saved
+``cnncalc analyze --format json``) it also re-measures at the baseline's batch,
+dtype and convention, aligns the layers (:mod:`cnncalc.compare`) and checks
+each total's growth against ``max_increase``.
+
+Nothing here prints; the CLI renders :class:`SpecReport` objects.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+from .analysis import DTYPE_BYTES, Analysis, analyze
+from .budget import Allowance, Budget, Limit, Quantity, INCREASE_KEYS, budget_of_graph
+from .compare import CHANGED, SAME, Row, Snapshot, align, snapshot_from_analysis
+from .errors import EXIT_BAD_INPUT, EXIT_CHECK_FAILED, EXIT_OK, Loc, SpecError
+
+#: States of the training-memory estimate's definition, printed with every such check.
+OPTIMIZER_STATE = {"sgd": 0, "momentum": 1, "adam": 2}
+
+TRAINING_MEMORY_DEFINITION = (
+    "training memory = weights and buffers + one gradient per trainable parameter + optimizer state "
+    "(sgd 0, momentum 1, adam 2 values per trainable parameter) + the input and every layer's output "
+    "kept for the backward pass, all at the budget's batch and dtype"
+)
+
+
+def training_bytes(*, param_bytes: int, trainable: int, input_bytes: int, activation_bytes: int,
+                   dtype: str, optimizer: str) -> int:
+    """The training-memory estimate (see TRAINING_MEMORY_DEFINITION), from totals alone."""
+    size = DTYPE_BYTES[dtype]
+    return param_bytes + trainable * size * (1 + OPTIMIZER_STATE[optimizer]) + input_bytes + activation_bytes
+
+
+def training_memory(analysis: Analysis, optimizer: str = "sgd") -> int:
+    t = analysis.totals
+    return training_bytes(param_bytes=t.param_bytes, trainable=t.params_trainable, input_bytes=t.input_bytes,
+                          activation_bytes=t.activation_bytes, dtype=analysis.dtype, optimizer=optimizer)
+
+
+def snapshot_training(snap: Snapshot, optimizer: str) -> Snapshot:
+    """The snapshot with its training-memory total filled in (if it was not recorded)."""
+    from dataclasses import replace
+
+    if snap.training_bytes is not None:
+        return snap
+    value = training_bytes(param_bytes=snap.param_bytes, trainable=snap.params, input_bytes=snap.input_bytes,
+                           activation_bytes=snap.activation_bytes, dtype=snap.dtype, optimizer=optimizer)
+    return replace(snap, training_bytes=value)
+
+
+@dataclass(frozen=True)
+class Check:
+    """One limit as checked: ``measured`` against ``limit`` (``bound`` max: ≤, min: ≥)."""
+
+    quantity: Quantity
+    measured: int | Fraction
+    limit: int
+    bound: str  # "max" or "min"
+    scope: str  # "total", "layer" or "increase"
+    text: str  # the limit as written ("25M", "2%")
+    source: str  # "spec", "budget file", "--max-params", "baseline"
+    loc: Loc  # where a CI annotation points: the budget entry or the offending layer
+    subject: str | None = None  # the layer, for per-layer limits
+    baseline: int | None = None  # for increase checks
+    note: str = ""
+
+    @property
+    def passed(self) -> bool:
+        return self.measured <= self.limit if self.bound == "max" else self.measured >= self.limit
+
+    @property
+    def margin(self) -> Fraction | None:
+        """Headroom (> 0) or excess (< 0) in percent of the limit; None for a zero limit."""
+        if self.limit == 0:
+            return None if self.measured else Fraction(0)
+        gap = self.limit - self.measured if self.bound == "max" else self.measured - self.limit
+        return Fraction(gap) * 100 / self.limit
+
+    @property
+    def title(self) -> str:
+        sign = "≤" if self.bound == "max" else "≥"
+        label = self.quantity.label
+        if self.scope == "layer":
+            return f"layer {label} {sign} {self.text}"
+        if self.scope == "increase":
+            return f"{label} increase {sign} {self.text}"
+        return f"{label} {sign} {self.text}"
+
+    @property
+    def unit(self) -> str:
+        return self.quantity.unit
+
+
+@dataclass
+class SpecReport:
+    spec: str
+    name: str | None = None
+    checks: list[Check] = field(default_factory=list)
+    error: SpecError | None = None
+    changes: list[Row] = field(default_factory=list)
+    baseline: str | None = None
+    batch: int = 1
+    dtype: str = "float32"
+    optimizer: str = "sgd"
+    convention: str = "multiplications"
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def failures(self) -> list[Check]:
+        return [c for c in self.checks if not c.passed]
+
+    @property
+    def status(self) -> str:
+        if self.error is not None:
+            return "error"
+        return "fail" if self.failures else "pass"
+
+
+def exit_status(reports: list[SpecReport]) -> int:
+    if any(r.status == "error" for r in reports):
+        return EXIT_BAD_INPUT
+    if any(r.status == "fail" for r in reports):
+        return EXIT_CHECK_FAILED
+    return EXIT_OK
+
+
+# -- measuring -------------------------------------------------------------------
+
+
+def _layer_value(quantity: Quantity, r) -> int:
+    if quantity is Quantity.PARAMS:
+        return r.params.trainable
+    if quantity is Quantity.MACS:
+        return r.macs
+    return r.activation_bytes
+
+
+def _total(quantity: Quantity, analysis: Analysis, optimizer: str) -> int:
+    t = analysis.totals
+    return {
+        Quantity.PARAMS: lambda: t.params_trainable,
+        Quantity.MACS: lambda: t.macs,
+        Quantity.ACTIVATION_MEMORY: lambda: t.activation_bytes,
+        Quantity.TRAINING_MEMORY: lambda: training_memory(analysis, optimizer),
+    }[quantity]()
+
+
+def _top_layer_loc(analysis: Analysis, quantity: Quantity) -> Loc:
+    """The spec line of the layer contributing most to ``quantity`` (where a flag's failure points)."""
+    if quantity in (Quantity.TRAINING_MEMORY, Quantity.RECEPTIVE_FIELD) or not analysis.layers:
+        q = Quantity.ACTIVATION_MEMORY if quantity is Quantity.TRAINING_MEMORY else None
+        if q is None or not analysis.layers:
+            last = analysis.layers[-1].node.loc if analysis.layers else Loc(analysis.graph.file, 1, 1)
+            return last if last.line else Loc(analysis.graph.file, 1, 1)
+        quantity = q
+    top = max(analysis.layers, key=lambda r: _layer_value(quantity, r))
+    return top.node.loc
+
+
+def _check_limit(limit: Limit, analysis: Analysis, optimizer: str) -> list[Check]:
+    q = limit.quantity
+    if limit.scope == "layer":
+        values = [(r, _layer_value(q, r)) for r in analysis.layers]
+        offenders = [(r, v) for r, v in values if v > limit.value]
+        if not offenders:
+            top, value = max(values, key=lambda rv: rv[1])
+            offenders = [(top, value)]
+        return [
+            Check(q, value, limit.value, "max", "layer", limit.text, limit.source, r.node.loc, subject=r.name)
+            for r, value in offenders
+        ]
+    if q is Quantity.RECEPTIVE_FIELD:
+        rf = analysis.output_rf
+        if not rf:
+            raise SpecError(
+                "a receptive_field limit needs an input with spatial axes ([C, L], [C, H, W] or [C, D, H, W])",
+                loc=limit.loc or analysis.graph.input_loc, field="budget.receptive_field",
+            )
+        sizes = [a.size for a in rf]
+        measured = min(sizes) if limit.bound == "min" else max(sizes)
+        axis = sizes.index(measured)
+        note = "at the output, " + ("the smallest" if limit.bound == "min" else "the largest") + f" axis (axis {axis})"
+        if all(a.whole for a in rf):
+            note += "; the output sees the whole input"
+        loc = limit.loc or _top_layer_loc(analysis, q)
+        return [Check(q, measured, limit.value, limit.bound, "total", limit.text, limit.source, loc, note=note)]
+    measured = _total(q, analysis, optimizer)
+    note = ""
+    if q is Quantity.TRAINING_MEMORY:
+        note = f"optimizer {optimizer}; definition in the report footer"
+    loc = limit.loc or _top_layer_loc(analysis, q)
+    return [Check(q, measured, limit.value, limit.bound, "total", limit.text, limit.source, loc, note=note)]
+
+
+def _record_loc(analysis: Analysis, rows: list[Row], attr: str) -> Loc:
+    """The line of the new or changed layer that grew ``attr`` most."""
+    grown = [r for r in rows if r.new is not None and r.delta(attr) > 0]
+    if not grown:
+        grown = [r for r in rows if r.new is not None and r.status != SAME]
+    if grown:
+        best = max(grown, key=lambda r: r.delta(attr))
+        return Loc(analysis.graph.file, best.new.line, None) if best.new.line else Loc(analysis.graph.file, 1, 1)
+    return Loc(analysis.graph.file, 1, 1)
+
+
+_RECORD_ATTR = {
+    Quantity.PARAMS: "params",
+    Quantity.MACS: "macs",
+    Quantity.ACTIVATION_MEMORY: "activation_bytes",
+    Quantity.TRAINING_MEMORY: "activation_bytes",
+}
+
+
+def _check_baseline(report: SpecReport, graph, base: Snapshot, budget: Budget, convention) -> None:
+    optimizer = budget.optimizer
+    base = snapshot_training(base, optimizer)
+    analysis = analyze(graph, batch=base.batch, dtype=base.dtype, convention=base.convention)
+    current = snapshot_from_analysis(analysis, training_bytes=training_memory(analysis, optimizer))
+    rows = align(base.layers, current.layers)
+    report.changes = [r for r in rows if r.status != SAME or r.renamed]
+    report.baseline = base.label
+    report.notes.append(
+        f"baseline {base.label}: compared at its batch {base.batch}, {base.dtype}, convention {base.convention}"
+    )
+    for q in INCREASE_KEYS:
+        allowance = budget.increases.get(q) or Allowance(q, percent=Fraction(0), text="0%", source="baseline")
+        old, new = base.total(q.value), current.total(q.value)
+        note = f"baseline {old:,}, now {new:,}"
+        if q is Quantity.TRAINING_MEMORY:
+            note += f" (optimizer {optimizer})"
+        loc = allowance.loc if (allowance.loc and new <= allowance.allowed(old)) else _record_loc(
+            analysis, rows, _RECORD_ATTR[q]
+        )
+        report.checks.append(
+            Check(q, new, allowance.allowed(old), "max", "increase", allowance.text, allowance.source, loc,
+                  baseline=old, note=note)
+        )
+
+
+def effective_budget(graph, overrides: Budget) -> Budget:
+    """The spec's own budget overridden by the budget file and flags (already merged into ``overrides``)."""
+    return budget_of_graph(graph).merged(overrides)
+
+
+def check_graph(graph, overrides: Budget | None = None, *, baseline: Snapshot | None = None,
+                convention="multiplications") -> SpecReport:
+    """Every limit of the spec's budget (overridden by ``overrides``) and, with a
+    baseline, every total's growth. Raises SpecError for an unusable budget."""
+    budget = effective_budget(graph, overrides or Budget())
+    if not budget.limits and baseline is None:
+        raise SpecError(
+            "nothing to check: add a 'budget:' section to the spec, pass --budget FILE, "
+            "a --max-... limit, or --baseline FILE",
+            loc=Loc(graph.file, 1, 1),
+        )
+    analysis = analyze(graph, batch=budget.batch, dtype=budget.dtype, convention=convention)
+    report = SpecReport(
+        spec=graph.file or "<spec>", name=graph.name, batch=budget.batch, dtype=budget.dtype,
+        optimizer=budget.optimizer, convention=analysis.convention.value,
+    )
+    for limit in budget.sorted_limits():
+        report.checks.extend(_check_limit(limit, analysis, budget.optimizer))
+    if baseline is not None:
+        _check_baseline(report, graph, baseline, budget, convention)
+    elif budget.increases:
+        report.notes.append("max_increase is set but no --baseline was given; growth was not checked")
+    return report
+
+
+def changed_rows(rows) -> list[Row]:
+    return [r for r in rows if r.status in (CHANGED, "added", "removed")]

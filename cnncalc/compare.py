@@ -1,0 +1,365 @@
+"""Two versions of a network side by side: snapshots, layer alignment, deltas.
+
+A :class:`Snapshot` holds what a comparison needs of one analysis (per-layer
+records and totals); it is built from an :class:`~cnncalc.analysis.Analysis`
+or read back from the JSON of ``cnncalc analyze --format json`` (a saved
+baseline). :func:`align` pairs the layers of two snapshots:
+
+1. identical runs at the start and at the end are paired as they stand;
+2. in between, a weighted longest-common-subsequence alignment pairs layers
+   in order, maximising a similarity score: same type (required, unless the
+   two layers share a user-given name), same settings, same output shape,
+   same name. A user-given name weighs most, so ``name: head`` finds its
+   partner even when its type changed; automatic names (``conv3``,
+   ``conv3.relu``) weigh little, because inserting one conv renames every
+   later one.
+
+Unpaired layers are *added* or *removed*; paired layers whose settings,
+shapes, parameters or multiplications differ are *changed* (a rename alone is
+reported but is not a change in size).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+
+from .analysis import DTYPE_BYTES
+from .errors import Loc, SpecError
+
+ANALYSIS_SCHEMA = "cnncalc.analysis/1"
+
+
+@dataclass(frozen=True)
+class LayerRecord:
+    index: int
+    name: str
+    type: str
+    settings: dict = field(hash=False, compare=False)
+    output_shape: tuple[int, ...] = ()
+    params: int = 0
+    macs: int = 0
+    activation_bytes: int = 0
+    line: int | None = None
+
+    @property
+    def shape_text(self) -> str:
+        return "×".join(map(str, self.output_shape))
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """The numbers of one analysed network that comparisons use."""
+
+    label: str  # how to name it in reports (the file)
+    file: str | None
+    name: str | None
+    batch: int
+    dtype: str
+    convention: str
+    layers: tuple[LayerRecord, ...]
+    params: int
+    buffers: int
+    macs: int
+    activation_bytes: int
+    param_bytes: int
+    input_bytes: int
+    training_bytes: int | None = None  # when the analysis provides it
+
+    def total(self, quantity: str) -> int | None:
+        return {
+            "params": self.params,
+            "macs": self.macs,
+            "activation_memory": self.activation_bytes,
+            "training_memory": self.training_bytes,
+        }[quantity]
+
+
+def snapshot_from_analysis(analysis, *, label: str | None = None, training_bytes: int | None = None) -> Snapshot:
+    t = analysis.totals
+    layers = tuple(
+        LayerRecord(
+            r.node.index, r.name, r.type_name, r.node.layer.settings(), tuple(r.output_shape),
+            r.params.trainable, r.macs, r.activation_bytes, r.node.loc.line,
+        )
+        for r in analysis.layers
+    )
+    graph = analysis.graph
+    return Snapshot(
+        label=label or graph.file or graph.name or "network",
+        file=graph.file,
+        name=graph.name,
+        batch=analysis.batch,
+        dtype=analysis.dtype,
+        convention=analysis.convention.value,
+        layers=layers,
+        params=t.params_trainable,
+        buffers=t.params_buffers,
+        macs=t.macs,
+        activation_bytes=t.activation_bytes,
+        param_bytes=t.param_bytes,
+        input_bytes=t.input_bytes,
+        training_bytes=training_bytes,
+    )
+
+
+def _bad_json(path, message) -> SpecError:
+    return SpecError(
+        f"{message}; a baseline is the output of 'cnncalc analyze SPEC --format json' saved to a file",
+        loc=Loc(str(path)),
+    )
+
+
+def snapshot_from_json(data: dict, path: str) -> Snapshot:
+    """Read back ``cnncalc analyze --format json`` output (schema cnncalc.analysis/1)."""
+    if not isinstance(data, dict) or "schema" not in data:
+        raise _bad_json(path, "not a cnncalc analysis (no 'schema' field)")
+    if data["schema"] != ANALYSIS_SCHEMA:
+        raise _bad_json(path, f"schema {data['schema']!r} is not supported (expected {ANALYSIS_SCHEMA!r})")
+    try:
+        t = data["totals"]
+        layers = tuple(
+            LayerRecord(
+                int(r["index"]), str(r["name"]), str(r["type"]), dict(r.get("settings") or {}),
+                tuple(int(n) for n in r["output_shape"]), int(r["params"]["trainable"]), int(r["macs"]),
+                int(r["memory"]["activation_bytes"]), r.get("line"),
+            )
+            for r in data["layers"]
+        )
+        memory = t["memory"]
+        training = memory.get("training_bytes")
+        if isinstance(t.get("training_memory"), dict):
+            training = t["training_memory"].get("total_bytes", training)
+        dtype = str(data["dtype"])
+        if dtype not in DTYPE_BYTES:
+            raise ValueError(f"unknown dtype {dtype!r}")
+        return Snapshot(
+            label=str(path),
+            file=data.get("spec"),
+            name=data.get("name"),
+            batch=int(data["batch"]),
+            dtype=dtype,
+            convention=str(data["convention"]["name"]),
+            layers=layers,
+            params=int(t["params"]["trainable"]),
+            buffers=int(t["params"]["buffers"]),
+            macs=int(t["macs"]),
+            activation_bytes=int(memory["activation_bytes"]),
+            param_bytes=int(memory["param_bytes"]),
+            input_bytes=int(memory["input_bytes"]),
+            training_bytes=None if training is None else int(training),
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        detail = f"missing field {exc}" if isinstance(exc, KeyError) else str(exc)
+        raise _bad_json(path, f"malformed analysis JSON ({detail})") from None
+
+
+def load_snapshot_json(path) -> Snapshot:
+    name = str(path)
+    try:
+        with open(name, encoding="utf-8") as handle:
+            text = handle.read()
+    except FileNotFoundError:
+        raise SpecError("no such file", loc=Loc(name)) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SpecError(f"cannot read: {exc}", loc=Loc(name)) from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise SpecError(f"not valid JSON: {exc.msg}", loc=Loc(name, exc.lineno, exc.colno)) from None
+    return snapshot_from_json(data, name)
+
+
+def is_json_file(path) -> bool:
+    """A saved analysis (``.json``) rather than a YAML spec."""
+    return str(path).lower().endswith(".json")
+
+
+# -- alignment -----------------------------------------------------------------
+
+SAME, CHANGED, ADDED, REMOVED = "same", "changed", "added", "removed"
+
+
+@dataclass(frozen=True)
+class Row:
+    status: str  # same, changed, added, removed
+    old: LayerRecord | None
+    new: LayerRecord | None
+    changes: tuple[str, ...] = ()
+
+    @property
+    def renamed(self) -> bool:
+        return self.old is not None and self.new is not None and self.old.name != self.new.name
+
+    def delta(self, attr: str) -> int:
+        return (getattr(self.new, attr) if self.new else 0) - (getattr(self.old, attr) if self.old else 0)
+
+
+def _auto_name(rec: LayerRecord) -> bool:
+    """Names cnncalc makes up (conv3, block.conv3, conv3.relu) rather than a user's."""
+    kind = re.escape(rec.type)
+    return bool(re.fullmatch(rf"(?:.*\.)?{kind}\d+", rec.name) or rec.name.endswith("." + rec.type))
+
+
+def _identical(a: LayerRecord, b: LayerRecord) -> bool:
+    return (a.name, a.type, a.settings, a.output_shape, a.params, a.macs) == (
+        b.name, b.type, b.settings, b.output_shape, b.params, b.macs,
+    )
+
+
+def _score(a: LayerRecord, b: LayerRecord) -> int:
+    """How alike two layers are (0: never pair them)."""
+    same_user_name = a.name == b.name and not (_auto_name(a) and _auto_name(b))
+    if a.type != b.type and not same_user_name:
+        return 0
+    score = 1
+    if a.type == b.type:
+        score += 2
+    if a.settings == b.settings:
+        score += 4
+    if a.output_shape == b.output_shape:
+        score += 2
+    if a.name == b.name:
+        score += 16 if same_user_name else 1
+    return score
+
+
+#: Above this many cells the middle is aligned with difflib instead of the weighted DP.
+MAX_DP_CELLS = 1_500_000
+
+
+def _pairs_dp(old, new) -> list[tuple[int, int]]:
+    n, m = len(old), len(new)
+    best = [[0] * (m + 1) for _ in range(n + 1)]
+    for i in range(n - 1, -1, -1):
+        row, below = best[i], best[i + 1]
+        a = old[i]
+        for j in range(m - 1, -1, -1):
+            s = _score(a, new[j])
+            take = below[j + 1] + s if s else 0
+            row[j] = max(take, below[j], row[j + 1])
+    pairs, i, j = [], 0, 0
+    while i < n and j < m:
+        s = _score(old[i], new[j])
+        if s and best[i][j] == best[i + 1][j + 1] + s:
+            pairs.append((i, j))
+            i, j = i + 1, j + 1
+        elif best[i][j] == best[i + 1][j]:
+            i += 1
+        else:
+            j += 1
+    return pairs
+
+
+def _pairs_difflib(old, new) -> list[tuple[int, int]]:
+    import difflib
+
+    def key(r):
+        return (r.type, json.dumps(r.settings, sort_keys=True, default=str), r.output_shape)
+
+    matcher = difflib.SequenceMatcher(None, [key(r) for r in old], [key(r) for r in new], autojunk=False)
+    return [(b.a + k, b.b + k) for b in matcher.get_matching_blocks() for k in range(b.size)]
+
+
+def _changes(a: LayerRecord, b: LayerRecord) -> tuple[str, ...]:
+    out = []
+    if a.type != b.type:
+        out.append(f"type {a.type} → {b.type}")
+    for key in sorted(set(a.settings) | set(b.settings)):
+        va, vb = a.settings.get(key), b.settings.get(key)
+        if va != vb:
+            out.append(f"{key} {_setting_text(va)} → {_setting_text(vb)}")
+    if a.output_shape != b.output_shape:
+        out.append(f"output {a.shape_text} → {b.shape_text}")
+    if a.params != b.params:
+        out.append(f"params {a.params:,} → {b.params:,}")
+    if a.macs != b.macs:
+        out.append(f"MACs {a.macs:,} → {b.macs:,}")
+    return tuple(out)
+
+
+def _setting_text(value) -> str:
+    if isinstance(value, list):
+        return "[" + ", ".join(map(_setting_text, value)) + "]"
+    return "—" if value is None else str(value)
+
+
+def align(old: tuple[LayerRecord, ...], new: tuple[LayerRecord, ...]) -> list[Row]:
+    """Pair the layers of two versions in order; see the module docstring."""
+    old, new = list(old), list(new)
+    head = 0
+    while head < min(len(old), len(new)) and _identical(old[head], new[head]):
+        head += 1
+    tail = 0
+    while tail < min(len(old), len(new)) - head and _identical(old[-1 - tail], new[-1 - tail]):
+        tail += 1
+    mid_old, mid_new = old[head:len(old) - tail], new[head:len(new) - tail]
+    if len(mid_old) * len(mid_new) <= MAX_DP_CELLS:
+        pairs = _pairs_dp(mid_old, mid_new)
+    else:
+        pairs = _pairs_difflib(mid_old, mid_new)
+    rows = [Row(SAME, o, n) for o, n in zip(old[:head], new[:head])]
+    i = j = 0
+    for pi, pj in [*pairs, (len(mid_old), len(mid_new))]:
+        rows += [Row(REMOVED, r, None) for r in mid_old[i:pi]]
+        rows += [Row(ADDED, None, r) for r in mid_new[j:pj]]
+        if pi < len(mid_old) and pj < len(mid_new):
+            a, b = mid_old[pi], mid_new[pj]
+            changes = _changes(a, b)
+            rows.append(Row(CHANGED if changes else SAME, a, b, changes))
+        i, j = pi + 1, pj + 1
+    rows += [Row(SAME, o, n) for o, n in zip(old[len(old) - tail:], new[len(new) - tail:])]
+    return rows
+
+
+@dataclass(frozen=True)
+class Diff:
+    old: Snapshot
+    new: Snapshot
+    rows: tuple[Row, ...]
+
+    def count(self, status: str) -> int:
+        return sum(1 for r in self.rows if r.status == status)
+
+    @property
+    def differs(self) -> bool:
+        return any(r.status != SAME for r in self.rows)
+
+    def totals(self) -> list[tuple[str, str, int | None, int | None]]:
+        """(label, unit, old, new) for every total both sides know."""
+        out = [
+            ("layers", "count", len(self.old.layers), len(self.new.layers)),
+            ("params", "count", self.old.params, self.new.params),
+            ("buffers", "count", self.old.buffers, self.new.buffers),
+            ("macs", "count", self.old.macs, self.new.macs),
+            ("activation memory", "bytes", self.old.activation_bytes, self.new.activation_bytes),
+            ("parameter memory", "bytes", self.old.param_bytes, self.new.param_bytes),
+        ]
+        if self.old.training_bytes is not None and self.new.training_bytes is not None:
+            out.append(("training memory", "bytes", self.old.training_bytes, self.new.training_bytes))
+        return out
+
+    def warnings(self) -> list[str]:
+        out = []
+        if (self.old.batch, self.old.dtype) != (self.new.batch, self.new.dtype):
+            out.append(
+                f"memory compared at different settings: batch {self.old.batch} {self.old.dtype} vs "
+                f"batch {self.new.batch} {self.new.dtype}"
+            )
+        if self.old.convention != self.new.convention:
+            out.append(f"MACs counted under different conventions: {self.old.convention} vs {self.new.convention}")
+        return out
+
+
+def diff(old: Snapshot, new: Snapshot) -> Diff:
+    return Diff(old, new, tuple(align(old.layers, new.layers)))
+
+
+def percent_change(old: int, new: int):
+    """Exact relative change in percent (a Fraction), or None from zero."""
+    from fractions import Fraction
+
+    if old == 0:
+        return None if new else Fraction(0)
+    return Fraction(new - old, old) * 100

@@ -1,0 +1,364 @@
+"""Reports of ``cnncalc check``: terminal table, JSON, JUnit XML and GitHub
+Actions annotations. Renderers only format :class:`~cnncalc.checking.SpecReport`s."""
+
+from __future__ import annotations
+
+import json
+from enum import Enum
+from fractions import Fraction
+
+from ..checking import Check, SpecReport, exit_status
+from ..compare import Row
+from ..receptive import format_number
+from ..units import grouped, human_bytes, human_count
+
+SCHEMA_VERSION = "cnncalc.check/1"
+
+
+class CheckFormat(str, Enum):
+    TABLE = "table"
+    JSON = "json"
+    JUNIT = "junit"
+    GITHUB = "github"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+# -- cell texts --------------------------------------------------------------------
+
+
+def value_text(value, unit: str) -> str:
+    """Exact value with its human form: '25,557,032 (25.56M)', '120.0 MiB (125,829,120 B)'."""
+    if unit == "bytes":
+        return f"{human_bytes(value)} ({grouped(value)} B)" if value >= 1024 else f"{value} B"
+    if unit == "pixels":
+        return format_number(value)
+    return f"{grouped(value)} ({human_count(value)})" if value >= 1000 else str(value)
+
+
+def short_value(value, unit: str) -> str:
+    if unit == "bytes":
+        return human_bytes(value)
+    if unit == "pixels":
+        return format_number(value)
+    return human_count(value)
+
+
+def margin_text(margin: Fraction | None) -> str:
+    if margin is None:
+        return "over (limit 0)"
+    digits = 2 if abs(margin) < 1 else 1
+    if margin >= 0:
+        return f"{float(margin):.{digits}f}% headroom"
+    return f"{float(-margin):.{digits}f}% over"
+
+
+def change_text(old: int, new: int) -> str:
+    from ..compare import percent_change
+
+    pct = percent_change(old, new)
+    sign = "+" if new >= old else "−"
+    pct_text = "new" if pct is None else f"{sign}{abs(float(pct)):.2f}%"
+    return f"{sign}{grouped(abs(new - old))} ({pct_text})"
+
+
+def check_message(report: SpecReport, c: Check) -> str:
+    """One sentence for an annotation or a JUnit failure."""
+    what = c.title + (f" at layer '{c.subject}'" if c.subject else "")
+    verdict = "passes" if c.passed else "fails"
+    text = (
+        f"{what} {verdict}: measured {value_text(c.measured, c.unit)}, limit {value_text(c.limit, c.unit)}, "
+        f"{margin_text(c.margin)}"
+    )
+    if c.baseline is not None:
+        text += f"; baseline {value_text(c.baseline, c.unit)}, change {change_text(c.baseline, c.measured)}"
+    if c.source not in ("spec", "baseline"):
+        text += f" [limit from {c.source}]"
+    if c.note and c.baseline is None:
+        text += f" ({c.note})"
+    return text
+
+
+def row_change_text(row: Row) -> str:
+    if row.status == "added":
+        return f"added {row.new.type} {row.new.shape_text}"
+    if row.status == "removed":
+        return f"removed {row.old.type} {row.old.shape_text}"
+    parts = list(row.changes)
+    if row.renamed:
+        parts.insert(0, f"renamed {row.old.name} → {row.new.name}")
+    return ", ".join(parts)
+
+
+def _row_name(row: Row) -> str:
+    return (row.new or row.old).name
+
+
+# -- table -------------------------------------------------------------------------
+
+
+def print_table(reports: list[SpecReport], console) -> None:
+    from rich.table import Table
+    from rich.text import Text
+
+    for report in reports:
+        title = report.spec + (f" ({report.name})" if report.name else "")
+        if report.error is not None:
+            console.print(Text(f"{title}: error: {report.error}", style="bold red"))
+            console.print()
+            continue
+        table = Table(title=title, title_justify="left", header_style="bold")
+        table.add_column("", no_wrap=True)
+        table.add_column("Check")
+        table.add_column("Layer")
+        table.add_column("Measured", justify="right")
+        table.add_column("Limit", justify="right")
+        table.add_column("Headroom / excess", justify="right")
+        table.add_column("Source")
+        for c in report.checks:
+            status = Text("PASS", style="green") if c.passed else Text("FAIL", style="bold red")
+            measured = short_value(c.measured, c.unit)
+            if c.baseline is not None:
+                measured += f" ({change_text(c.baseline, c.measured)})"
+            table.add_row(
+                status, c.title, c.subject or "", measured, short_value(c.limit, c.unit),
+                Text(margin_text(c.margin), style="" if c.passed else "red"), c.source,
+            )
+        console.print(table)
+        console.print(Text(
+            f"measured at batch {report.batch}, {report.dtype}; MACs: {report.convention} convention; "
+            "exact values: --format json", style="dim"))
+        for note in report.notes:
+            console.print(Text(note, style="dim"))
+        if any(c.quantity.value == "training_memory" for c in report.checks):
+            from ..checking import TRAINING_MEMORY_DEFINITION
+
+            console.print(Text(TRAINING_MEMORY_DEFINITION, style="dim"))
+        if report.baseline is not None:
+            if report.changes:
+                console.print(Text(f"layers changed since the baseline ({len(report.changes)}):", style="bold"))
+                for row in report.changes:
+                    deltas = f"params {row.delta('params'):+,}, MACs {row.delta('macs'):+,}"
+                    console.print(Text(f"  {_row_name(row)}: {row_change_text(row)}; {deltas}"))
+            else:
+                console.print(Text("no layer changed since the baseline", style="dim"))
+        console.print()
+    summary = Table(title="Summary", title_justify="left", header_style="bold")
+    summary.add_column("Spec")
+    summary.add_column("Checks", justify="right")
+    summary.add_column("Failed", justify="right")
+    summary.add_column("Result")
+    for report in reports:
+        style = {"pass": "green", "fail": "bold red", "error": "bold red"}[report.status]
+        summary.add_row(
+            report.spec, str(len(report.checks)), str(len(report.failures)),
+            Text(report.status.upper(), style=style),
+        )
+    console.print(summary)
+    status = exit_status(reports)
+    verdict = {0: "all limits hold", 1: "some limits are exceeded", 2: "some specs could not be checked"}[status]
+    console.print(Text(f"{verdict} (exit status {status})", style="bold"))
+
+
+def render_table_text(reports: list[SpecReport]) -> str:
+    import io
+
+    from rich.console import Console
+
+    buffer = io.StringIO()
+    print_table(reports, Console(file=buffer, width=160, no_color=True, highlight=False))
+    return buffer.getvalue()
+
+
+# -- JSON ----------------------------------------------------------------------------
+
+
+def _num(x):
+    if isinstance(x, Fraction):
+        return x.numerator if x.denominator == 1 else f"{x.numerator}/{x.denominator}"
+    return x
+
+
+def _loc_json(loc):
+    return {"file": loc.file, "line": loc.line, "column": loc.col} if loc else None
+
+
+def check_to_dict(c: Check) -> dict:
+    margin = c.margin
+    return {
+        "check": c.title,
+        "quantity": c.quantity.value,
+        "scope": c.scope,
+        "bound": c.bound,
+        "unit": c.unit,
+        "layer": c.subject,
+        "measured": _num(c.measured),
+        "limit": c.limit,
+        "limit_text": c.text,
+        "baseline": c.baseline,
+        "margin_percent": None if margin is None else round(float(margin), 4),
+        "passed": c.passed,
+        "source": c.source,
+        "location": _loc_json(c.loc),
+        "note": c.note or None,
+    }
+
+
+def _row_dict(row: Row) -> dict:
+    def rec(r):
+        return None if r is None else {
+            "name": r.name, "type": r.type, "output_shape": list(r.output_shape), "params": r.params,
+            "macs": r.macs, "activation_bytes": r.activation_bytes, "line": r.line,
+        }
+
+    return {
+        "status": row.status, "baseline": rec(row.old), "current": rec(row.new), "changes": list(row.changes),
+        "delta": {"params": row.delta("params"), "macs": row.delta("macs"),
+                  "activation_bytes": row.delta("activation_bytes")},
+    }
+
+
+def to_dict(reports: list[SpecReport]) -> dict:
+    from ..checking import TRAINING_MEMORY_DEFINITION
+
+    return {
+        "schema": SCHEMA_VERSION,
+        "status": exit_status(reports),
+        "training_memory_definition": TRAINING_MEMORY_DEFINITION,
+        "specs": [
+            {
+                "spec": r.spec,
+                "name": r.name,
+                "result": r.status,
+                "error": None if r.error is None else {"message": str(r.error), "location": _loc_json(r.error.loc)},
+                "batch": r.batch,
+                "dtype": r.dtype,
+                "optimizer": r.optimizer,
+                "convention": r.convention,
+                "checks": [check_to_dict(c) for c in r.checks],
+                "baseline": r.baseline,
+                "changed_layers": [_row_dict(row) for row in r.changes],
+                "notes": r.notes,
+            }
+            for r in reports
+        ],
+    }
+
+
+def render_json(reports: list[SpecReport]) -> str:
+    return json.dumps(to_dict(reports), indent=2, ensure_ascii=False) + "\n"
+
+
+# -- JUnit XML ------------------------------------------------------------------------
+
+
+def render_junit(reports: list[SpecReport]) -> str:
+    """One <testsuite> per spec, one <testcase> per check; failures carry the numbers."""
+    import xml.etree.ElementTree as ET
+
+    root = ET.Element("testsuites", name="cnncalc check")
+    total = failures = errors = 0
+    for r in reports:
+        suite = ET.SubElement(root, "testsuite", name=r.spec)
+        classname = "cnncalc.check." + (r.name or r.spec)
+        if r.error is not None:
+            case = ET.SubElement(suite, "testcase", classname=classname, name="load spec", file=r.spec)
+            err = ET.SubElement(case, "error", message=str(r.error), type="SpecError")
+            err.text = str(r.error)
+            suite.set("tests", "1")
+            suite.set("failures", "0")
+            suite.set("errors", "1")
+            total, errors = total + 1, errors + 1
+            continue
+        n_fail = 0
+        for c in r.checks:
+            name = c.title + (f" [{c.subject}]" if c.subject else "")
+            attrs = {"classname": classname, "name": name}
+            if c.loc and c.loc.file:
+                attrs["file"] = c.loc.file
+                if c.loc.line:
+                    attrs["line"] = str(c.loc.line)
+            case = ET.SubElement(suite, "testcase", **attrs)
+            message = check_message(r, c)
+            if not c.passed:
+                n_fail += 1
+                fail = ET.SubElement(case, "failure", message=message, type="BudgetExceeded")
+                fail.text = message + (f"\nat {c.loc}" if c.loc else "")
+            else:
+                out = ET.SubElement(case, "system-out")
+                out.text = message
+        if r.changes:
+            out = ET.SubElement(suite, "system-out")
+            out.text = "layers changed since the baseline:\n" + "\n".join(
+                f"{_row_name(row)}: {row_change_text(row)}" for row in r.changes
+            )
+        suite.set("tests", str(len(r.checks)))
+        suite.set("failures", str(n_fail))
+        suite.set("errors", "0")
+        total += len(r.checks)
+        failures += n_fail
+    root.set("tests", str(total))
+    root.set("failures", str(failures))
+    root.set("errors", str(errors))
+    ET.indent(root)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+
+
+# -- GitHub Actions annotations ---------------------------------------------------------
+
+
+def _escape_data(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _escape_property(text: str) -> str:
+    return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def annotation(level: str, message: str, loc=None, title: str | None = None) -> str:
+    props = []
+    if loc is not None and loc.file:
+        props.append(f"file={_escape_property(loc.file)}")
+        if loc.line:
+            props.append(f"line={loc.line}")
+        if loc.col:
+            props.append(f"col={loc.col}")
+    if title:
+        props.append(f"title={_escape_property(title)}")
+    head = f"::{level} " + ",".join(props) if props else f"::{level}"
+    return f"{head}::{_escape_data(message)}"
+
+
+def render_github(reports: list[SpecReport]) -> str:
+    """``::error`` for every exceeded limit and unusable spec, a plain summary after."""
+    lines = []
+    for r in reports:
+        if r.error is not None:
+            lines.append(annotation("error", r.error.message, r.error.loc, "cnncalc: unusable spec"))
+            continue
+        for c in r.failures:
+            lines.append(annotation("error", check_message(r, c), c.loc, f"cnncalc budget: {c.title}"))
+    for r in reports:
+        if r.error is not None:
+            lines.append(f"{r.spec}: ERROR")
+            continue
+        lines.append(f"{r.spec}: {r.status.upper()} ({len(r.checks) - len(r.failures)}/{len(r.checks)} checks pass)")
+        for c in r.checks:
+            lines.append(f"  {'PASS' if c.passed else 'FAIL'}  {check_message(r, c)}")
+        for row in r.changes:
+            lines.append(f"  changed since baseline: {_row_name(row)}: {row_change_text(row)}")
+    if any(c.quantity.value == "training_memory" for r in reports for c in r.checks):
+        from ..checking import TRAINING_MEMORY_DEFINITION
+
+        lines.append(TRAINING_MEMORY_DEFINITION)
+    return "\n".join(lines) + "\n"
+
+
+def render(reports: list[SpecReport], fmt: CheckFormat) -> str:
+    return {
+        CheckFormat.TABLE: render_table_text,
+        CheckFormat.JSON: render_json,
+        CheckFormat.JUNIT: render_junit,
+        CheckFormat.GITHUB: render_github,
+    }[CheckFormat(fmt)](reports)
