@@ -57,6 +57,8 @@ class Graph:
     description: str | None = None
     #: top-level sections owned by other features (budget, expect_total, ...)
     sections: dict = field(default_factory=dict)
+    #: block instances and named groups by full name (→ spec.GroupInfo: kind, parent, loc)
+    groups: dict = field(default_factory=dict)
 
     def __post_init__(self):
         self._by_name = {n.name: n for n in self.nodes}

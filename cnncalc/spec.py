@@ -26,6 +26,7 @@ from __future__ import annotations
 import dataclasses
 from types import MappingProxyType
 
+from .blocks import bind_args, parse_blocks, substitute_tree
 from .errors import FieldError, Loc, SpecError, did_you_mean
 from .graph import INPUT, Graph, Node
 from .layers import base as layer_base
@@ -34,11 +35,11 @@ from .layers.fields import REQUIRED, layer_fields
 from .yamlio import YList, YMap, load_file, load_text, loc_of
 
 #: Top-level keys of a spec. Other features add theirs to SECTIONS.
-CORE_KEYS = ("name", "description", "input", "defaults", "layers")
+CORE_KEYS = ("name", "description", "input", "defaults", "blocks", "layers")
 SECTIONS: set[str] = set()
 
 #: Keys of a layer entry that are not layer fields.
-ENTRY_KEYS = ("name", "inputs", "repeat")
+ENTRY_KEYS = ("name", "inputs", "repeat", "when")
 #: Entry keys owned by other features (kept in ``Node.extra``).
 EXTRA_ENTRY_KEYS: set[str] = set()
 
@@ -46,24 +47,61 @@ EXTRA_ENTRY_KEYS: set[str] = set()
 MAX_LAYERS = 1_000_000
 
 
+class _Scope:
+    """Where names are looked up while expanding: the root, a named group,
+    or a block instance (which has an input of its own)."""
+
+    def __init__(self, prefix="", parent=None, group=None, block_input=None, counters=None):
+        self.prefix = prefix  # "layer3.1." for the nodes of this scope
+        self.parent = parent
+        self.group = group  # full name of the enclosing group/block (Node.parent)
+        self.block_input = block_input  # _Ref the block's 'input' stands for
+        self.aliases: dict[str, _Ref] = {}  # names of skipped entries → their input
+        # auto-name counters: one set per block instance, shared by plain groups
+        self.counters = counters if counters is not None else {}
+
+
+@dataclasses.dataclass(frozen=True)
+class _Ref:
+    """A reference to a node as written (``name`` looked up from ``scope``),
+    or an already-resolved full node name (``scope`` None)."""
+
+    name: str
+    scope: object = None
+    loc: Loc | None = None
+
+
+@dataclasses.dataclass
+class GroupInfo:
+    """A block instance or named group, for the hierarchy of the table."""
+
+    name: str  # full name, e.g. "layer3.1"
+    kind: str  # block name, or "group"
+    parent: str | None
+    loc: Loc
+
+
 class _Ctx:
     """State while expanding one spec."""
 
-    def __init__(self, file, defaults):
+    def __init__(self, file, defaults, blocks=None):
         self.file = file
         self.defaults = defaults
+        self.blocks = blocks or {}
         self.nodes: list[_Pending] = []
-        self.counters: dict[str, int] = {}
         self.names: dict[str, Loc] = {}
+        self.groups: dict[str, GroupInfo] = {}
+        self.group_out: dict[str, _Ref] = {}  # group name → its output
+        self.previous = _Ref(INPUT)  # default input of the next entry
+        self.active_blocks: list[str] = []  # to refuse a block that uses itself
 
-    def auto_name(self, type_name: str) -> str:
-        n = self.counters.get(type_name, 0) + 1
-        self.counters[type_name] = n
+    def auto_name(self, type_name: str, scope: "_Scope") -> str:
+        n = scope.counters.get(type_name, 0) + 1
         name = f"{type_name}{n}"
-        while name in self.names:
+        while scope.prefix + name in self.names or scope.prefix + name in self.groups:
             n += 1
-            self.counters[type_name] = n
             name = f"{type_name}{n}"
+        scope.counters[type_name] = n
         return name
 
 
@@ -71,7 +109,7 @@ class _Ctx:
 class _Pending:
     name: str
     layer: object
-    inputs: tuple | None
+    inputs: tuple  # of _Ref
     loc: Loc
     field_locs: dict
     parent: str | None
@@ -131,8 +169,9 @@ def parse_spec(doc, file: str | None = None, input_shape=None) -> Graph:
         )
     if not layers:
         raise _err("'layers' is empty; a network needs at least one layer", doc.loc_of("layers"), field="layers")
-    ctx = _Ctx(file, _parse_defaults(doc.get("defaults"), doc.loc_of("defaults")))
-    _expand_list(layers, ctx, parent=None, prefix="")
+    blocks = parse_blocks(doc.get("blocks"), doc.loc_of("blocks"), lambda n: layer_base.canonical_type(n.lower()) is not None)
+    ctx = _Ctx(file, _parse_defaults(doc.get("defaults"), doc.loc_of("defaults")), blocks)
+    _expand_list(layers, ctx, _Scope())
     nodes = _link(ctx, file)
     name = doc.get("name")
     description = doc.get("description")
@@ -147,6 +186,7 @@ def parse_spec(doc, file: str | None = None, input_shape=None) -> Graph:
         name=name,
         description=description,
         sections={k: doc[k] for k in doc if k in SECTIONS},
+        groups=dict(ctx.groups),
     )
 
 
@@ -192,14 +232,15 @@ def _parse_input(doc, file):
     return tuple(value)
 
 
-def _type_of(name, loc) -> type:
+def _type_of(name, loc, blocks=()) -> type:
     if not isinstance(name, str):
         raise _err(f"a layer type must be a name, got {_describe(name)}", loc, field="type")
     canonical = layer_base.canonical_type(name.strip().lower())
     if canonical is None:
+        known = [*layer_base.all_type_names(), *blocks]
         raise _err(
-            f"unknown layer type '{name}'{did_you_mean(name, layer_base.all_type_names())}; "
-            "'cnncalc layers' lists them",
+            f"unknown layer type or block '{name}'{did_you_mean(name, known)}; "
+            "'cnncalc layers' lists the layer types",
             loc,
             field="type",
         )
@@ -226,9 +267,9 @@ def _parse_defaults(defaults, loc):
     return out
 
 
-def _expand_list(entries: YList, ctx: _Ctx, parent, prefix):
+def _expand_list(entries: YList, ctx: _Ctx, scope: _Scope):
     for i, entry in enumerate(entries):
-        _expand_entry(entry, entries.loc_of(i), ctx, parent, prefix)
+        _expand_entry(entry, entries.loc_of(i), ctx, scope)
 
 
 def _repeat_count(entry: YMap) -> int:
@@ -250,9 +291,47 @@ def _guard_size(ctx, extra, loc):
         )
 
 
-def _expand_entry(entry, loc, ctx: _Ctx, parent, prefix):
+def _when(entry: YMap) -> bool:
+    """``when: false`` skips an entry (after block substitution: ``when: $downsample``)."""
+    if "when" not in entry:
+        return True
+    value = entry["when"]
+    if not isinstance(value, bool):
+        raise _err(
+            f"'when' must be true or false (e.g. $downsample or $(stride == 1)), got {_describe(value)}",
+            entry.loc_of("when"),
+            field="when",
+        )
+    return value
+
+
+def _skip(entry: YMap, ctx: _Ctx, scope: _Scope, name):
+    """A skipped entry passes its input through: its name (if any) stands for
+    that input, and so does the default input of the next entry."""
+    inputs = _parse_inputs(entry, scope)
+    source = inputs[0] if inputs else ctx.previous
+    if name is not None:
+        scope.aliases[name] = source
+    ctx.previous = source
+
+
+def _instance_name(scope, name, count, r):
+    return f"{scope.prefix}{name}" if count == 1 else f"{scope.prefix}{name}.{r}"
+
+
+def _open_group(ctx: _Ctx, scope: _Scope, full: str, kind: str, loc: Loc):
+    if full in ctx.names or full in ctx.groups:
+        where = ctx.names.get(full) or ctx.groups[full].loc
+        raise _err(f"name '{full}' is already used on line {where.line}", loc, field="name", layer_name=full)
+    ctx.groups[full] = GroupInfo(full, kind, scope.group, loc)
+
+
+def _expand_entry(entry, loc, ctx: _Ctx, scope: _Scope):
     if isinstance(entry, str):
-        _add_layer(entry, _empty_map(loc), loc, ctx, parent, prefix, name=None, inputs=None, extra={})
+        if entry in ctx.blocks:
+            _expand_block(ctx.blocks[entry], _empty_map(loc), _empty_map(loc), loc, ctx, scope)
+            return
+        _add_layer(entry, _empty_map(loc), loc, ctx, scope, name=None, inputs=None, extra={})
         return
     if not isinstance(entry, YMap):
         raise _err(
@@ -264,14 +343,17 @@ def _expand_entry(entry, loc, ctx: _Ctx, parent, prefix):
     name = entry.get("name")
     if name is not None and (not isinstance(name, str) or not name.strip()):
         raise _err(f"'name' must be a non-empty string, got {_describe(name)}", entry.loc_of("name"), field="name")
+    if not _when(entry):
+        _skip(entry, ctx, scope, name)
+        return
     extra = {k: entry[k] for k in entry if k in EXTRA_ENTRY_KEYS}
     extra_locs = {k: entry.loc_of(k) for k in extra}
 
-    if "layers" in entry:  # a repeated group
-        stray = [k for k in entry if k not in ("layers", "repeat", "name")]
+    if "layers" in entry:  # a (repeated) group of entries
+        stray = [k for k in entry if k not in ("layers", "repeat", "name", "inputs", "when")]
         if stray:
             raise _err(
-                f"a group entry takes 'layers', 'repeat' and 'name' only; unexpected '{stray[0]}'",
+                f"a group entry takes 'layers', 'repeat', 'name', 'inputs' and 'when' only; unexpected '{stray[0]}'",
                 entry.key_locs[stray[0]],
                 field=str(stray[0]),
             )
@@ -279,63 +361,50 @@ def _expand_entry(entry, loc, ctx: _Ctx, parent, prefix):
         if not isinstance(body, YList) or not body:
             raise _err("'layers' of a group must be a non-empty list", entry.loc_of("layers"), field="layers")
         _guard_size(ctx, count * len(body), entry.loc_of("repeat"))
+        inputs = _parse_inputs(entry, scope)
+        if inputs:
+            if len(inputs) > 1:
+                raise _err("a group takes one input (its first layer's); give several to a merge layer inside it",
+                           entry.loc_of("inputs"), field="inputs")
+            ctx.previous = inputs[0]
+        if name is not None and count > 1:
+            _open_group(ctx, scope, scope.prefix + name, "group", entry.loc)
         for r in range(count):
-            if name is not None:
-                group = f"{prefix}{name}" if count == 1 else f"{prefix}{name}.{r}"
-                _expand_list(body, ctx, group, group + ".")
-            else:
-                _expand_list(body, ctx, parent, prefix)
+            if name is None:
+                _expand_list(body, ctx, scope)
+                continue
+            full = _instance_name(scope, name, count, r)
+            _open_group(ctx, scope, full, "group", entry.loc)
+            inner = _Scope(full + ".", scope, full, counters=scope.counters)
+            _expand_list(body, ctx, inner)
+            ctx.group_out[full] = ctx.previous
+        if name is not None and count > 1:
+            ctx.group_out[scope.prefix + name] = ctx.previous
         return
 
-    if "type" in entry:
-        type_name = entry["type"]
-        type_loc = entry.loc_of("type")
-        fields = YMap({k: v for k, v in entry.items() if k not in (*ENTRY_KEYS, "type", *EXTRA_ENTRY_KEYS)})
-        fields.loc = entry.loc
-        fields.key_locs = entry.key_locs
-        fields.value_locs = entry.value_locs
-    else:
-        type_keys = [k for k in entry if k not in (*ENTRY_KEYS, *EXTRA_ENTRY_KEYS)]
-        if not type_keys:
-            raise _err("the entry names no layer type", entry.loc)
-        if len(type_keys) > 1:
-            known = [k for k in type_keys if isinstance(k, str) and layer_base.canonical_type(k)]
-            if len(known) == 1:
-                other = next(k for k in type_keys if k not in known)
-                raise _err(
-                    f"unexpected key '{other}' beside '{known[0]}'; put layer fields inside "
-                    f"'{known[0]}: {{...}}' (or use the explicit form with 'type: {known[0]}')",
-                    entry.key_locs[other],
-                    field=str(other),
-                )
-            raise _err(
-                f"a layer entry has one layer type key, found {', '.join(map(str, type_keys))}",
-                entry.loc,
-            )
-        type_name = type_keys[0]
-        type_loc = entry.key_locs[type_name]
-        fields = entry[type_name]
-        if fields is None:
-            fields = _empty_map(type_loc)
-        elif not isinstance(fields, YMap):
-            raise _err(
-                f"the fields of '{type_name}' must be a mapping like {{out_channels: 64}}, got {_describe(fields)}",
-                entry.loc_of(type_name),
-                field=str(type_name),
-            )
-    inputs = _parse_inputs(entry)
+    type_name, type_loc, fields = _entry_type(entry)
+    if isinstance(type_name, str) and type_name in ctx.blocks:
+        _expand_block(ctx.blocks[type_name], entry, fields, type_loc, ctx, scope, count=count, name=name)
+        return
+    if "overrides" in entry:
+        raise _err("'overrides' belongs to a repeated block instance", entry.key_locs["overrides"], field="overrides")
+    inputs = _parse_inputs(entry, scope)
     _guard_size(ctx, count, entry.loc_of("repeat"))
+    if name is not None and count > 1:
+        _open_group(ctx, scope, scope.prefix + name, "group", entry.loc)
     for r in range(count):
         node_name = None
         if name is not None:
-            node_name = f"{prefix}{name}" if count == 1 else f"{prefix}{name}.{r}"
+            node_name = _instance_name(scope, name, count, r)
+        inner = scope
+        if name is not None and count > 1:
+            inner = _Scope(scope.prefix, scope, scope.prefix + name, counters=scope.counters)
         _add_layer(
             type_name,
             fields,
             type_loc,
             ctx,
-            parent,
-            prefix,
+            inner,
             name=node_name,
             inputs=inputs if r == 0 else None,
             extra=extra,
@@ -343,9 +412,117 @@ def _expand_entry(entry, loc, ctx: _Ctx, parent, prefix):
             inputs_loc=entry.loc_of("inputs") if "inputs" in entry else None,
             name_loc=entry.loc_of("name") if "name" in entry else None,
         )
+    if name is not None and count > 1:
+        ctx.group_out[scope.prefix + name] = ctx.previous
 
 
-def _parse_inputs(entry: YMap):
+def _entry_type(entry: YMap):
+    """(type or block name, its location, its fields) of a layer entry."""
+    own_keys = (*ENTRY_KEYS, "overrides", *EXTRA_ENTRY_KEYS)
+    if "type" in entry:
+        type_name = entry["type"]
+        type_loc = entry.loc_of("type")
+        fields = YMap({k: v for k, v in entry.items() if k not in (*own_keys, "type")})
+        fields.loc = entry.loc
+        fields.key_locs = entry.key_locs
+        fields.value_locs = entry.value_locs
+        return type_name, type_loc, fields
+    type_keys = [k for k in entry if k not in own_keys]
+    if not type_keys:
+        raise _err("the entry names no layer type", entry.loc)
+    if len(type_keys) > 1:
+        known = [k for k in type_keys if isinstance(k, str) and layer_base.canonical_type(k)]
+        if len(known) == 1:
+            other = next(k for k in type_keys if k not in known)
+            raise _err(
+                f"unexpected key '{other}' beside '{known[0]}'; put layer fields inside "
+                f"'{known[0]}: {{...}}' (or use the explicit form with 'type: {known[0]}')",
+                entry.key_locs[other],
+                field=str(other),
+            )
+        raise _err(
+            f"a layer entry has one layer type key, found {', '.join(map(str, type_keys))}",
+            entry.loc,
+        )
+    type_name = type_keys[0]
+    type_loc = entry.key_locs[type_name]
+    fields = entry[type_name]
+    if fields is None:
+        fields = _empty_map(type_loc)
+    elif not isinstance(fields, YMap):
+        raise _err(
+            f"the fields of '{type_name}' must be a mapping like {{out_channels: 64}}, got {_describe(fields)}",
+            entry.loc_of(type_name),
+            field=str(type_name),
+        )
+    return type_name, type_loc, fields
+
+
+def _expand_block(block, entry: YMap, args: YMap, loc: Loc, ctx: _Ctx, scope: _Scope, *, count=1, name=None):
+    """Instantiate ``block`` ``count`` times, chained; each instance in a
+    scope of its own, named ``<name>`` or ``<name>.<r>``."""
+    overrides = _parse_overrides(entry, count)
+    if block.name in ctx.active_blocks:
+        chain = " → ".join([*ctx.active_blocks[ctx.active_blocks.index(block.name):], block.name])
+        raise _err(f"block '{block.name}' uses itself ({chain})", loc, field="type")
+    inputs = _parse_inputs(entry, scope)
+    if inputs:
+        if len(inputs) > 1:
+            raise _err(
+                "a block takes one input (its 'input'); pass other nodes as arguments", entry.loc_of("inputs"),
+                field="inputs",
+            )
+        ctx.previous = inputs[0]
+    base = name if name is not None else None
+    if base is not None and count > 1:
+        _open_group(ctx, scope, scope.prefix + base, "repeat", entry.loc)
+    outer = _Scope(scope.prefix + base + ".", scope, scope.prefix + base, counters=scope.counters) \
+        if base is not None and count > 1 else scope
+    ctx.active_blocks.append(block.name)
+    for r in range(count):
+        params = bind_args(block, args, loc, overrides.get(r))
+        if base is None:
+            full = scope.prefix + ctx.auto_name(block.name, scope)
+        else:
+            full = _instance_name(scope, base, count, r)
+        _open_group(ctx, outer, full, block.name, loc)
+        body = substitute_tree(block.body, params, block.loc)
+        _guard_size(ctx, len(body), loc)
+        inner = _Scope(full + ".", outer, full, block_input=ctx.previous)
+        _expand_list(body, ctx, inner)
+        ctx.group_out[full] = ctx.previous
+    ctx.active_blocks.pop()
+    if base is not None and count > 1:
+        ctx.group_out[scope.prefix + base] = ctx.previous
+
+
+def _parse_overrides(entry: YMap, count: int) -> dict:
+    """``overrides: {0: {stride: 2, downsample: true}}``: arguments for single repetitions."""
+    if "overrides" not in entry:
+        return {}
+    value = entry["overrides"]
+    loc = entry.loc_of("overrides")
+    if not isinstance(value, YMap):
+        raise _err(
+            "'overrides' maps a repetition index to arguments, e.g. {0: {stride: 2}}", loc, field="overrides"
+        )
+    out = {}
+    for key, args in value.items():
+        key_loc = value.key_locs[key]
+        if isinstance(key, bool) or not isinstance(key, int) or not -count <= key < count:
+            raise _err(
+                f"override index must be a repetition 0 … {count - 1} (or −1 for the last), got {key!r}",
+                key_loc,
+                field="overrides",
+            )
+        if not isinstance(args, YMap):
+            raise _err(f"override {key} must be a mapping of arguments, got {_describe(args)}",
+                       value.loc_of(key), field="overrides")
+        out[key % count] = args
+    return out
+
+
+def _parse_inputs(entry: YMap, scope: _Scope):
     if "inputs" not in entry:
         return None
     value = entry["inputs"]
@@ -355,7 +532,7 @@ def _parse_inputs(entry: YMap):
         raise _err(
             f"'inputs' must be a node name or a list of node names, got {_describe(value)}", loc, field="inputs"
         )
-    return tuple(names)
+    return tuple(_Ref(n, scope, loc) for n in names)
 
 
 def _build_layer(cls, fields: YMap, defaults: dict, type_loc: Loc):
@@ -407,11 +584,11 @@ def _build_layer(cls, fields: YMap, defaults: dict, type_loc: Loc):
     return layer, locs, activation, activation_loc
 
 
-def _add_layer(type_name, fields, type_loc, ctx: _Ctx, parent, prefix, *, name, inputs, extra,
+def _add_layer(type_name, fields, type_loc, ctx: _Ctx, scope: _Scope, *, name, inputs, extra,
                extra_locs=None, inputs_loc=None, name_loc=None):
-    cls = _type_of(type_name, type_loc)
+    cls = _type_of(type_name, type_loc, ctx.blocks)
     index = len(ctx.nodes) + 1
-    node_name = name or (prefix + ctx.auto_name(cls.type_name))
+    node_name = name or (scope.prefix + ctx.auto_name(cls.type_name, scope))
     try:
         layer, locs, activation, act_loc = _build_layer(cls, fields, ctx.defaults.get(cls.type_name, {}), type_loc)
     except SpecError as exc:
@@ -422,9 +599,11 @@ def _add_layer(type_name, fields, type_loc, ctx: _Ctx, parent, prefix, *, name, 
         locs.update(extra_locs)
     if inputs_loc is not None:
         locs["inputs"] = inputs_loc
-    ctx.nodes.append(_Pending(node_name, layer, inputs, type_loc, locs, parent, dict(extra), inputs_loc))
+    ctx.nodes.append(_Pending(node_name, layer, inputs or (ctx.previous,), type_loc, locs, scope.group,
+                              dict(extra), inputs_loc))
+    ctx.previous = _Ref(node_name)
     if activation is not None and not (isinstance(activation, str) and activation.lower() in ("none", "linear")):
-        _add_activation(activation, act_loc, ctx, node_name, parent)
+        _add_activation(activation, act_loc, ctx, node_name, scope.group)
 
 
 def _add_activation(activation, loc, ctx: _Ctx, owner: str, parent):
@@ -457,7 +636,8 @@ def _add_activation(activation, loc, ctx: _Ctx, owner: str, parent):
     layer, locs, _, _ = _build_layer(cls, fields, {}, loc)
     node_name = f"{owner}.{cls.type_name}"
     _claim_name(ctx, node_name, loc, len(ctx.nodes) + 1, cls.type_name)
-    ctx.nodes.append(_Pending(node_name, layer, None, loc, locs, parent, {}))
+    ctx.nodes.append(_Pending(node_name, layer, (_Ref(owner),), loc, locs, parent, {}))
+    ctx.previous = _Ref(node_name)
 
 
 def _claim_name(ctx, name, loc, index, type_name):
@@ -466,9 +646,11 @@ def _claim_name(ctx, name, loc, index, type_name):
             f"the name '{INPUT}' is reserved for the network input", loc=loc, field="name",
             layer_index=index, layer_type=type_name,
         )
-    if name in ctx.names:
+    if name in ctx.names or name in ctx.groups:
+        where = ctx.names[name] if name in ctx.names else ctx.groups[name].loc
+        what = "the layer" if name in ctx.names else "the block or group"
         raise SpecError(
-            f"name '{name}' is already used by the layer on line {ctx.names[name].line}",
+            f"name '{name}' is already used by {what} on line {where.line}",
             loc=loc,
             field="name",
             layer_index=index,
@@ -478,25 +660,56 @@ def _claim_name(ctx, name, loc, index, type_name):
     ctx.names[name] = loc
 
 
+def _resolve(ctx: _Ctx, ref: _Ref, p: _Pending, index: int, depth: int = 0) -> str:
+    """The full node name a reference stands for. Lookup goes outwards
+    through the scopes: inside a block ``input`` is the block's input, then
+    nodes and groups of this scope (a group stands for its output), names of
+    skipped entries, then the enclosing scopes; at the root ``input`` is the
+    network input."""
+    if depth > 10_000:
+        raise SpecError(f"'{ref.name}' refers to itself through skipped entries", loc=ref.loc or p.loc,
+                        field="inputs", layer_index=index, layer_name=p.name)
+    if ref.scope is None:
+        return ref.name
+    name = ref.name
+    scope = ref.scope
+    while scope is not None:
+        if name == INPUT and scope.block_input is not None:
+            return _resolve(ctx, scope.block_input, p, index, depth + 1)
+        full = scope.prefix + name
+        if full in ctx.names:
+            return full
+        if full in ctx.group_out:
+            return _resolve(ctx, ctx.group_out[full], p, index, depth + 1)
+        if name in scope.aliases:
+            return _resolve(ctx, scope.aliases[name], p, index, depth + 1)
+        scope = scope.parent
+    if name == INPUT:
+        return INPUT
+    candidates = {INPUT, *ctx.names, *ctx.group_out}
+    scope = ref.scope
+    while scope is not None:  # names as written from where the reference stands
+        candidates |= {n[len(scope.prefix):] for n in (*ctx.names, *ctx.group_out) if n.startswith(scope.prefix)}
+        candidates |= set(scope.aliases)
+        scope = scope.parent
+    raise SpecError(
+        f"unknown input '{name}'{did_you_mean(name, sorted(candidates))}",
+        loc=ref.loc or p.loc,
+        field="inputs",
+        layer_index=index,
+        layer_name=p.name,
+        layer_type=p.layer.type_name,
+    )
+
+
 def _link(ctx: _Ctx, file) -> list[Node]:
     """Resolve ``inputs`` (default: the previous node) and order the nodes
     topologically; unknown names and cycles are errors."""
     pending = ctx.nodes
-    known = {p.name for p in pending}
     resolved: list[tuple] = []
-    previous = INPUT
     for i, p in enumerate(pending, 1):
-        inputs = p.inputs if p.inputs is not None else (previous,)
+        inputs = tuple(_resolve(ctx, ref, p, i) for ref in p.inputs)
         for src in inputs:
-            if src != INPUT and src not in known:
-                raise SpecError(
-                    f"unknown input '{src}'{did_you_mean(src, [INPUT, *known])}",
-                    loc=p.inputs_loc or p.loc,
-                    field="inputs",
-                    layer_index=i,
-                    layer_name=p.name,
-                    layer_type=p.layer.type_name,
-                )
             if src == p.name:
                 raise SpecError(
                     "a layer cannot take its own output as input",
@@ -506,7 +719,6 @@ def _link(ctx: _Ctx, file) -> list[Node]:
                     layer_name=p.name,
                 )
         resolved.append((p, inputs))
-        previous = p.name
     order = _topological([(p.name, inputs) for p, inputs in resolved])
     if order is None:
         cycle = _find_cycle({p.name: inputs for p, inputs in resolved})
