@@ -13,6 +13,13 @@ PUBLISHED = {
     "vgg11": (132_863_336, 7_609_090_048),
     "vgg16": (138_357_544, 15_470_264_320),
     "vgg16_bn": (138_365_992, 15_470_264_320),
+    # graphs: residual adds, concatenation, blocks
+    "resnet18": (11_689_512, 1_814_073_344),
+    "resnet50": (25_557_032, 4_089_184_256),  # v1.5: stride on the 3×3 conv
+    "mobilenet_v2": (3_504_872, 300_774_272),
+    "densenet121": (7_978_856, 2_834_161_664),
+    "googlenet": (6_624_904, 1_498_376_192),  # without the auxiliary heads
+    "squeezenet1_0": (1_248_424, 818_924_576),
 }
 
 
