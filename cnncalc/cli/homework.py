@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import click
 
+from .. import homework as _homework  # noqa: F401  (registers the spec keys expect:, values:, ...)
 from . import cli
+from .options import input_option, resolve_spec
 
 CONVENTION = ("Counting: parameters = weights + biases; multiplications as in the lectures "
               "(one per weight per output value; additions and biases not counted).")
@@ -202,3 +204,50 @@ def solve_cmd(input_size, output_size, kernel, stride, padding, dilation, exact,
     if result.total > len(result.solutions):
         click.echo(f"  … {result.total - len(result.solutions)} more; narrow the bounds to see them")
     return 0
+
+
+@cli.command("grade")
+@click.argument("spec")
+@input_option
+def grade_cmd(spec, input_shape):
+    """Check the answers in SPEC (expect: per layer, expect_total:) and print a score.
+
+    ✓/✗ for every answer; for a wrong one the correct value and the worked
+    formula. Rounded answers ("15.5G", "138M") and shapes written channels last
+    ("14x14x20") are accepted and said so. Exit status 1 if any answer is wrong.
+
+    \b
+    Example spec:
+      input: [3, 28, 28]
+      layers:
+        - conv: {out_channels: 20, kernel_size: 5, stride: 2, padding: 2}
+          expect: {output: [20, 14, 14], params: 1520, macs: 294000, receptive_field: 5}
+      expect_total: {params: 1520}
+    """
+    from ..analysis import analyze
+    from ..errors import SpecError
+    from ..homework.grade import answer_text, grade
+    from ..spec import load_spec
+
+    path = resolve_spec(spec)
+    graph = load_spec(path, input_shape)
+    result = analyze(graph)
+    g = grade(result)
+    if not g.total:
+        raise SpecError("no answers to grade: add 'expect: {params: ...}' to a layer or 'expect_total:' to the spec",
+                        loc=graph.input_loc)
+    click.echo(f"Grading {path} ({len(result.layers)} layers)")
+    for m in g.marks:
+        label = f"{m.where} {m.key}"
+        line = f"  {'✓' if m.ok else '✗'} {label:<28} {answer_text(m.answer):<16}"
+        if m.ok:
+            line += f" ({m.how})" if m.how and m.how != "exact" else ""
+        else:
+            line += f" correct: {m.correct}   [{m.loc}]"
+        click.echo(line.rstrip())
+        for w in m.work:
+            click.echo(w)
+    pct = 100 * g.right // g.total
+    click.echo(f"Score: {g.right}/{g.total} ({pct}%)")
+    click.echo(CONVENTION)
+    return 0 if g.all_right else 1

@@ -10,3 +10,5 @@
 Nothing here prints; the CLI (``cnncalc.cli.homework``) does. Nothing here
 imports numpy: the numbers of a hand example are exact rationals.
 """
+
+from . import keys  # noqa: F401  (registers expect:, expect_total:, values:, weights:, ...)

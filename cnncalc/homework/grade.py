@@ -1,0 +1,274 @@
+"""Grade a spec's answers: ``expect:`` per layer and ``expect_total:``.
+
+Answers are compared exactly, except where the student plainly rounded:
+``"15.5G"``, ``"138M"``, ``1.52e3`` or ``12.5`` are accepted when the correct value
+rounds to them at the precision written (half a unit of the last digit), and
+the grade says so. Shapes may be written channels first ``[20, 14, 14]`` (as
+specs are) or channels last ``14x14x20`` (as the lectures write them); a
+receptive field may be one number for a square field, a list per axis, or
+``"5x5"``. Unknown keys are spec errors (file and line, exit status 2).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+from ..errors import Loc, SpecError, did_you_mean
+from ..receptive import format_number
+from ..units import grouped
+from .explain import Step, explain_analysis, num, render_steps, shape_text
+
+LAYER_KEYS = {
+    "output": "output shape",
+    "params": "parameters",
+    "parameters": "parameters",
+    "macs": "multiplications",
+    "multiplications": "multiplications",
+    "flops": "FLOPs",
+    "receptive_field": "receptive field",
+    "rf": "receptive field",
+    "jump": "jump (effective stride)",
+}
+TOTAL_KEYS = {
+    "params": "parameters",
+    "parameters": "parameters",
+    "macs": "multiplications",
+    "multiplications": "multiplications",
+    "flops": "FLOPs",
+    "output": "output shape",
+    "receptive_field": "receptive field",
+    "rf": "receptive field",
+}
+
+_SUFFIX = {"": 1, "K": 10**3, "M": 10**6, "G": 10**9, "T": 10**12, "P": 10**15}
+_NUMBER = re.compile(r"^\s*([0-9][0-9_,]*(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?)\s*([KMGTP]?)\s*$", re.IGNORECASE)
+
+
+@dataclass
+class Mark:
+    where: str  # layer name or "total"
+    key: str
+    answer: object
+    correct: object
+    ok: bool
+    how: str = ""  # "exact", "rounded: …", "channels last"
+    work: list = field(default_factory=list)  # worked lines for wrong answers
+    loc: Loc | None = None
+
+
+@dataclass
+class Grade:
+    marks: list
+
+    @property
+    def right(self) -> int:
+        return sum(m.ok for m in self.marks)
+
+    @property
+    def total(self) -> int:
+        return len(self.marks)
+
+    @property
+    def all_right(self) -> bool:
+        return self.right == self.total
+
+
+# -- reading answers ---------------------------------------------------------------
+
+
+def parse_number(value, where: str, loc: Loc):
+    """(value, tolerance, how) for a count answer."""
+    if isinstance(value, bool) or value is None:
+        raise SpecError(f"{where}: expected a number such as 1520 or 15.5G, got {value!r}", loc=loc)
+    if isinstance(value, int):
+        return Fraction(value), Fraction(0), "exact"
+    text = repr(value) if isinstance(value, float) else str(value)
+    match = _NUMBER.match(text.replace(" ", "")) if isinstance(value, (str, float)) else None
+    if not match:
+        raise SpecError(
+            f"{where}: expected a number such as 1520, 1,520, 15.5G or 138M (suffixes K, M, G, T, P), got {value!r}",
+            loc=loc,
+        )
+    digits, suffix = match.group(1).replace(",", "").replace("_", ""), match.group(2).upper()
+    scale = _SUFFIX[suffix]
+    mantissa, _, exponent = digits.lower().partition("e")
+    decimals = len(mantissa.partition(".")[2])
+    unit = Fraction(1, 10**decimals) * (Fraction(10) ** int(exponent or 0)) * scale
+    number = Fraction(mantissa) * (Fraction(10) ** int(exponent or 0)) * scale
+    if unit <= 1 and number.denominator == 1 and not suffix and "." not in mantissa:
+        return number, Fraction(0), "exact"
+    return number, unit / 2, f"rounded: {text} stands for {grouped(int(number)) if number.denominator == 1 else format_number(number)} ± {format_number(unit / 2) if unit < 2 else grouped(int(unit / 2))}"
+
+
+def _shape_from(value, where, loc):
+    if isinstance(value, str):
+        parts = [p for p in re.split(r"[,x×\s]+", value.strip().strip("[]()")) if p]
+        try:
+            return tuple(int(p) for p in parts), True
+        except ValueError:
+            pass
+    elif isinstance(value, list) and value and all(isinstance(v, int) and not isinstance(v, bool) for v in value):
+        return tuple(value), False
+    elif isinstance(value, int) and not isinstance(value, bool):
+        return (value,), False
+    raise SpecError(f"{where}: expected a shape such as [20, 14, 14] or \"14x14x20\", got {value!r}", loc=loc)
+
+
+def grade_shape(answer, correct, where, loc):
+    """Channels first as given, or channels last; a string is read either way."""
+    shape, is_text = _shape_from(answer, where, loc)
+    correct = tuple(correct)
+    last = (*correct[1:], correct[0]) if len(correct) > 1 else correct
+    if shape == correct:
+        return True, "exact"
+    if shape == last:
+        return True, "read as channels last (H×W×C, the lectures' order)"
+    return False, ""
+
+
+def grade_rf(answer, sizes, where, loc):
+    if isinstance(answer, int) and not isinstance(answer, bool):
+        if all(s == answer for s in sizes):
+            return True, "one number for a square field" if len(sizes) > 1 else "exact"
+        return False, ""
+    if isinstance(answer, (list, str)):
+        shape, _ = _shape_from(answer, where, loc)
+        return tuple(Fraction(s) for s in shape) == tuple(Fraction(s) for s in sizes), "per axis"
+    raise SpecError(f"{where}: expected a receptive field such as 5, [5, 5] or \"5x5\", got {answer!r}", loc=loc)
+
+
+def grade_count(answer, correct: int, where, loc):
+    value, tol, how = parse_number(answer, where, loc)
+    ok = abs(value - correct) <= tol
+    if ok and tol:
+        how = f"accepted as {how}"
+    return ok, how
+
+
+# -- grading -----------------------------------------------------------------------
+
+
+def _expect_map(value, where, loc):
+    from ..yamlio import YMap
+
+    if not isinstance(value, dict):
+        raise SpecError(f"{where} must be a mapping such as {{params: 1520}}, got {value!r}", loc=loc)
+    locs = value.key_locs if isinstance(value, YMap) else {}
+    return value, locs
+
+
+def _check_keys(mapping, locs, allowed, section, default_loc, node=None):
+    for key in mapping:
+        if key not in allowed:
+            extra = {}
+            if node is not None:
+                extra = dict(layer_index=node.index, layer_name=node.name, layer_type=node.type_name)
+            raise SpecError(
+                f"unknown answer key '{key}'{did_you_mean(key, allowed)}; allowed: "
+                + ", ".join(sorted(set(allowed))),
+                loc=locs.get(key, default_loc),
+                field=f"{section}.{key}",
+                **extra,
+            )
+
+
+def _steps_for(steps: list[Step], quantity: str) -> list[str]:
+    chosen = [s for s in steps if s.quantity.startswith(quantity)]
+    if quantity == "output shape":
+        chosen = [s for s in steps if s.quantity.startswith(("output size", "effective kernel", "output shape",
+                                                            "stride"))]
+    return render_steps(chosen, indent="      ")
+
+
+def grade(result) -> Grade:
+    """Check every ``expect:`` and ``expect_total:`` of the analysed spec."""
+    graph = result.graph
+    marks: list[Mark] = []
+    explained = dict((r.name, steps) for r, steps in explain_analysis(result))
+    for r in result.layers:
+        node = r.node
+        if "expect" not in node.extra:
+            continue
+        where = f"layer {node.index} '{node.name}' expect"
+        loc = node.loc_of("expect")
+        expect, locs = _expect_map(node.extra["expect"], where, loc)
+        _check_keys(expect, locs, LAYER_KEYS, "expect", loc, node)
+        steps = explained.get(r.name, [])
+        for key, answer in expect.items():
+            kloc = locs.get(key, loc)
+            what = LAYER_KEYS[key]
+            marks.append(_grade_one(r.name, key, what, answer, r, steps, result, kloc))
+    if "expect_total" in graph.sections:
+        loc = graph.input_loc
+        where = "expect_total"
+        expect, locs = _expect_map(graph.sections["expect_total"], where, Loc(graph.file))
+        _check_keys(expect, locs, TOTAL_KEYS, "expect_total", Loc(graph.file))
+        for key, answer in expect.items():
+            kloc = locs.get(key, Loc(graph.file))
+            marks.append(_grade_total(key, TOTAL_KEYS[key], answer, result, kloc))
+    return Grade(marks)
+
+
+def _grade_one(name, key, what, answer, r, steps, result, loc) -> Mark:
+    where = f"layer '{name}' expect.{key}"
+    if what == "output shape":
+        ok, how = grade_shape(answer, r.output_shape, where, loc)
+        correct = shape_text(r.output_shape) + f" (C×H×W; channels last {shape_text(r.output_shape, True)})"
+    elif what == "receptive field":
+        sizes = tuple(a.size for a in r.rf)
+        if any(a.whole for a in r.rf):
+            ok, how = (answer in ("whole", "all")), "the whole input"
+            correct = "the whole input"
+        else:
+            ok, how = grade_rf(answer, sizes, where, loc)
+            correct = "×".join(format_number(s) for s in sizes) + " input pixels"
+    elif what.startswith("jump"):
+        jumps = tuple(a.jump for a in r.rf)
+        ok, how = grade_rf(answer, jumps, where, loc)
+        correct = "×".join(format_number(j) for j in jumps)
+    else:
+        value = {"parameters": r.params.trainable, "multiplications": r.multiplications, "FLOPs": r.flops}[what]
+        ok, how = grade_count(answer, value, where, loc)
+        correct = grouped(value)
+    mark = Mark(name, key, answer, correct, ok, how, loc=loc)
+    if not ok:
+        quantity = {"FLOPs": "multiplications", "jump (effective stride)": "receptive field"}.get(what, what)
+        mark.work = _steps_for(steps, quantity)
+        if what == "FLOPs":
+            mark.work.append(f"      FLOPs = {result.convention.value} convention: {grouped(r.flops)}")
+    return mark
+
+
+def _grade_total(key, what, answer, result, loc) -> Mark:
+    where = f"expect_total.{key}"
+    t = result.totals
+    if what == "output shape":
+        y = result.layers[-1].output_shape
+        ok, how = grade_shape(answer, y, where, loc)
+        return Mark("total", key, answer, shape_text(y), ok, how, loc=loc)
+    if what == "receptive field":
+        rf = result.output_rf
+        sizes = tuple(a.size for a in rf)
+        ok, how = grade_rf(answer, sizes, where, loc)
+        return Mark("total", key, answer, "×".join(format_number(s) for s in sizes), ok, how, loc=loc,
+                    work=[] if ok else ["      r_L = 1 + Σ_l (F′_l − 1)·j_{l−1}, layer by layer: see analyze --explain"])
+    attr = {"parameters": "params_trainable", "multiplications": "multiplications", "FLOPs": "flops"}[what]
+    value = getattr(t, attr)
+    ok, how = grade_count(answer, value, where, loc)
+    mark = Mark("total", key, answer, grouped(value), ok, how, loc=loc)
+    if not ok:
+        per = {"parameters": lambda r: r.params.trainable, "multiplications": lambda r: r.multiplications,
+               "FLOPs": lambda r: r.flops}[what]
+        terms = [(r.name, per(r)) for r in result.layers if per(r)]
+        shown = " + ".join(num(v) for _, v in terms[:12]) + (" + …" if len(terms) > 12 else "")
+        mark.work = [f"      sum over the layers: {shown} = {grouped(value)}",
+                     "      " + ", ".join(f"{n} {num(v)}" for n, v in terms[:12])]
+    return mark
+
+
+def answer_text(answer) -> str:
+    if isinstance(answer, list):
+        return "[" + ", ".join(map(str, answer)) + "]"
+    return str(answer)
