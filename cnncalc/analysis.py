@@ -69,6 +69,17 @@ class Analysis:
     layers: list[LayerResult]
     totals: Totals
     warnings: list[tuple[str, str]] = field(default_factory=list)
+    optimizer: str = "sgd"  # for the training-memory estimate
+
+    @property
+    def training_memory(self):
+        """Parameters, gradients, optimizer state and activations kept for
+        backward (a :class:`cnncalc.training.TrainingMemory`, bytes)."""
+        if getattr(self, "_training_memory", None) is None:
+            from .training import training_memory
+
+            self._training_memory = training_memory(self, self.optimizer)
+        return self._training_memory
 
     @property
     def output_names(self) -> list[str]:
@@ -148,6 +159,7 @@ def analyze(
     batch: int = 1,
     dtype: str = "float32",
     convention: Convention | str = DEFAULT,
+    optimizer: str = "sgd",
 ) -> Analysis:
     """Compute every number for every node of ``graph``."""
     if dtype not in DTYPE_BYTES:
@@ -210,7 +222,9 @@ def analyze(
         input_bytes=prod(graph.input_shape) * batch * size,
         param_bytes=t_pbytes,
     )
-    return Analysis(graph, tuple(graph.input_shape), batch, dtype, convention, results, totals, warnings)
+    return Analysis(
+        graph, tuple(graph.input_shape), batch, dtype, convention, results, totals, warnings, optimizer=str(optimizer)
+    )
 
 
 def analyze_file(path, *, input_shape=None, **kw) -> Analysis:

@@ -26,7 +26,7 @@ def cli():
 
 
 def _register_commands():
-    from . import analyze, homework, schema  # noqa: F401  (each module adds its command to `cli`)
+    from . import analyze, homework, schema, verify  # noqa: F401  (each module adds its command to `cli`)
     from . import layers, zoo  # noqa: F401
     from . import check, diff  # noqa: F401
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .base import Layer, register
+from math import prod
+
+from .base import Layer, Saved, register
 from .fields import Int, Number, spec_field
 
 _FORMULAS = {"shape": "unchanged", "params": "0", "macs": "0", "rf": "unchanged"}
@@ -15,27 +17,35 @@ _FORMULAS = {"shape": "unchanged", "params": "0", "macs": "0", "rf": "unchanged"
 class Activation(Layer):
     family = "activation"
     formulas = _FORMULAS
+    #: Its derivative is a function of its output (relu, sigmoid, tanh, softmax),
+    #: so it keeps the output; otherwise it keeps its input (as PyTorch does).
+    keeps_output = False
+
+    def saved_for_backward(self, xs, y):
+        return Saved(output=True) if self.keeps_output else Saved(inputs=(0,))
 
 
-def _simple(name: str, summary: str, aliases: tuple = ()):
-    cls = dataclass(frozen=True)(
-        type(name.title().replace("_", ""), (Activation,), {"type_name": name, "summary": summary, "aliases": aliases})
-    )
+def _simple(name: str, summary: str, aliases: tuple = (), **attrs):
+    body = {"type_name": name, "summary": summary, "aliases": aliases, **attrs}
+    cls = dataclass(frozen=True)(type(name.title().replace("_", ""), (Activation,), body))
     cls.__module__ = __name__
     return register(cls)
 
 
-ReLU = _simple("relu", "max(0, x).")
+ReLU = _simple("relu", "max(0, x).", keeps_output=True)
 ReLU6 = _simple("relu6", "min(max(0, x), 6).")
-Sigmoid = _simple("sigmoid", "1 / (1 + e^(−x)).")
-Tanh = _simple("tanh", "Hyperbolic tangent.")
+Sigmoid = _simple("sigmoid", "1 / (1 + e^(−x)).", keeps_output=True)
+Tanh = _simple("tanh", "Hyperbolic tangent.", keeps_output=True)
 GELU = _simple("gelu", "x·Φ(x), Gaussian error linear unit.")
 SiLU = _simple("silu", "x·sigmoid(x) (swish).", ("swish",))
 HardSwish = _simple("hardswish", "x·relu6(x + 3)/6 (MobileNetV3).", ("hard_swish",))
 HardSigmoid = _simple("hardsigmoid", "relu6(x + 3)/6.", ("hard_sigmoid",))
 Softplus = _simple("softplus", "log(1 + e^x).")
 Mish = _simple("mish", "x·tanh(softplus(x)).")
-Identity = _simple("identity", "Passes its input through unchanged.", ("linear_activation",))
+Identity = _simple(
+    "identity", "Passes its input through unchanged.", ("linear_activation",),
+    output_is_view=True, saved_for_backward=lambda self, xs, y: Saved(),
+)
 
 
 @register
@@ -60,6 +70,7 @@ class ELU(Activation):
 class Softmax(Activation):
     type_name = "softmax"
     summary = "e^x / Σe^x along the channel axis (dim 0 of one sample)."
+    keeps_output = True
     dim: int = spec_field(Int(0), 0, "axis of one sample to normalise over (0 = channels)")
 
 
@@ -69,6 +80,7 @@ class LogSoftmax(Activation):
     type_name = "log_softmax"
     aliases = ("logsoftmax",)
     summary = "log of softmax along the channel axis."
+    keeps_output = True
     dim: int = spec_field(Int(0), 0, "axis of one sample to normalise over (0 = channels)")
 
 
@@ -81,6 +93,9 @@ class Dropout(Layer):
     summary = "Zeroes each value with probability p during training; identity at inference."
     formulas = _FORMULAS
     p: float = spec_field(Number(minimum=0, maximum=1, exclusive_maximum=True), 0.5, "drop probability")
+
+    def saved_for_backward(self, xs, y):
+        return Saved(masks=prod(xs[0]))  # the keep-mask, one byte per element
 
 
 def activation_names() -> list[str]:

@@ -10,7 +10,12 @@ touching data:
 * ``macs(xs, y)`` — multiplications per sample (the lectures' count);
 * ``rf(xs)`` — how the receptive field steps through it: ``None`` for
   "unchanged", a tuple of :class:`~cnncalc.receptive.AxisStep` (one per
-  spatial axis), or :data:`WHOLE` when every output sees the whole input.
+  spatial axis), or :data:`WHOLE` when every output sees the whole input;
+* ``saved_for_backward(xs, y)`` — what it keeps from the forward pass for its
+  backward pass (a :class:`Saved`): which of its inputs, whether its output,
+  and private arrays (argmax indices, masks, per-channel statistics). The
+  training-memory estimate is built from it and ``cnncalc verify`` checks it
+  against the bytes the numpy executor actually holds.
 
 Adding a layer type is one small class with ``@register`` in the module of
 its family.
@@ -40,6 +45,28 @@ class Params(NamedTuple):
     def total(self) -> int:
         return self.trainable + self.buffers
 
+
+class Saved(NamedTuple):
+    """What a layer keeps for its backward pass, in elements.
+
+    ``inputs`` (indices into ``xs``) and ``output`` name whole tensors that
+    several layers may keep at once (a ReLU's output is the next conv's
+    input): the training-memory total counts each such tensor once.
+    The other fields are the layer's private arrays.
+    """
+
+    inputs: tuple[int, ...] = ()  # which inputs it keeps (shared with other layers)
+    output: bool = False  # keeps its own output (shared)
+    values: int = 0  # private elements of the compute dtype, per sample
+    indices: int = 0  # private int64 elements per sample (argmax positions)
+    masks: int = 0  # private 1-byte elements per sample (dropout masks)
+    shared: int = 0  # private compute-dtype elements for the whole batch (per-channel statistics)
+
+
+#: Bytes of one saved index (int64, as numpy and PyTorch store argmax positions).
+INDEX_BYTES = 8
+#: Bytes of one saved mask element (bool).
+MASK_BYTES = 1
 
 REGISTRY: dict[str, type["Layer"]] = {}
 ALIASES: dict[str, str] = {}
@@ -80,6 +107,9 @@ class Layer:
     max_inputs: ClassVar[int] = 1
     #: Accepts an ``activation:`` shorthand (conv, dense).
     takes_activation: ClassVar[bool] = False
+    #: The output is a view of the first input's storage (flatten, identity):
+    #: keeping one keeps the other, so memory counts them once.
+    output_is_view: ClassVar[bool] = False
 
     # -- the questions every layer answers -------------------------------
     def out_shape(self, xs: tuple[Shape, ...]) -> Shape:
@@ -101,6 +131,11 @@ class Layer:
         before this one) to their results (``.node``, ``.input_shapes``,
         ``.output_shape``). Default: no references, the layer itself."""
         return self
+
+    def saved_for_backward(self, xs: tuple[Shape, ...], y: Shape) -> "Saved":
+        """What the backward pass needs from the forward pass; default: every
+        input (what a layer with weights needs to form its weight gradient)."""
+        return Saved(inputs=tuple(range(len(xs))))
 
     # -- helpers ----------------------------------------------------------
     @classmethod

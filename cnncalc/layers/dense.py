@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from math import prod
 
 from ..errors import FieldError
-from .base import WHOLE, Layer, Params, register
+from .base import WHOLE, Layer, Params, Saved, register
 from .fields import Flag, Int, spec_field
 
 
@@ -17,6 +17,10 @@ class Flatten(Layer):
     family = "reshape"
     summary = "Flatten [C, ...] into a vector of C·∏spatial values (channels first, as PyTorch)."
     formulas = {"shape": "[C, d1, …, dN] → [C·d1·…·dN]", "params": "0", "macs": "0", "rf": "the whole input"}
+    output_is_view = True
+
+    def saved_for_backward(self, xs, y):
+        return Saved()
 
     def out_shape(self, xs):
         return (prod(xs[0]),)

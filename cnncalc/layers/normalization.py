@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .base import Layer, Params, register
+from .base import Layer, Params, Saved, register
 from .fields import Flag, Number, spec_field
 
 
@@ -30,3 +30,7 @@ class BatchNorm(Layer):
     def params(self, xs):
         c = xs[0][0]
         return Params(2 * c if self.affine else 0, 2 * c if self.track_running_stats else 0)
+
+    def saved_for_backward(self, xs, y):
+        # the input, and the batch mean and 1/√(var + eps) per channel (as PyTorch)
+        return Saved(inputs=(0,), shared=2 * xs[0][0])

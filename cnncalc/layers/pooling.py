@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from fractions import Fraction
+from math import prod
 
 from ..errors import FieldError
 from ..receptive import IDENTITY, AxisStep
-from .base import WHOLE, Layer, register, require_rank, spatial
+from .base import WHOLE, Layer, Saved, register, require_rank, spatial
 from .fields import Axes, Flag, Int, Number, OptionalAxes, Padding, per_axis, spec_field
 from .window import window_outputs
 
@@ -62,6 +63,9 @@ class MaxPool(_WindowPool):
 
     dilation: object = spec_field(Axes(1), 1, "spacing between window taps")
 
+    def saved_for_backward(self, xs, y):
+        return Saved(indices=prod(y))  # the argmax of every window
+
 
 @register
 @dataclass(frozen=True)
@@ -70,6 +74,9 @@ class AvgPool(_WindowPool):
     aliases = ("avgpool", "avg_pool1d", "avg_pool2d", "avg_pool3d", "avgpool1d", "avgpool2d", "avgpool3d", "mean_pool")
     summary = "Mean over each window of each feature map (padded zeros count, as in PyTorch's default)."
     count_include_pad: bool = spec_field(Flag(), True, "count padded zeros in the mean (PyTorch default)")
+
+    def saved_for_backward(self, xs, y):
+        return Saved()  # the backward pass needs only the shapes
 
 
 @dataclass(frozen=True)
@@ -99,6 +106,9 @@ class GlobalAvgPool(_GlobalPool):
     aliases = ("global_average_pool", "gap", "global_avg_pool1d", "global_avg_pool2d", "global_avg_pool3d")
     summary = "Mean of each whole feature map: one value per channel."
 
+    def saved_for_backward(self, xs, y):
+        return Saved()
+
 
 @register
 @dataclass(frozen=True)
@@ -106,6 +116,9 @@ class GlobalMaxPool(_GlobalPool):
     type_name = "global_max_pool"
     aliases = ("global_max_pool1d", "global_max_pool2d", "global_max_pool3d")
     summary = "Maximum of each whole feature map: one value per channel."
+
+    def saved_for_backward(self, xs, y):
+        return Saved(indices=prod(y))
 
 
 @dataclass(frozen=True)
@@ -154,6 +167,9 @@ class AdaptiveAvgPool(_AdaptivePool):
     aliases = ("adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_avg_pool3d", "adaptiveavgpool")
     summary = "Average pooling to a fixed output size (PyTorch's AdaptiveAvgPool), as in torchvision's VGG and ResNet."
 
+    def saved_for_backward(self, xs, y):
+        return Saved()
+
 
 @register
 @dataclass(frozen=True)
@@ -161,6 +177,9 @@ class AdaptiveMaxPool(_AdaptivePool):
     type_name = "adaptive_max_pool"
     aliases = ("adaptive_max_pool1d", "adaptive_max_pool2d", "adaptive_max_pool3d", "adaptivemaxpool")
     summary = "Max pooling to a fixed output size (PyTorch's AdaptiveMaxPool)."
+
+    def saved_for_backward(self, xs, y):
+        return Saved(indices=prod(y))
 
 
 @register

@@ -1,0 +1,214 @@
+"""Pooling: max (recording the argmax), average, global and adaptive pooling.
+
+Window pooling walks the ∏k kernel taps, each one a strided slice over every
+output position at once (no window copies)."""
+
+from __future__ import annotations
+
+from math import prod
+
+import numpy as np
+
+from ...layers.fields import per_axis
+from ..kernel import Kernel, register_kernel
+from ..window import crop, pad_to_fit, tap_slices, taps
+
+
+def scatter_add(flat_index: np.ndarray, values: np.ndarray, size: int, dtype) -> np.ndarray:
+    """out[flat_index[i]] += values[i] for a flat output of ``size`` elements."""
+    return np.bincount(flat_index.ravel(), weights=values.ravel(), minlength=size).astype(dtype, copy=False)
+
+
+class _WindowKernel(Kernel):
+    def setup(self):
+        layer, x = self.layer, self.in_shapes[0]
+        nd = len(x) - 1
+        self.kernels = per_axis(layer.kernel_size, nd, "kernel_size")
+        self.dilations = per_axis(layer.dilation, nd, "dilation")
+        self.strides, self.outs, self.pads, _ = layer._geometry(x)
+
+    def _padded(self, x, value):
+        return pad_to_fit(x, self.pads, self.outs, self.kernels, self.strides, self.dilations, value)
+
+    def _slices(self, tap):
+        return tap_slices(tap, self.strides, self.dilations, self.outs)
+
+
+@register_kernel("max_pool")
+class MaxPoolKernel(_WindowKernel):
+    """x (N, C, *i) → y (N, C, *o); keeps the flat argmax of every window (int64).
+
+    Padding is −∞, so a maximum is always a real input cell (PyTorch's rule)."""
+
+    def forward(self, x):
+        self.in_full_shape = x.shape
+        xp, self.used_pads = self._padded(x, -np.inf)
+        self.padded_shape = xp.shape
+        best = arg = None
+        for t, tap in enumerate(taps(self.kernels)):
+            v = xp[self._slices(tap)]
+            if best is None:
+                best, arg = v.copy(), np.zeros(v.shape, dtype=np.int64)
+            else:
+                better = v > best
+                np.copyto(best, v, where=better)
+                np.copyto(arg, t, where=better)
+        # flat index into the padded input of each window's maximum
+        n, c = x.shape[:2]
+        tap_coords = np.unravel_index(arg, self.kernels)
+        flat = np.arange(n * c, dtype=np.int64).reshape(n, c, *(1,) * len(self.outs))
+        for a, (o, s, d) in enumerate(zip(self.outs, self.strides, self.dilations)):
+            start = (np.arange(o, dtype=np.int64) * s).reshape((o,) + (1,) * (len(self.outs) - a - 1))
+            flat = flat * xp.shape[2 + a] + (start + tap_coords[a] * d)
+        self.save(indices=flat)
+        return best
+
+    def backward(self, dy):
+        flat = self.saved["indices"]
+        dxp = scatter_add(flat, dy, prod(self.padded_shape), dy.dtype).reshape(self.padded_shape)
+        return (crop(dxp, self.used_pads, self.in_full_shape[2:]),)
+
+
+def _avg_divisor(sizes, pads, kernels, strides, outs, include_pad):
+    """PyTorch's divisor per output position: the window clipped to the padded
+    input (count_include_pad) or to the real input."""
+    per_axis_div = []
+    for i, (b, a), k, s, o in zip(sizes, pads, kernels, strides, outs):
+        start = np.arange(o) * s - b
+        end = np.minimum(start + k, i + a)
+        if include_pad:
+            per_axis_div.append(end - start)
+        else:
+            per_axis_div.append(np.minimum(end, i) - np.maximum(start, 0))
+    div = np.ones((), dtype=np.int64)
+    for d in per_axis_div:
+        div = np.multiply.outer(div, d)
+    return div
+
+
+@register_kernel("avg_pool")
+class AvgPoolKernel(_WindowKernel):
+    """x (N, C, *i) → y (N, C, *o), the window sums over PyTorch's divisor; keeps nothing."""
+
+    def setup(self):
+        super().setup()
+        self.divisor = _avg_divisor(
+            self.in_shapes[0][1:], self.pads, self.kernels, self.strides, self.outs, self.layer.count_include_pad
+        ).astype(self.dtype)
+
+    def forward(self, x):
+        self.in_full_shape = x.shape
+        xp, self.used_pads = self._padded(x, 0.0)
+        self.padded_shape = xp.shape
+        total = None
+        for tap in taps(self.kernels):
+            v = xp[self._slices(tap)]
+            total = v.copy() if total is None else total + v
+        return total / self.divisor
+
+    def backward(self, dy):
+        g = dy / self.divisor
+        dxp = np.zeros(self.padded_shape, dtype=dy.dtype)
+        for tap in taps(self.kernels):
+            dxp[self._slices(tap)] += g
+        return (crop(dxp, self.used_pads, self.in_full_shape[2:]),)
+
+
+@register_kernel("global_avg_pool")
+class GlobalAvgPoolKernel(Kernel):
+    """x (N, C, *s) → mean over s: (N, C) or (N, C, 1, …) with keepdims; keeps nothing."""
+
+    def forward(self, x):
+        self.in_full_shape = x.shape
+        y = x.mean(axis=tuple(range(2, x.ndim)), dtype=x.dtype)
+        return y.reshape(x.shape[0], *self.out_shape)
+
+    def backward(self, dy):
+        n, c = self.in_full_shape[:2]
+        size = prod(self.in_full_shape[2:])
+        dx = np.broadcast_to((dy.reshape(n, c) / size).reshape(n, c, *(1,) * (len(self.in_full_shape) - 2)),
+                             self.in_full_shape)
+        return (np.ascontiguousarray(dx),)
+
+
+@register_kernel("global_max_pool")
+class GlobalMaxPoolKernel(Kernel):
+    """x (N, C, *s) → max over s; keeps the argmax per (sample, channel) (int64)."""
+
+    def forward(self, x):
+        self.in_full_shape = x.shape
+        flat = x.reshape(x.shape[0], x.shape[1], -1)
+        arg = flat.argmax(axis=2)
+        self.save(indices=arg)
+        y = np.take_along_axis(flat, arg[:, :, None], axis=2)
+        return y.reshape(x.shape[0], *self.out_shape)
+
+    def backward(self, dy):
+        n, c = self.in_full_shape[:2]
+        dx = np.zeros((n, c, prod(self.in_full_shape[2:])), dtype=dy.dtype)
+        np.put_along_axis(dx, self.saved["indices"][:, :, None], dy.reshape(n, c, 1), axis=2)
+        return (dx.reshape(self.in_full_shape),)
+
+
+def _adaptive_windows(sizes, outs):
+    """Per axis, the (start, end) of each output's window: ⌊i·n/o⌋ … ⌈(i+1)·n/o⌉."""
+    return [[((j * n) // o, -(-((j + 1) * n) // o)) for j in range(o)] for n, o in zip(sizes, outs)]
+
+
+class _AdaptiveKernel(Kernel):
+    def setup(self):
+        self.ranges = _adaptive_windows(self.in_shapes[0][1:], self.out_shape[1:])
+
+    def _positions(self):
+        import itertools
+
+        for pos in itertools.product(*(range(len(r)) for r in self.ranges)):
+            yield pos, tuple(slice(*self.ranges[a][j]) for a, j in enumerate(pos))
+
+
+@register_kernel("adaptive_avg_pool")
+class AdaptiveAvgPoolKernel(_AdaptiveKernel):
+    """x (N, C, *i) → y (N, C, *o), each the mean of its window; keeps nothing."""
+
+    def forward(self, x):
+        self.in_full_shape = x.shape
+        y = np.empty((x.shape[0], *self.out_shape), dtype=x.dtype)
+        axes = tuple(range(2, x.ndim))
+        for pos, window in self._positions():
+            y[(slice(None), slice(None), *pos)] = x[(slice(None), slice(None), *window)].mean(axis=axes)
+        return y
+
+    def backward(self, dy):
+        dx = np.zeros(self.in_full_shape, dtype=dy.dtype)
+        for pos, window in self._positions():
+            size = prod(s.stop - s.start for s in window)
+            g = dy[(slice(None), slice(None), *pos)] / size
+            dx[(slice(None), slice(None), *window)] += g.reshape(*g.shape, *(1,) * len(window))
+        return (dx,)
+
+
+@register_kernel("adaptive_max_pool")
+class AdaptiveMaxPoolKernel(_AdaptiveKernel):
+    """x (N, C, *i) → y (N, C, *o), each the max of its window; keeps the flat argmax (int64)."""
+
+    def forward(self, x):
+        self.in_full_shape = x.shape
+        n, c = x.shape[:2]
+        sizes = x.shape[2:]
+        y = np.empty((n, c, *self.out_shape[1:]), dtype=x.dtype)
+        flat = np.empty((n, c, *self.out_shape[1:]), dtype=np.int64)
+        base = np.arange(n * c, dtype=np.int64).reshape(n, c) * prod(sizes)
+        for pos, window in self._positions():
+            block = x[(slice(None), slice(None), *window)]
+            arg = block.reshape(n, c, -1).argmax(axis=2)
+            local = np.unravel_index(arg, block.shape[2:])
+            coords = [loc + w.start for loc, w in zip(local, window)]
+            where = (slice(None), slice(None), *pos)
+            flat[where] = base + np.ravel_multi_index(coords, sizes)
+            y[where] = np.take_along_axis(block.reshape(n, c, -1), arg[:, :, None], axis=2)[:, :, 0]
+        self.save(indices=flat)
+        return y
+
+    def backward(self, dy):
+        dx = scatter_add(self.saved["indices"], dy, prod(self.in_full_shape), dy.dtype)
+        return (dx.reshape(self.in_full_shape),)

@@ -1,0 +1,102 @@
+"""Run a whole analysed graph forward and backward with the kernels."""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+
+from ..errors import CnncalcError
+from ..graph import INPUT
+from .kernel import Kernel, kernel_for
+
+
+class UnsupportedLayer(CnncalcError):
+    """A layer type without a kernel (exit 2)."""
+
+
+def root(a: np.ndarray) -> np.ndarray:
+    """The array that owns a view's memory."""
+    while isinstance(a.base, np.ndarray):
+        a = a.base
+    return a
+
+
+class Network:
+    """Kernels for every node of ``analysis`` with parameters drawn from ``seed``.
+
+    The loss is a random linear function of the outputs, Σ_out ⟨R_out, y_out⟩,
+    so every path gets a gradient.
+    """
+
+    def __init__(self, analysis, *, dtype="float32", seed: int = 0):
+        self.analysis = analysis
+        self.graph = analysis.graph
+        self.batch = analysis.batch
+        self.dtype = np.dtype(dtype)
+        self.rng = np.random.default_rng(seed)
+        missing = sorted({r.type_name for r in analysis.layers if kernel_for(r.node.layer) is None})
+        if missing:
+            raise UnsupportedLayer(f"the executor has no kernel for layer type(s): {', '.join(missing)}")
+        self.kernels: dict[str, Kernel] = {
+            r.name: kernel_for(r.node.layer)(
+                r.node.layer, r.input_shapes, r.output_shape, batch=self.batch, dtype=self.dtype, rng=self.rng
+            )
+            for r in analysis.layers
+        }
+        self.outputs = self.graph.outputs()
+        self.shapes: dict[str, tuple] = {}  # array shapes (batch first) seen in the last forward
+
+    def random_input(self) -> np.ndarray:
+        return self.rng.standard_normal((self.batch, *self.analysis.input_shape)).astype(self.dtype)
+
+    def loss_weights(self) -> dict[str, np.ndarray]:
+        shapes = {r.name: r.output_shape for r in self.analysis.layers}
+        return {name: self.rng.standard_normal((self.batch, *shapes[name])).astype(self.dtype) for name in self.outputs}
+
+    def forward(self, x: np.ndarray, on_layer: Callable | None = None) -> dict[str, np.ndarray]:
+        """Outputs by name; intermediate arrays are dropped once consumed
+        (what the kernels saved stays alive)."""
+        remaining = {name: len(users) for name, users in self.graph.consumers().items()}
+        values = {INPUT: x}
+        for node in self.graph.nodes:
+            kernel = self.kernels[node.name]
+            kernel.phase = "forward"
+            y = kernel.forward(*(values[src] for src in node.inputs))
+            values[node.name] = y
+            self.shapes[node.name] = tuple(y.shape)
+            for src in node.inputs:
+                remaining[src] -= 1
+                if remaining[src] == 0 and src not in self.outputs:
+                    del values[src]
+            if on_layer:
+                on_layer(node, y)
+        return {name: values[name] for name in self.outputs}
+
+    def backward(self, cotangents: dict[str, np.ndarray], on_layer: Callable | None = None, release=True):
+        """Gradient of ⟨cotangents, outputs⟩ for the input; parameter
+        gradients land in each kernel's ``grads``."""
+        grads = dict(cotangents)
+        for node in reversed(self.graph.nodes):
+            kernel = self.kernels[node.name]
+            kernel.phase = "backward"
+            dy = grads.pop(node.name)
+            dxs = kernel.backward(dy)
+            if release:
+                kernel.release()
+            for src, dx in zip(node.inputs, dxs):
+                if dx is None:
+                    continue
+                grads[src] = grads[src] + dx if src in grads else dx
+            if on_layer:
+                on_layer(node, dy)
+        return grads.get(INPUT)
+
+    def held_bytes(self) -> int:
+        """Bytes of every array kept for backward, each memory block once."""
+        roots = {}
+        for kernel in self.kernels.values():
+            for a in kernel.saved.values():
+                r = root(a)
+                roots[id(r)] = r.nbytes
+        return sum(roots.values())

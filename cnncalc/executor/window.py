@@ -1,0 +1,93 @@
+"""Sliding windows over (N, C, *spatial) arrays: padding, strided views,
+im2col/col2im. Shared by convolution and pooling; N-d throughout."""
+
+from __future__ import annotations
+
+import itertools
+from math import prod
+
+import numpy as np
+from numpy.lib.stride_tricks import as_strided
+
+
+def pad(x: np.ndarray, pads, value=0.0) -> np.ndarray:
+    """Pad the spatial axes of x (N, C, *spatial) by ``(before, after)`` each."""
+    if not any(b or a for b, a in pads):
+        return x
+    widths = ((0, 0), (0, 0), *((b, a) for b, a in pads))
+    return np.pad(x, widths, constant_values=value)
+
+
+def windows(xp: np.ndarray, kernels, strides, dilations, outs) -> np.ndarray:
+    """Read-only view (N, C, *outs, *kernels) of every window of xp."""
+    st = xp.strides
+    nd = len(kernels)
+    shape = (*xp.shape[:2], *outs, *kernels)
+    steps = (*st[:2], *(st[2 + a] * strides[a] for a in range(nd)), *(st[2 + a] * dilations[a] for a in range(nd)))
+    return as_strided(xp, shape, steps, writeable=False)
+
+
+def tap_slices(tap, strides, dilations, outs):
+    """Index (all N, all C, one strided slice per axis) of the inputs that
+    kernel tap ``tap`` meets across every output position."""
+    return (slice(None), slice(None), *(
+        slice(t * d, t * d + s * (o - 1) + 1, s) for t, s, d, o in zip(tap, strides, dilations, outs)
+    ))
+
+
+def taps(kernels):
+    return itertools.product(*(range(k) for k in kernels))
+
+
+def needed_extent(outs, kernels, strides, dilations):
+    """Padded length each axis must have for every window to fit."""
+    return tuple((o - 1) * s + d * (k - 1) + 1 for o, k, s, d in zip(outs, kernels, strides, dilations))
+
+
+def pad_to_fit(x: np.ndarray, pads, outs, kernels, strides, dilations, value=0.0):
+    """Pad as asked, then extend the after side where ceil_mode windows overhang
+    (or trim cells no window reaches). Returns (padded, pads actually used)."""
+    used = []
+    for axis, (b, a) in enumerate(pads):
+        size = x.shape[2 + axis]
+        need = needed_extent(outs, kernels, strides, dilations)[axis]
+        used.append((b, need - size - b))
+    if any(a < 0 for _, a in used):
+        trims = (slice(None), slice(None), *(slice(0, size + min(a, 0)) for size, (_, a) in zip(x.shape[2:], used)))
+        x = x[trims]
+        used = [(b, max(a, 0)) for b, a in used]
+    return pad(x, used, value), tuple(used)
+
+
+def im2col(xp: np.ndarray, groups: int, kernels, strides, dilations, outs) -> np.ndarray:
+    """Columns (G, C/G·∏k, N·∏o): one column per output position and sample."""
+    n, c = xp.shape[:2]
+    nd = len(kernels)
+    view = windows(xp, kernels, strides, dilations, outs)  # (N, C, *o, *k)
+    order = (1, *range(2 + nd, 2 + 2 * nd), 0, *range(2, 2 + nd))  # (C, *k, N, *o)
+    return view.transpose(order).reshape(groups, (c // groups) * prod(kernels), n * prod(outs))
+
+
+def col2im(cols: np.ndarray, shape, kernels, strides, dilations, outs) -> np.ndarray:
+    """Sum columns (G, C/G·∏k, N·∏o) back into an array of the padded input's
+    ``shape`` (N, C, *padded): the adjoint of :func:`im2col`."""
+    n, c = shape[:2]
+    nd = len(kernels)
+    cols = cols.reshape(c, *kernels, n, *outs)
+    out = np.zeros(shape, dtype=cols.dtype)
+    for tap in taps(kernels):
+        block = cols[(slice(None), *tap)]  # (C, N, *o)
+        out[tap_slices(tap, strides, dilations, outs)] += block.swapaxes(0, 1)
+    return out
+
+
+def crop(xp: np.ndarray, pads, sizes) -> np.ndarray:
+    """Undo :func:`pad`: the interior of xp of spatial ``sizes``."""
+    return xp[(slice(None), slice(None), *(slice(b, b + s) for (b, _), s in zip(pads, sizes)))]
+
+
+def padded_taps(sizes, pads, kernels, strides, dilations, outs) -> int:
+    """Number of (kernel tap, output position) pairs that land on padding, per channel."""
+    mask = pad(np.ones((1, 1, *sizes), dtype=np.int64), pads, 0)
+    real = windows(mask, kernels, strides, dilations, outs).sum()
+    return prod(kernels) * prod(outs) - int(real)

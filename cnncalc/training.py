@@ -1,0 +1,102 @@
+"""Training-memory estimate: what a training step holds at its peak of kept
+state, from each layer's ``saved_for_backward`` (no data touched, no numpy).
+
+* parameters, their gradients, and optimizer state (SGD none, momentum one
+  array, Adam two arrays per trainable parameter), plus buffers;
+* activations kept for the backward pass: every tensor some layer keeps
+  (its input, its output) counted **once** however many layers keep it — a
+  ReLU's output is also the next convolution's input — and views (flatten,
+  identity) share their input's storage; plus each layer's private arrays
+  (argmax indices int64, dropout masks bool, batch-norm statistics).
+
+``cnncalc verify`` checks the activation figure against the bytes the numpy
+executor really holds, exactly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+from math import prod
+
+from .layers.base import INDEX_BYTES, MASK_BYTES, Saved
+
+
+class Optimizer(str, Enum):
+    SGD = "sgd"
+    MOMENTUM = "momentum"
+    ADAM = "adam"
+
+
+#: State arrays per trainable parameter.
+OPTIMIZER_STATE = {Optimizer.SGD: 0, Optimizer.MOMENTUM: 1, Optimizer.ADAM: 2}
+
+
+@dataclass(frozen=True)
+class LayerMemory:
+    saved: Saved
+    bytes: int  # everything this layer keeps (tensors it shares with others included)
+
+
+@dataclass(frozen=True)
+class TrainingMemory:
+    optimizer: str
+    params: int  # trainable parameter bytes
+    buffers: int  # non-trainable buffer bytes (batch-norm running statistics)
+    gradients: int
+    optimizer_state: int
+    activations: int  # kept for backward, each tensor once
+    layers: dict[str, LayerMemory] = field(default_factory=dict)
+
+    @property
+    def total(self) -> int:
+        return self.params + self.buffers + self.gradients + self.optimizer_state + self.activations
+
+
+def storage_of(graph, name: str) -> str:
+    """The node whose output array really holds ``name``'s data (views resolve to their source)."""
+    from .graph import INPUT
+
+    while name != INPUT and graph[name].layer.output_is_view:
+        name = graph[name].inputs[0]
+    return name
+
+
+def training_memory(analysis, optimizer: str | Optimizer = Optimizer.SGD) -> TrainingMemory:
+    from .analysis import DTYPE_BYTES
+    from .graph import INPUT
+
+    optimizer = Optimizer(optimizer)
+    size = DTYPE_BYTES[analysis.dtype]
+    batch = analysis.batch
+    graph = analysis.graph
+    shapes = {INPUT: tuple(analysis.input_shape)}
+    shapes.update({r.name: r.output_shape for r in analysis.layers})
+
+    def tensor_bytes(name):
+        return prod(shapes[name]) * batch * size
+
+    kept: set[str] = set()
+    private = 0
+    layers = {}
+    for r in analysis.layers:
+        node = r.node
+        saved = node.layer.saved_for_backward(r.input_shapes, r.output_shape)
+        names = [node.inputs[i] for i in saved.inputs] + ([node.name] if saved.output else [])
+        own = (saved.values * size + saved.indices * INDEX_BYTES + saved.masks * MASK_BYTES) * batch
+        own += saved.shared * size
+        layers[node.name] = LayerMemory(saved, own + sum(tensor_bytes(n) for n in names))
+        kept.update(storage_of(graph, n) for n in names)
+        private += own
+    activations = private + sum(tensor_bytes(n) for n in kept)
+    t = analysis.totals
+    params = t.params_trainable * size
+    return TrainingMemory(
+        optimizer=optimizer.value,
+        params=params,
+        buffers=t.params_buffers * size,
+        gradients=params,
+        optimizer_state=OPTIMIZER_STATE[optimizer] * params,
+        activations=activations,
+        layers=layers,
+    )

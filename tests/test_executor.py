@@ -1,0 +1,193 @@
+"""The numpy executor: fast kernels against the loop reference, the verify
+checks on real specs, the training-memory estimate, and the CLI."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from cnncalc.cli import cli
+from cnncalc.executor.network import Network
+from cnncalc.executor.reference import conv_loops, conv_loops_backward
+from cnncalc.executor.verify import gradient_check, verify
+from conftest import SPECS, analyze_text
+
+
+def run(*args):
+    return CliRunner().invoke(cli, list(map(str, args)))
+
+
+def run_main(capsys, *args):
+    """The real entry point (exit codes included): (status, stdout, stderr)."""
+    from cnncalc.cli import main
+
+    with pytest.raises(SystemExit) as exit_info:
+        main(list(map(str, args)))
+    out = capsys.readouterr()
+    return exit_info.value.code, out.out, out.err
+
+
+def one_layer(layer_yaml: str, input_shape, batch=2, dtype="float64", seed=0):
+    """A Network of a single layer on ``input_shape``; returns (net, analysis)."""
+    analysis = analyze_text(f"input: {list(input_shape)}\nlayers:\n  - {layer_yaml}\n", batch=batch, dtype=dtype)
+    return Network(analysis, dtype=dtype, seed=seed), analysis
+
+
+CONV_CASES = [
+    # (input, conv fields)
+    ((3, 7, 6), "{out_channels: 4, kernel_size: 3}"),
+    ((3, 9, 8), "{out_channels: 2, kernel_size: [3, 2], stride: [2, 3], padding: [[1, 2], [0, 1]]}"),
+    ((4, 9, 9), "{out_channels: 6, kernel_size: 3, dilation: 2, groups: 2, padding: 2}"),
+    ((4, 8, 7), "{out_channels: 4, kernel_size: 3, groups: 4, stride: 2, padding: same}"),  # depthwise
+    ((2, 11), "{out_channels: 3, kernel_size: 4, padding: causal, dilation: 2}"),  # 1D
+    ((2, 5, 6, 4), "{out_channels: 2, kernel_size: [2, 3, 2], padding: [1, 0, 1], bias: false}"),  # 3D
+]
+
+
+@pytest.mark.parametrize("shape, fields", CONV_CASES)
+def test_conv_kernel_matches_loop_reference(shape, fields):
+    net, analysis = one_layer(f"conv: {fields}", shape)
+    kernel = net.kernels["conv1"]
+    x = net.random_input()
+    y = kernel.forward(x)
+    pads = kernel.pads
+    bias = kernel.bias
+    expected = conv_loops(x, kernel.weight, bias, kernel.strides, kernel.dilations, pads, kernel.groups)
+    np.testing.assert_allclose(y, expected, rtol=1e-10, atol=1e-12)
+    # the counted products are the analysed multiplications, exactly
+    assert kernel.products["forward"] == analysis.batch * analysis.layers[0].multiplications
+    dy = np.random.default_rng(1).standard_normal(y.shape)
+    (dx,) = kernel.backward(dy)
+    rdx, rdw, rdb = conv_loops_backward(x, kernel.weight, dy, kernel.strides, kernel.dilations, pads, kernel.groups)
+    np.testing.assert_allclose(dx, rdx, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(kernel.grads["weight"], rdw, rtol=1e-10, atol=1e-12)
+    if bias is not None:
+        np.testing.assert_allclose(kernel.grads["bias"], rdb, rtol=1e-10, atol=1e-12)
+
+
+def test_padded_zero_products_are_counted_apart():
+    # 1 channel, 3×3 input, 3×3 kernel, padding 1: of 9 outputs × 9 taps = 81 products,
+    # 81 − 25 (taps on real cells: Σ over outputs of covered cells = 4·4 + 4·6 + 9 = 49) ...
+    net, analysis = one_layer("conv: {out_channels: 1, kernel_size: 3, padding: 1}", (1, 3, 3), batch=1)
+    kernel = net.kernels["conv1"]
+    kernel.forward(net.random_input())
+    # corners see 4 real cells, edges 6, the centre 9: 4·4 + 4·6 + 9 = 49 real, 81 − 49 = 32 on zeros
+    assert kernel.products["forward"] == 81 == analysis.layers[0].multiplications
+    assert kernel.zero_products == 32
+
+
+WHOLE_NET = """
+name: every-core-layer
+input: [3, 12, 12]
+layers:
+  - conv: {out_channels: 8, kernel_size: 3, padding: same}
+  - batch_norm
+  - relu
+  - max_pool: {kernel_size: 3, stride: 2, padding: 1, ceil_mode: true}
+  - conv: {out_channels: 8, kernel_size: 3, groups: 8, padding: [[0, 1], [1, 0]]}
+  - leaky_relu
+  - avg_pool: {kernel_size: 2, ceil_mode: true, count_include_pad: false}
+  - conv: {out_channels: 6, kernel_size: 1}
+  - tanh
+  - adaptive_max_pool: {output_size: [2, 3]}
+  - sigmoid
+  - adaptive_avg_pool: {output_size: 2}
+  - elu
+  - flatten
+  - dense: {out_features: 10}
+  - batch_norm
+  - dropout: {p: 0.25}
+  - silu
+  - dense: {out_features: 5}
+  - softmax
+"""
+
+
+def test_every_core_layer_verifies_with_gradcheck():
+    analysis = analyze_text(WHOLE_NET, batch=3)
+    report = verify(analysis, seed=3, gradcheck=True)
+    assert report.ok, [(r.name, r) for r in report.layers if not r.ok]
+    assert all(r.grad_error is not None and r.grad_error < 1e-6 for r in report.layers)
+    assert report.held.measured == analysis.training_memory.activations
+
+
+@pytest.mark.parametrize("layer", ["relu6", "gelu", "hardswish", "hardsigmoid", "softplus", "mish", "log_softmax",
+                                   "identity", "global_avg_pool", "global_max_pool"])
+def test_more_layers_gradcheck(layer):
+    analysis = analyze_text(f"input: [4, 5, 6]\nlayers:\n  - conv: {{out_channels: 3, kernel_size: 2}}\n  - {layer}\n",
+                            batch=2)
+    report = verify(analysis, gradcheck=True)
+    assert report.ok, report.layers
+
+
+def test_lenet5_training_memory_by_hand():
+    """LeNet-5, batch 1, float32: the tensors kept for backward, each once."""
+    from cnncalc import analyze_file
+
+    tm = analyze_file(SPECS / "lenet5.yaml", optimizer="adam").training_memory
+    kept = (
+        1 * 32 * 32  # conv1 input (the image)
+        + 6 * 28 * 28  # relu1 output = max_pool1 input
+        + 6 * 14 * 14  # conv2 input
+        + 16 * 10 * 10  # relu2 output
+        + 400  # dense1 input (the flattened pool output)
+        + 120 + 84  # relu outputs = next dense inputs
+    ) * 4 + (6 * 14 * 14 + 16 * 5 * 5) * 8  # max-pool argmax indices, int64
+    assert tm.activations == kept == 49_040
+    assert tm.params == tm.gradients == 61_706 * 4
+    assert tm.optimizer_state == 2 * 61_706 * 4
+    assert tm.total == 4 * 61_706 * 4 + kept
+
+
+def test_verify_cli_passes_and_prints_checks():
+    result = run("verify", SPECS / "lenet5.yaml", "--gradcheck")
+    assert result.exit_code == 0, result.output
+    assert "✓ all checks passed" in result.output
+    assert "117,600 ✓" in result.output  # conv1's multiplications, measured
+    assert "49,040 bytes" in result.output
+
+
+def test_verify_fails_with_exit_1_when_analysis_is_wrong(monkeypatch, capsys):
+    from cnncalc.layers.conv import Conv
+
+    monkeypatch.setattr(Conv, "macs", lambda self, xs, y: 1)
+    status, out, _ = run_main(capsys, "verify", SPECS / "lenet5.yaml", "--quiet")
+    assert status == 1
+    assert "conv1" in out and "117,600 ≠ 1 ✗" in out
+
+
+def test_memory_guard_refuses_with_a_suggestion(capsys):
+    status, out, err = run_main(capsys, "verify", SPECS / "vgg16.yaml", "--max-memory", "100M")
+    assert status == 2 and out == ""
+    assert "--input 3,112,112" in err and "--batch" in err and "Traceback" not in err
+
+
+def test_dropout_mask_is_stable_and_seeded():
+    net, _ = one_layer("dropout: {p: 0.5}", (4, 5), batch=3)
+    k = net.kernels["dropout1"]
+    x = np.ones((3, 4, 5))
+    a, b = k.forward(x), k.forward(x)
+    assert np.array_equal(a, b) and set(np.unique(a)) <= {0.0, 2.0}
+
+
+def test_batch_norm_updates_running_statistics_like_pytorch():
+    net, _ = one_layer("batch_norm: {momentum: 0.5}", (2, 3, 3), batch=4)
+    k = net.kernels["batch_norm1"]
+    x = np.random.default_rng(0).standard_normal((4, 2, 3, 3))
+    y = k.forward(x)
+    np.testing.assert_allclose(k.buffers["running_mean"], 0.5 * x.mean(axis=(0, 2, 3)))
+    np.testing.assert_allclose(k.buffers["running_var"], 0.5 + 0.5 * x.var(axis=(0, 2, 3), ddof=1))
+    xhat = (y - k.params["bias"][:, None, None]) / k.params["weight"][:, None, None]
+    np.testing.assert_allclose(xhat.mean(axis=(0, 2, 3)), 0, atol=1e-12)
+
+
+def test_gradient_check_detects_a_wrong_backward(monkeypatch):
+    from cnncalc.executor.kernels.activation import _ELEMENTWISE
+
+    analysis = analyze_text("input: [3, 4]\nlayers:\n  - tanh\n")
+    monkeypatch.setitem(_ELEMENTWISE, "tanh", (_ELEMENTWISE["tanh"][0], lambda y, L: 1 - y, True))
+    errors = gradient_check(analysis)
+    assert errors["tanh1"]["input"] > 1e-3
