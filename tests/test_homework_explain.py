@@ -102,11 +102,33 @@ def test_bad_input_text_is_a_usage_error(capsys):
     assert "expected integers" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("name", ["lenet5", "alexnet", "vgg16", "vgg16_bn"])
+MIXED = """\
+input: [3, 33, 31]
+layers:
+  - conv: {out_channels: 8, kernel_size: [3, 5], stride: 2, padding: [[1, 2], 0], dilation: [1, 2]}
+  - max_pool: {kernel_size: 3, stride: 2, ceil_mode: true}
+  - avg_pool: {kernel_size: 2, stride: 1, padding: 1}
+  - conv_transpose: {out_channels: 4, kernel_size: 4, stride: 2, padding: 1}
+  - conv_transpose: {out_channels: 2, kernel_size: 3, stride: 3, output_padding: 1, groups: 2}
+  - conv: {out_channels: 4, kernel_size: 3, padding: same, groups: 2, bias: false}
+  - conv: {out_channels: 4, kernel_size: 3, stride: 1/2}
+  - flatten
+  - dense: {out_features: 10}
+"""
+
+
+def _agreement_cases():
+    return sorted(p.stem for p in SPECS.glob("*.yaml")) + ["mixed"]
+
+
+@pytest.mark.parametrize("name", _agreement_cases())
 def test_explain_agrees_with_the_analysis(name):
     import cnncalc
 
-    result = cnncalc.analyze_file(SPECS / f"{name}.yaml")
+    if name == "mixed":
+        result = cnncalc.analyze(cnncalc.loads_spec(MIXED))
+    else:
+        result = cnncalc.analyze_file(SPECS / f"{name}.yaml")
     for r, steps in explain_analysis(result):
         assert step_value(steps, "output shape") in (r.output_shape, tuple(r.output_shape)), r.name
         assert (step_value(steps, "parameters") or 0) == r.params.trainable, r.name

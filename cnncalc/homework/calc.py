@@ -9,11 +9,12 @@ channels first, as everywhere in cnncalc.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from ..errors import FieldError, UsageError
 from ..layers.conv import Conv
 from ..layers.pooling import AvgPool, MaxPool
+from ..layers.transposed import ConvTranspose
 from .explain import Step, explain_conv, explain_pool, explain_tconv, shape_text
 
 
@@ -56,24 +57,6 @@ def parse_padding(text: str, nd: int):
     if mode in ("same", "valid", "full"):
         return mode
     return _axes(parse_sizes(text, "padding", minimum=0), nd, "padding")
-
-
-@dataclass(frozen=True)
-class TransposedConv:
-    """The geometry of a transposed convolution (PyTorch's ConvTranspose rule).
-
-    Used by the calculator; the spec layer of the same name comes from the
-    layer catalogue."""
-
-    out_channels: int
-    kernel_size: object
-    stride: object = 1
-    padding: object = 0
-    output_padding: object = 0
-    dilation: object = 1
-    groups: int = 1
-    bias: bool = True
-    type_name: str = field(default="conv_transpose", init=False)
 
 
 @dataclass(frozen=True)
@@ -153,11 +136,7 @@ def tconv(input_text, kernel, stride="1", padding="0", output_padding="0", dilat
     strides = _axes(parse_sizes(stride, "stride"), nd, "stride")
     dilations = _axes(parse_sizes(dilation, "dilation"), nd, "dilation")
     ops = _axes(parse_sizes(output_padding, "output-padding", minimum=0), nd, "output-padding")
-    for op, s, d in zip(*(v if isinstance(v, tuple) else (v,) * nd for v in (ops, strides, dilations))):
-        if op >= max(s, d):
-            raise UsageError(f"--output-padding {op} must be smaller than the stride or the dilation "
-                             f"(PyTorch's rule), here max({s}, {d}) = {max(s, d)}")
-    layer = TransposedConv(
+    layer = ConvTranspose(
         out_channels=filters,
         kernel_size=_axes(parse_sizes(kernel, "kernel"), nd, "kernel"),
         stride=strides,
@@ -169,6 +148,7 @@ def tconv(input_text, kernel, stride="1", padding="0", output_padding="0", dilat
     )
     if x[0] % groups or filters % groups:
         raise UsageError(f"--groups {groups} must divide the {x[0]} input channels and the {filters} filters")
+    _guard(lambda: layer.out_shape((x,)))  # the layer's own checks (output_padding < S or d, ...)
     steps = _guard(lambda: explain_tconv(layer, x, channels_last=True))
     return Calculation("transposed conv", x, steps, {"kernel": kernel, "stride": stride, "padding": padding,
                                                      "output_padding": output_padding if output_padding != "0" else None,

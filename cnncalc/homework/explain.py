@@ -34,6 +34,11 @@ class Step:
     notes: tuple[str, ...] = ()
 
 
+def _exact(x):
+    x = Fraction(x)
+    return int(x) if x.denominator == 1 else x
+
+
 def num(x) -> str:
     """An exact number as text: 1,520 · 3/2 · −1/2."""
     if isinstance(x, Fraction):
@@ -156,20 +161,26 @@ def window_size_step(i: int, k: int, s: int, pad: tuple[int, int], d: int, axes:
     return Step(f"output size ({axes})", formula, work, out, tuple(notes))
 
 
-def transposed_size_step(i: int, k: int, s: int, p: int, d: int, op: int, axes: str) -> Step:
+def transposed_size_step(i: int, k: int, s: int, p, d: int, op: int, axes: str) -> Step:
     """PyTorch's rule for transposed convolution."""
     keff = effective_kernel(k, d)
-    out = s * (i - 1) + keff - 2 * p + op
+    pb, pa = p if isinstance(p, tuple) else (p, p)
+    out = s * (i - 1) + keff - pb - pa + op
+    if pb == pa:
+        formula = "O = S·(I − 1) + d·(F − 1) + 1 − 2P + output_padding"
+        sub = f"{s}·({i} − 1) + {d}·({k} − 1) + 1 − 2·{pb} + {op}"
+    else:
+        formula = "O = S·(I − 1) + d·(F − 1) + 1 − P_before − P_after + output_padding"
+        sub = f"{s}·({i} − 1) + {d}·({k} − 1) + 1 − {pb} − {pa} + {op}"
     if out < 1:
         raise FieldError(
             "padding",
-            f"{s}·({i} − 1) + {d}·({k} − 1) + 1 − 2·{p} + {op} = {out} < 1 ({axes}): the padding "
-            "crops away the whole output",
+            f"{sub} = {num(out)} < 1 ({axes}): the padding crops away the whole output",
         )
     return Step(
         f"output size ({axes})",
-        "O = S·(I − 1) + d·(F − 1) + 1 − 2P + output_padding",
-        f"{s}·({i} − 1) + {d}·({k} − 1) + 1 − 2·{p} + {op} = {s * (i - 1)} + {keff} − {2 * p} + {op} = {out}",
+        formula,
+        f"{sub} = {s * (i - 1)} + {keff} − {pb + pa} + {op} = {out}",
         out,
         ("the transpose of a convolution that maps O back to I: every input cell scatters the kernel, "
          "S cells apart, and P cells are cropped from each side",),
@@ -258,16 +269,16 @@ def rf_steps(keffs, strides, rf_in: tuple[AxisRF, ...] | None, *, pad_before=Non
     for idx, (k, s, (r, j)) in _axes_groups(args):
         axes = _axis_names(nd, idx)
         if transposed:
-            span = -(-k // s) if isinstance(s, int) else ceil(Fraction(k) / s)
-            size = r + (span - 1) * j
+            size = r + Fraction(k - 1, s) * j
             jump = j * Fraction(1, s)
+            span = -(-k // s)
             steps.append(Step(
                 f"receptive field ({axes})",
-                "r_l = r_{l−1} + (⌈F′ / S⌉ − 1)·j_{l−1},   j_l = j_{l−1} / S",
-                f"r = {num(r)} + (⌈{k} / {s}⌉ − 1)·{num(j)} = {num(size)},   j = {num(j)} / {s} = {num(jump)}",
-                size,
-                (f"one output is fed by at most ⌈F′ / S⌉ = {span} input cells per axis; neighbouring outputs "
-                 f"are 1/S = {num(Fraction(1, s))} input cells apart",),
+                "r_l = r_{l−1} + (F′ − 1)·j_{l−1} / S,   j_l = j_{l−1} / S",
+                f"r = {num(r)} + ({k} − 1)·{num(j)} / {s} = {num(size)},   j = {num(j)} / {s} = {num(jump)}",
+                _exact(size),
+                (f"as upsampling by S then a unit-stride {k}-cell window, measured in input cells (a fraction when "
+                 f"S does not divide F′ − 1); at most ⌈F′ / S⌉ = {span} input cells feed one output",),
             ))
             continue
         size = r + (k - 1) * j
@@ -353,7 +364,7 @@ def explain_tconv(layer, x, rf_in=None, channels_last=False) -> list[Step]:
     kernels = per_axis(layer.kernel_size, nd, "kernel_size")
     strides = per_axis(layer.stride, nd, "stride")
     dilations = per_axis(layer.dilation, nd, "dilation")
-    pads = per_axis(layer.padding, nd, "padding")
+    pads = ((0, 0),) * nd if layer.padding == "valid" else per_axis(layer.padding, nd, "padding")
     ops = per_axis(getattr(layer, "output_padding", 0), nd, "output_padding")
     steps, outs = [], [0] * nd
     args = list(zip(x[1:], kernels, strides, pads, dilations, ops))
@@ -408,6 +419,10 @@ def explain_layer(layer, xs, rf_in=None, *, channels_last=False) -> list[Step]:
     if name in TRANSPOSED:
         return explain_tconv(layer, xs[0], rf_in, channels_last)
     fn = EXPLAINERS.get(name)
+    stride = getattr(layer, "stride", None)
+    strides = stride if isinstance(stride, tuple) else (stride,)
+    if any(isinstance(v, Fraction) and v.denominator != 1 for v in strides):
+        fn = None  # fractional stride S2/S1: the layer's own formulas (upsample, convolve, downsample)
     if fn is not None and len(xs) == 1:
         return fn(layer, xs[0], rf_in, channels_last)
     return generic_steps(layer, xs)
