@@ -6,6 +6,7 @@ import click
 
 from ..render import Format
 from . import cli
+from .pictures import Chart, check_format, show_pictures
 from .options import (
     batch_option, convention_option, dtype_option, enum_choice, input_option, resolve_spec, spec_argument,
     write_atomic,
@@ -24,19 +25,27 @@ from .options import (
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), default=None,
               help="Write the report to this file (atomically) instead of stdout.")
 @click.option("--explain", is_flag=True, help="After the table, show the work for every layer (formula, numbers, result).")
-def analyze(spec, input_shape, batch, dtype, convention, fmt, exact, output, explain=False):
+@click.option("--chart", type=enum_choice(Chart), default=None,
+              help="Instead of the table, a bar chart of this quantity per layer.")
+@click.option("--rf", is_flag=True, help="Instead of the table, how the receptive field grows layer by layer.")
+def analyze(spec, input_shape, batch, dtype, convention, fmt, exact, output, explain=False, chart=None, rf=False):
     """Shapes, parameters, MACs, receptive fields and memory of every layer of SPEC.
 
     \b
     Example:
       cnncalc analyze specs/vgg16.yaml
       cnncalc analyze specs/vgg16.yaml --format json --batch 32 --dtype float16
+      cnncalc analyze vgg16 --chart params
     """
     from ..analysis import analyze as run_analysis
     from ..spec import load_spec
 
     graph = load_spec(resolve_spec(spec), input_shape)
+    check_format(fmt, chart, rf)
     result = run_analysis(graph, batch=batch, dtype=dtype, convention=convention)
+    if chart or rf:
+        show_pictures(result, chart, rf, output)
+        return 0
     fmt = Format(fmt)
     if fmt is Format.TABLE and output is None:
         from ..render.table import print_table

@@ -6,11 +6,15 @@ from __future__ import annotations
 
 from ..analysis import Analysis
 from ..units import grouped, human_bytes, human_count
+from .bars import share_cell
 from .common import axes_label, convention_lines, memory_text, output_rf_text, row_cells
 
+SHARE_WIDTH = 8  # cells of a share bar in the table
 
-def build(analysis: Analysis, *, exact: bool = False):
-    """The rich renderables: (table, footer lines)."""
+
+def build(analysis: Analysis, *, exact: bool = False, bars: bool = False):
+    """The rich renderables: (table, footer lines). ``bars``: draw the share
+    columns as bars (a terminal); otherwise they hold percentages only."""
     from rich.table import Table
     from rich.text import Text
 
@@ -34,6 +38,8 @@ def build(analysis: Analysis, *, exact: bool = False):
     table.add_column("MACs", justify="right", footer=count(t.macs))
     table.add_column("RF", justify="right", footer="")
     table.add_column("Memory", justify="right", footer=human_bytes(t.activation_bytes))
+    table.add_column("Params share", justify="left" if bars else "right", style="magenta", no_wrap=True)
+    table.add_column("MACs share", justify="left" if bars else "right", style="blue", no_wrap=True)
     for r in analysis.layers:
         c = row_cells(r)
         params = count(c["params"])
@@ -48,6 +54,8 @@ def build(analysis: Analysis, *, exact: bool = False):
             count(c["macs"]) if c["macs"] else Text("0", style="dim"),
             c["rf"],
             human_bytes(c["memory"]),
+            share_cell(c["params"], t.params_trainable, width=SHARE_WIDTH, unicode=bars),
+            share_cell(c["macs"], t.macs, width=SHARE_WIDTH, unicode=bars),
         )
     footer = [
         f"Parameters: {grouped(t.params_trainable)} trainable ({human_count(t.params_trainable)})"
@@ -64,7 +72,7 @@ def build(analysis: Analysis, *, exact: bool = False):
 def print_table(analysis: Analysis, console, *, exact: bool = False) -> None:
     from rich.text import Text
 
-    table, footer, notes = build(analysis, exact=exact)
+    table, footer, notes = build(analysis, exact=exact, bars=console.is_terminal)
     console.print(table)
     for line in footer:
         console.print(Text(line, style="yellow" if line.startswith("warning") else ""))
