@@ -24,7 +24,7 @@ class Conv(Layer):
     summary = "Convolution (cross-correlation) over 1, 2 or 3 spatial axes; groups=C_in gives depthwise."
     formulas = {
         "shape": "o = ⌊(i + p_before + p_after − d·(k − 1) − 1) / s⌋ + 1 per axis; channels = out_channels. "
-        "A fractional stride s = S2/S1 first upsamples i → (i − 1)·S1 + 1 (zeros between cells), "
+        "A fractional stride s = S2/S1 (in lowest terms) first upsamples i → (i − 1)·S1 + 1 (zeros between cells), "
         "then pads and slides with stride S2",
         "params": "C_out · (C_in / groups) · ∏k  +  C_out (bias)",
         "macs": "C_out · (C_in / groups) · ∏k · ∏o",
