@@ -320,3 +320,57 @@ def with_source(budget: Budget, source: str) -> Budget:
         {k: replace(v, source=source) for k, v in budget.increases.items()},
         {k: replace(v, source=source) for k, v in budget.settings.items()},
     )
+
+
+# -- JSON Schema (for editors), registered with `cnncalc schema` -----------------------------
+
+_NUMBER = r"^\s*[0-9][0-9_,]*(?:\.[0-9]+)?\s*"
+
+
+def budget_schema() -> dict:
+    count = {"oneOf": [{"type": "integer", "minimum": 0},
+                       {"type": "string", "pattern": _NUMBER + r"[KMGTPkmgtp]?\s*$"}],
+             "description": "a count: 1500, 25M, 4.2G (SI suffixes K, M, G, T, P)"}
+    size = {"oneOf": [{"type": "integer", "minimum": 0},
+                      {"type": "string", "pattern": _NUMBER + r"(?:[KMGTPkmgtp]i?[Bb]|[Bb])?\s*$"}],
+            "description": "bytes: 4096, 120MiB, 6GiB (binary KiB..TiB, or SI KB..TB)"}
+    allowance = {"oneOf": [{"type": "string", "pattern": r"^\s*[0-9.]+\s*%\s*$"}, count, size],
+                 "description": "growth allowed over the baseline: 2% or an absolute amount"}
+    pixels = {"type": "integer", "minimum": 1}
+    return {
+        "type": "object",
+        "description": "architecture budget checked by `cnncalc check`",
+        "properties": {
+            "params": {**count, "description": "max trainable parameters"},
+            "macs": {**count, "description": "max MACs per sample"},
+            "activation_memory": {**size, "description": "max sum of layer outputs at batch and dtype"},
+            "training_memory": {**size, "description": "max training memory at batch, dtype and optimizer"},
+            "batch": {"type": "integer", "minimum": 1},
+            "dtype": {"enum": ["float32", "float16", "bfloat16", "float64", "int8"]},
+            "optimizer": {"enum": list(OPTIMIZERS)},
+            "receptive_field": {"oneOf": [pixels, {
+                "type": "object", "properties": {"min": pixels, "max": pixels}, "additionalProperties": False,
+            }]},
+            "layer": {
+                "type": "object",
+                "description": "limits on any single layer",
+                "properties": {"params": count, "macs": count, "activation_memory": size},
+                "additionalProperties": False,
+            },
+            "max_increase": {"oneOf": [allowance, {
+                "type": "object",
+                "properties": {q.value: allowance for q in INCREASE_KEYS},
+                "additionalProperties": False,
+            }]},
+        },
+        "additionalProperties": False,
+    }
+
+
+def _register_schema() -> None:
+    from . import schema
+
+    schema.SECTION_SCHEMAS[SECTION] = budget_schema()
+
+
+_register_schema()

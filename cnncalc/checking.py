@@ -20,38 +20,54 @@ from .budget import Allowance, Budget, Limit, Quantity, INCREASE_KEYS, budget_of
 from .compare import CHANGED, SAME, Row, Snapshot, align, snapshot_from_analysis
 from .errors import EXIT_BAD_INPUT, EXIT_CHECK_FAILED, EXIT_OK, Loc, SpecError
 
-#: States of the training-memory estimate's definition, printed with every such check.
+#: Optimizer state arrays per trainable parameter.
 OPTIMIZER_STATE = {"sgd": 0, "momentum": 1, "adam": 2}
 
-TRAINING_MEMORY_DEFINITION = (
+FALLBACK_TRAINING_MEMORY_DEFINITION = (
     "training memory = weights and buffers + one gradient per trainable parameter + optimizer state "
     "(sgd 0, momentum 1, adam 2 values per trainable parameter) + the input and every layer's output "
     "kept for the backward pass, all at the budget's batch and dtype"
+)
+ESTIMATE_TRAINING_MEMORY_DEFINITION = (
+    "training memory = weights and buffers + gradients + optimizer state (sgd 0, momentum 1, adam 2 values "
+    "per trainable parameter) + the activations the layers keep for the backward pass, each tensor once "
+    "(cnncalc.training, checked by cnncalc verify), all at the budget's batch and dtype"
+)
+
+
+def _estimator():
+    """The per-layer training-memory estimate (cnncalc.training), if this build has it."""
+    try:
+        from .training import training_memory as estimate
+    except ImportError:
+        return None
+    return estimate
+
+
+TRAINING_MEMORY_DEFINITION = (
+    ESTIMATE_TRAINING_MEMORY_DEFINITION if _estimator() is not None else FALLBACK_TRAINING_MEMORY_DEFINITION
 )
 
 
 def training_bytes(*, param_bytes: int, trainable: int, input_bytes: int, activation_bytes: int,
                    dtype: str, optimizer: str) -> int:
-    """The training-memory estimate (see TRAINING_MEMORY_DEFINITION), from totals alone."""
+    """The fallback estimate (FALLBACK_TRAINING_MEMORY_DEFINITION) from totals alone: every output kept."""
     size = DTYPE_BYTES[dtype]
     return param_bytes + trainable * size * (1 + OPTIMIZER_STATE[optimizer]) + input_bytes + activation_bytes
 
 
 def training_memory(analysis: Analysis, optimizer: str = "sgd") -> int:
+    """Training memory in bytes at the analysis' batch and dtype (see TRAINING_MEMORY_DEFINITION)."""
+    estimate = _estimator()
+    if estimate is not None:
+        return estimate(analysis, optimizer).total
     t = analysis.totals
     return training_bytes(param_bytes=t.param_bytes, trainable=t.params_trainable, input_bytes=t.input_bytes,
                           activation_bytes=t.activation_bytes, dtype=analysis.dtype, optimizer=optimizer)
 
 
-def snapshot_training(snap: Snapshot, optimizer: str) -> Snapshot:
-    """The snapshot with its training-memory total filled in (if it was not recorded)."""
-    from dataclasses import replace
-
-    if snap.training_bytes is not None:
-        return snap
-    value = training_bytes(param_bytes=snap.param_bytes, trainable=snap.params, input_bytes=snap.input_bytes,
-                           activation_bytes=snap.activation_bytes, dtype=snap.dtype, optimizer=optimizer)
-    return replace(snap, training_bytes=value)
+class NothingToCheck(SpecError):
+    """A spec without any limit (no budget section, file, flag or baseline)."""
 
 
 @dataclass(frozen=True)
@@ -110,6 +126,7 @@ class SpecReport:
     optimizer: str = "sgd"
     convention: str = "multiplications"
     notes: list[str] = field(default_factory=list)
+    skipped: str | None = None  # why nothing was checked (--skip-unbudgeted)
 
     @property
     def failures(self) -> list[Check]:
@@ -119,6 +136,8 @@ class SpecReport:
     def status(self) -> str:
         if self.error is not None:
             return "error"
+        if self.skipped is not None:
+            return "skip"
         return "fail" if self.failures else "pass"
 
 
@@ -219,7 +238,13 @@ _RECORD_ATTR = {
 
 def _check_baseline(report: SpecReport, graph, base: Snapshot, budget: Budget, convention) -> None:
     optimizer = budget.optimizer
-    base = snapshot_training(base, optimizer)
+    if base.training_bytes is None and _estimator() is None:
+        from dataclasses import replace
+
+        base = replace(base, training_bytes=training_bytes(
+            param_bytes=base.param_bytes, trainable=base.params, input_bytes=base.input_bytes,
+            activation_bytes=base.activation_bytes, dtype=base.dtype, optimizer=optimizer,
+        ))
     analysis = analyze(graph, batch=base.batch, dtype=base.dtype, convention=base.convention)
     current = snapshot_from_analysis(analysis, training_bytes=training_memory(analysis, optimizer))
     rows = align(base.layers, current.layers)
@@ -229,6 +254,12 @@ def _check_baseline(report: SpecReport, graph, base: Snapshot, budget: Budget, c
         f"baseline {base.label}: compared at its batch {base.batch}, {base.dtype}, convention {base.convention}"
     )
     for q in INCREASE_KEYS:
+        if base.total(q.value) is None:
+            report.notes.append(
+                f"the baseline records no {q.label}; its growth was not checked "
+                "(save the baseline with a cnncalc that reports it)"
+            )
+            continue
         allowance = budget.increases.get(q) or Allowance(q, percent=Fraction(0), text="0%", source="baseline")
         old, new = base.total(q.value), current.total(q.value)
         note = f"baseline {old:,}, now {new:,}"
@@ -254,7 +285,7 @@ def check_graph(graph, overrides: Budget | None = None, *, baseline: Snapshot | 
     baseline, every total's growth. Raises SpecError for an unusable budget."""
     budget = effective_budget(graph, overrides or Budget())
     if not budget.limits and baseline is None:
-        raise SpecError(
+        raise NothingToCheck(
             "nothing to check: add a 'budget:' section to the spec, pass --budget FILE, "
             "a --max-... limit, or --baseline FILE",
             loc=Loc(graph.file, 1, 1),

@@ -8,6 +8,9 @@ from .layers.fields import REQUIRED, layer_fields
 
 SCHEMA_ID = "https://cnncalc.invalid/schema/spec-v1.json"
 
+#: JSON Schemas of the top-level sections other features register in cnncalc.spec.SECTIONS.
+SECTION_SCHEMAS: dict[str, dict] = {}
+
 
 def _layer_fields_schema(cls) -> tuple[dict, list[str]]:
     props = {}
@@ -99,7 +102,10 @@ def spec_schema() -> dict:
                 "additionalProperties": False,
             },
             "layers": {"$ref": "#/$defs/layers"},
-            **{key: {"description": f"section '{key}' (see the README)"} for key in sorted(SECTIONS)},
+            **{
+                key: SECTION_SCHEMAS.get(key, {"description": f"section '{key}' (see the README)"})
+                for key in sorted(SECTIONS)
+            },
         },
         "required": ["layers"],
         "additionalProperties": False,

@@ -6,7 +6,9 @@ The small network used throughout is worked out by hand (input 1×8×8, float32,
     flatten               → 144
     dense 10              → 10:     params 144·10 + 10 = 1,450, MACs 1,440
     totals: params 1,490; MACs 2,736; activations (144 + 144 + 10)·4 B = 1,192 B;
-    training memory (sgd) = weights 5,960 + gradients 5,960 + input 256 + activations 1,192 = 13,368 B;
+    training memory (sgd) = weights 5,960 + gradients 5,960 + kept activations: with cnncalc.training
+    (issue 5: each kept tensor once) the conv keeps its input (256 B) and the dense its input, the
+    flattened conv output (576 B): 12,752 B; without it, the input and every output: 256 + 1,192 → 13,368 B;
     receptive field at the output: the whole input (8); largest layer: dense1.
 """
 
@@ -19,9 +21,12 @@ from click.testing import CliRunner
 
 from cnncalc import SpecError, loads_spec
 from cnncalc.budget import Quantity, parse_budget, parse_percent_or_amount
-from cnncalc.checking import check_graph
+from cnncalc.checking import _estimator, check_graph
 from cnncalc.cli import main
 from conftest import SPECS
+
+KEPT = 256 + 576 if _estimator() is not None else 256 + 1192
+TRAINING = 5960 + 5960 + KEPT
 
 LAYERS = """\
 layers:
@@ -129,7 +134,7 @@ MEASURED = [
     ("  params: {v}\n", 1490, "params", None),
     ("  macs: {v}\n", 2736, "macs", None),
     ("  activation_memory: {v}\n", 1192, "activation_memory", None),
-    ("  training_memory: {v}\n", 13368, "training_memory", None),
+    ("  training_memory: {v}\n", TRAINING, "training_memory", None),
     ("  layer:\n    params: {v}\n", 1450, "params", "dense1"),
     ("  layer:\n    macs: {v}\n", 1440, "macs", "dense1"),
     ("  layer:\n    activation_memory: {v}\n", 576, "activation_memory", "conv1"),
@@ -157,7 +162,7 @@ def test_memory_is_measured_at_the_budget_batch_and_dtype():
     (check,) = checks_of(net("  activation_memory: 10KiB\n  batch: 8\n  dtype: float16\n"))
     assert check.measured == 1192 // 4 * 2 * 8
     (train,) = checks_of(net("  training_memory: 1MiB\n  optimizer: adam\n"))
-    assert train.measured == 5960 + 5960 * 3 + 256 + 1192
+    assert train.measured == 5960 + 5960 * 3 + KEPT
 
 
 def test_receptive_field_min_and_max():
@@ -363,3 +368,29 @@ def test_baselines_are_matched_to_specs_by_path(baseline, tmp_path):
     data = json.loads(result.stdout)
     assert [s["result"] for s in data["specs"]] == ["pass", "error"]
     assert "no baseline matches" in data["specs"][1]["error"]["message"]
+
+
+def test_skip_unbudgeted_passes_over_specs_without_limits(three_specs, tmp_path):
+    ok, _, _ = three_specs
+    plain = tmp_path / "plain.yaml"
+    plain.write_text(net())
+    assert run("check", ok, plain).exit_code == 2
+    result = run("check", ok, plain, "--skip-unbudgeted", "--format", "json")
+    assert result.exit_code == 0
+    assert [s["result"] for s in json.loads(result.stdout)["specs"]] == ["pass", "skip"]
+    root = ET.fromstring(run("check", ok, plain, "--skip-unbudgeted", "--format", "junit").stdout)
+    assert root.find("testsuite[@name='%s']/testcase/skipped" % plain) is not None
+
+
+def test_budget_section_is_in_the_json_schema():
+    import re
+
+    schema = json.loads(run("schema").stdout)
+    budget = schema["properties"]["budget"]
+    assert budget["additionalProperties"] is False
+    assert set(budget["properties"]) >= {"params", "macs", "activation_memory", "training_memory", "layer",
+                                          "receptive_field", "batch", "dtype", "max_increase"}
+    size = budget["properties"]["activation_memory"]["oneOf"][1]["pattern"]
+    count = budget["properties"]["params"]["oneOf"][1]["pattern"]
+    assert re.match(size, "120MiB") and not re.match(size, "120M")
+    assert re.match(count, "4.2G") and not re.match(count, "25MB")

@@ -144,12 +144,14 @@ def _pair_baselines(specs: list[str], graphs: dict, baselines: list) -> dict:
 @click.option("--max-increase", "increases", multiple=True, type=IncreaseParam(),
               help="Allowed growth over the baseline: 2%, or per quantity params=1%, macs=100M "
                    "(repeatable; default 0: any growth fails).")
+@click.option("--skip-unbudgeted", is_flag=True,
+              help="Pass over specs that have no limits instead of failing (for pre-commit over many files).")
 @click.option("--format", "fmt", type=enum_choice(CheckFormat), default=CheckFormat.TABLE.value,
               show_default=True, help="Report format.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
               help="Write the report to this file (atomically) instead of stdout.")
-def check(specs, budget_file, batch, dtype, optimizer, convention, input_shape, baselines, increases, fmt,
-          output, **limits):
+def check(specs, budget_file, batch, dtype, optimizer, convention, input_shape, baselines, increases,
+          skip_unbudgeted, fmt, output, **limits):
     """Check SPECS against their budgets; exit 1 when any limit is exceeded.
 
     Limits come from each spec's 'budget:' section, then --budget FILE, then
@@ -166,7 +168,7 @@ def check(specs, budget_file, batch, dtype, optimizer, convention, input_shape, 
 
     Exit status: 0 all limits hold, 1 a limit is exceeded, 2 unusable input.
     """
-    from ..checking import SpecReport, check_graph, exit_status
+    from ..checking import NothingToCheck, SpecReport, check_graph, exit_status
     from ..compare import load_snapshot_json
     from ..render.check import render
     from ..spec import load_spec
@@ -199,6 +201,11 @@ def check(specs, budget_file, batch, dtype, optimizer, convention, input_shape, 
             continue
         try:
             reports.append(check_graph(graphs[spec], overrides, baseline=paired.get(spec), convention=convention))
+        except NothingToCheck as exc:
+            if skip_unbudgeted:
+                reports.append(SpecReport(spec=spec, name=graphs[spec].name, skipped=exc.message))
+            else:
+                reports.append(SpecReport(spec=spec, name=graphs[spec].name, error=exc))
         except SpecError as exc:
             reports.append(SpecReport(spec=spec, name=graphs[spec].name, error=exc))
 

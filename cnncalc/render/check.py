@@ -108,6 +108,10 @@ def print_table(reports: list[SpecReport], console) -> None:
             console.print(Text(f"{title}: error: {report.error}", style="bold red"))
             console.print()
             continue
+        if report.skipped is not None:
+            console.print(Text(f"{title}: skipped: no limits to check", style="dim"))
+            console.print()
+            continue
         table = Table(title=title, title_justify="left", header_style="bold")
         table.add_column("", no_wrap=True)
         table.add_column("Check")
@@ -150,7 +154,7 @@ def print_table(reports: list[SpecReport], console) -> None:
     summary.add_column("Failed", justify="right")
     summary.add_column("Result")
     for report in reports:
-        style = {"pass": "green", "fail": "bold red", "error": "bold red"}[report.status]
+        style = {"pass": "green", "fail": "bold red", "error": "bold red", "skip": "dim"}[report.status]
         summary.add_row(
             report.spec, str(len(report.checks)), str(len(report.failures)),
             Text(report.status.upper(), style=style),
@@ -232,6 +236,7 @@ def to_dict(reports: list[SpecReport]) -> dict:
                 "name": r.name,
                 "result": r.status,
                 "error": None if r.error is None else {"message": str(r.error), "location": _loc_json(r.error.loc)},
+                "skipped": r.skipped,
                 "batch": r.batch,
                 "dtype": r.dtype,
                 "optimizer": r.optimizer,
@@ -270,6 +275,15 @@ def render_junit(reports: list[SpecReport]) -> str:
             suite.set("failures", "0")
             suite.set("errors", "1")
             total, errors = total + 1, errors + 1
+            continue
+        if r.skipped is not None:
+            case = ET.SubElement(suite, "testcase", classname=classname, name="budget", file=r.spec)
+            ET.SubElement(case, "skipped", message=r.skipped)
+            suite.set("tests", "1")
+            suite.set("failures", "0")
+            suite.set("errors", "0")
+            suite.set("skipped", "1")
+            total += 1
             continue
         n_fail = 0
         for c in r.checks:
@@ -342,6 +356,9 @@ def render_github(reports: list[SpecReport]) -> str:
     for r in reports:
         if r.error is not None:
             lines.append(f"{r.spec}: ERROR")
+            continue
+        if r.skipped is not None:
+            lines.append(f"{r.spec}: SKIPPED (no limits)")
             continue
         lines.append(f"{r.spec}: {r.status.upper()} ({len(r.checks) - len(r.failures)}/{len(r.checks)} checks pass)")
         for c in r.checks:
