@@ -237,7 +237,7 @@ _RECORD_ATTR = {
 
 
 def _check_baseline(report: SpecReport, graph, base: Snapshot, budget: Budget, convention) -> None:
-    optimizer = budget.optimizer
+    optimizer = base.training_optimizer or budget.optimizer  # like for like with the baseline
     if base.training_bytes is None and _estimator() is None:
         from dataclasses import replace
 
@@ -246,12 +246,14 @@ def _check_baseline(report: SpecReport, graph, base: Snapshot, budget: Budget, c
             activation_bytes=base.activation_bytes, dtype=base.dtype, optimizer=optimizer,
         ))
     analysis = analyze(graph, batch=base.batch, dtype=base.dtype, convention=base.convention)
-    current = snapshot_from_analysis(analysis, training_bytes=training_memory(analysis, optimizer))
+    current = snapshot_from_analysis(analysis, training_bytes=training_memory(analysis, optimizer),
+                                     training_optimizer=optimizer)
     rows = align(base.layers, current.layers)
     report.changes = [r for r in rows if r.status != SAME or r.renamed]
     report.baseline = base.label
     report.notes.append(
-        f"baseline {base.label}: compared at its batch {base.batch}, {base.dtype}, convention {base.convention}"
+        f"baseline {base.label}: compared at its batch {base.batch}, {base.dtype}, convention {base.convention}, "
+        f"optimizer {optimizer}"
     )
     for q in INCREASE_KEYS:
         if base.total(q.value) is None:

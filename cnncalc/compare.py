@@ -66,6 +66,7 @@ class Snapshot:
     param_bytes: int
     input_bytes: int
     training_bytes: int | None = None  # when the analysis provides it
+    training_optimizer: str | None = None  # the optimizer that estimate assumed
 
     def total(self, quantity: str) -> int | None:
         return {
@@ -76,7 +77,8 @@ class Snapshot:
         }[quantity]
 
 
-def snapshot_from_analysis(analysis, *, label: str | None = None, training_bytes: int | None = None) -> Snapshot:
+def snapshot_from_analysis(analysis, *, label: str | None = None, training_bytes: int | None = None,
+                           training_optimizer: str | None = None) -> Snapshot:
     t = analysis.totals
     layers = tuple(
         LayerRecord(
@@ -101,6 +103,7 @@ def snapshot_from_analysis(analysis, *, label: str | None = None, training_bytes
         param_bytes=t.param_bytes,
         input_bytes=t.input_bytes,
         training_bytes=training_bytes,
+        training_optimizer=training_optimizer,
     )
 
 
@@ -129,8 +132,7 @@ def snapshot_from_json(data: dict, path: str) -> Snapshot:
         )
         memory = t["memory"]
         training = memory.get("training_bytes")
-        if isinstance(t.get("training_memory"), dict):
-            training = t["training_memory"].get("total_bytes", training)
+        training_optimizer = memory.get("training_optimizer")
         dtype = str(data["dtype"])
         if dtype not in DTYPE_BYTES:
             raise ValueError(f"unknown dtype {dtype!r}")
@@ -149,6 +151,7 @@ def snapshot_from_json(data: dict, path: str) -> Snapshot:
             param_bytes=int(memory["param_bytes"]),
             input_bytes=int(memory["input_bytes"]),
             training_bytes=None if training is None else int(training),
+            training_optimizer=None if training_optimizer is None else str(training_optimizer),
         )
     except (KeyError, TypeError, ValueError) as exc:
         detail = f"missing field {exc}" if isinstance(exc, KeyError) else str(exc)

@@ -394,3 +394,25 @@ def test_budget_section_is_in_the_json_schema():
     count = budget["properties"]["params"]["oneOf"][1]["pattern"]
     assert re.match(size, "120MiB") and not re.match(size, "120M")
     assert re.match(count, "4.2G") and not re.match(count, "25MB")
+
+
+def test_baseline_training_memory_growth_and_an_old_baseline_without_it(baseline, tmp_path):
+    spec, saved = baseline
+    data = json.loads(saved.read_text())
+    assert data["totals"]["memory"]["training_bytes"] == TRAINING
+    spec.write_text(net().replace("out_features: 10", "out_features: 11"))
+    report = json.loads(run("check", spec, "--baseline", saved, "--max-increase", "params=10%",
+                            "--max-increase", "macs=10%", "--max-increase", "activation_memory=1%",
+                            "--format", "json").stdout)["specs"][0]
+    training = next(c for c in report["checks"] if c["quantity"] == "training_memory")
+    # dense 144→11: 145 more weights, each stored and with a gradient (float32): +1,160 B; 1 more output: +4 B
+    # is not kept (nothing keeps the network output), so training memory grows by 1,160 B
+    assert (training["baseline"], training["measured"]) == (TRAINING, TRAINING + 1160)
+    assert not training["passed"] and training["limit"] == TRAINING  # default: no growth allowed
+    del data["totals"]["memory"]["training_bytes"], data["totals"]["memory"]["training_optimizer"]
+    old = tmp_path / "old.json"
+    old.write_text(json.dumps(data))
+    report = json.loads(run("check", spec, "--baseline", old, "--max-increase", "10%", "--format", "json").stdout)
+    (spec_report,) = report["specs"]
+    assert "training_memory" not in {c["quantity"] for c in spec_report["checks"]}
+    assert any("records no training memory" in note for note in spec_report["notes"])

@@ -16,8 +16,12 @@ def _snapshot(path, input_shape, batch, dtype, convention):
 
     if is_json_file(path):
         return load_snapshot_json(path)
+    from ..checking import training_memory
+
     graph = load_spec(resolve_spec(path), input_shape)
-    return snapshot_from_analysis(analyze(graph, batch=batch, dtype=dtype, convention=convention), label=path)
+    analysis = analyze(graph, batch=batch, dtype=dtype, convention=convention)
+    return snapshot_from_analysis(analysis, label=path, training_bytes=training_memory(analysis, "sgd"),
+                                  training_optimizer="sgd")
 
 
 @cli.command()

@@ -50,6 +50,9 @@ def to_dict(analysis: Analysis) -> dict:
                 "activation_bytes": t.activation_bytes,
                 "param_bytes": t.param_bytes,
                 "input_bytes": t.input_bytes,
+                # the training-memory estimate (cnncalc.training); baselines of `cnncalc check` compare it
+                "training_bytes": analysis.training_memory.total,
+                "training_optimizer": analysis.training_memory.optimizer,
             },
             "receptive_field": [a.to_json() for a in analysis.output_rf],
         },
