@@ -73,10 +73,15 @@ def _bin(env_dir: Path, name: str) -> Path:
 def test_wheel_installed_outside_the_repository_runs_the_zoo(tmp_path):
     wheel = _build_wheel(tmp_path)
     env_dir = tmp_path / "venv"
-    venv.EnvBuilder(with_pip=True).create(env_dir)
+    venv.EnvBuilder(with_pip=False).create(env_dir)
     python = _bin(env_dir, "python")
-    proc = subprocess.run([str(python), "-m", "pip", "install", "-q", "--no-deps", "--no-index", str(wheel)],
-                          capture_output=True, text=True)
+    install = ["install", "-q", "--no-deps", "--no-index", str(wheel)]
+    # this environment's pip installs into the fresh one (pip >= 22.3: --python); else bootstrap pip there
+    proc = subprocess.run([sys.executable, "-m", "pip", "--python", str(python), *install], capture_output=True,
+                          text=True)
+    if proc.returncode != 0:
+        subprocess.run([str(python), "-m", "ensurepip", "-q"], capture_output=True, check=True)
+        proc = subprocess.run([str(python), "-m", "pip", *install], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
     site = _site_packages(env_dir)
     dep_dirs = sorted({str(Path(importlib.util.find_spec(m).origin).parent.parent)

@@ -113,3 +113,37 @@ def test_shell_completion_of_commands_options_and_spec_names():
     assert ("plain", "vgg16") in items and ("plain", "vgg11") in items and ("plain", "vgg16_bn") in items
     assert ("file", "vgg") in items  # files complete as well
     assert ("plain", "lenet5") in _complete("cnncalc zoo show le")
+
+
+def test_every_spec_argument_completes_bundled_names():
+    import click
+
+    def commands(group, prefix=""):
+        for name, cmd in group.commands.items():
+            yield f"{prefix}{name}", cmd
+            if isinstance(cmd, click.Group):
+                yield from commands(cmd, f"{prefix}{name} ")
+
+    found = []
+    for name, cmd in commands(cli):
+        for param in cmd.params:
+            if isinstance(param, click.Argument) and param.name in ("spec", "specs"):
+                found.append(name)
+                assert param._custom_shell_complete is not None, (
+                    f"`cnncalc {name}`: give its SPEC argument shell_complete=complete_spec "
+                    "(cnncalc.cli.options), or use options.spec_argument"
+                )
+    assert "analyze" in found
+    assert ("plain", "resnet18") in _complete("cnncalc verify res") or "verify" not in cli.commands
+
+
+def test_zoo_descriptions_are_one_line():
+    from cnncalc.cli.zoo import one_line
+
+    assert one_line("DenseNet-121 (Huang et al. 2017) as torchvision builds it: every dense layer ...\n") == (
+        "DenseNet-121 (Huang et al. 2017) as torchvision builds it")
+    assert one_line("LeNet-5 as built today; 61,706 parameters.") == "LeNet-5 as built today"
+    assert one_line("A net. Another sentence.") == "A net"
+    assert len(one_line("x" * 300)) == 100
+    for row in json.loads(run("zoo", "--format", "json").stdout)["specs"]:
+        assert "\n" not in row["description"] and len(row["description"]) <= 100

@@ -7,7 +7,7 @@ import os
 import click
 
 from . import cli
-from .options import convention_option, enum_choice, input_option, resolve_spec, write_atomic
+from .options import complete_spec, convention_option, enum_choice, input_option, resolve_spec, write_atomic
 from ..analysis import DTYPE_BYTES
 from ..budget import OPTIMIZERS, Budget, Limit, Quantity, Setting, load_budget_file, parse_percent_or_amount
 from ..errors import Loc, SpecError
@@ -127,7 +127,7 @@ def _pair_baselines(specs: list[str], graphs: dict, baselines: list) -> dict:
 
 
 @cli.command()
-@click.argument("specs", nargs=-1, required=True)
+@click.argument("specs", nargs=-1, required=True, shell_complete=complete_spec)
 @click.option("--budget", "budget_file", type=click.Path(dir_okay=False), default=None,
               help="A YAML budget file (a 'budget:' mapping); overrides the specs' own budgets.")
 @_limit_options

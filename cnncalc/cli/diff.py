@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from . import cli
-from .options import batch_option, convention_option, dtype_option, enum_choice, input_option, resolve_spec, write_atomic
+from .options import complete_spec, batch_option, convention_option, dtype_option, enum_choice, input_option, resolve_spec, write_atomic
 from ..render.diff import DiffFormat
 
 
@@ -25,8 +25,8 @@ def _snapshot(path, input_shape, batch, dtype, convention):
 
 
 @cli.command()
-@click.argument("old")
-@click.argument("new")
+@click.argument("old", shell_complete=complete_spec)
+@click.argument("new", shell_complete=complete_spec)
 @input_option
 @batch_option
 @dtype_option

@@ -10,7 +10,7 @@ import click
 
 from .. import homework as _homework  # noqa: F401  (registers the spec keys expect:, values:, ...)
 from . import cli
-from .options import input_option, resolve_spec
+from .options import complete_spec, input_option, resolve_spec
 
 CONVENTION = ("Counting: parameters = weights + biases; multiplications as in the lectures "
               "(one per weight per output value; additions and biases not counted).")
@@ -207,7 +207,7 @@ def solve_cmd(input_size, output_size, kernel, stride, padding, dilation, exact,
 
 
 @cli.command("grade")
-@click.argument("spec")
+@click.argument("spec", shell_complete=complete_spec)
 @input_option
 def grade_cmd(spec, input_shape):
     """Check the answers in SPEC (expect: per layer, expect_total:) and print a score.

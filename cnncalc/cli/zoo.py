@@ -16,6 +16,15 @@ def _complete_name(ctx, param, incomplete: str):
     return [name for name in bundled_names() if name.startswith(incomplete)]
 
 
+def one_line(text: str, limit: int = 100) -> str:
+    """The first sentence of a description, whitespace collapsed, at most ``limit`` characters."""
+    import re
+
+    text = " ".join(str(text).split())
+    text = re.split(r"[:;] |(?<! al)(?<! e\.g)(?<! i\.e)\. (?=[A-Z])", text, maxsplit=1)[0].rstrip(".")
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
 def zoo_rows() -> list[dict]:
     """One record per bundled spec: name, file, input, totals and description
     (the numbers are those of ``cnncalc analyze`` with default options)."""
@@ -36,7 +45,7 @@ def zoo_rows() -> list[dict]:
                 input=list(result.input_shape),
                 params=result.totals.params_trainable,
                 multiplications=result.totals.multiplications,
-                description=result.graph.description or result.graph.name or "",
+                description=one_line(result.graph.description or result.graph.name or ""),
             )
         rows.append(row)
     return rows
