@@ -114,6 +114,51 @@ def test_every_core_layer_verifies_with_gradcheck():
     assert report.held.measured == analysis.training_memory.activations
 
 
+EVERY_OTHER_LAYER = """name: new-layers
+input: [3, 10, 9]
+layers:
+  - conv: {out_channels: 4, kernel_size: 3, padding: 1}
+    name: stem
+  - max_pool: {kernel_size: 2}
+    name: pool
+  - conv_transpose: {out_channels: 6, kernel_size: 3, stride: 2, padding: [[1, 0], [0, 1]], output_padding: 1, groups: 2}
+  - conv: {out_channels: 4, kernel_size: 2, stride: 2}
+  - max_unpool: {pool: pool}
+  - add: {}
+    inputs: [max_unpool1, stem]
+  - conv: {out_channels: 4, kernel_size: 3, stride: 1/2}
+    name: frac
+  - downsample: {factor: 2}
+  - zero_pad: {padding: [[1, 0], [2, 1]]}
+  - crop: {cropping: [[0, 1], [1, 0]]}
+  - locally_connected: {out_channels: 3, kernel_size: 2, stride: 2, groups: 1}
+  - upsample: {scale_factor: 2, mode: bilinear}
+  - lp_pool: {kernel_size: 2, norm_type: 2}
+  - unpool: {kernel_size: 2, mode: bed_of_nails}
+  - kmax_pool: {k: 3}
+  - upsample: {scale_factor: [1, 2], mode: nearest}
+    name: up
+  - global_avg_pool: {}
+  - multiply: {}
+    inputs: [up, global_avg_pool1]
+  - concat: {}
+    inputs: [multiply1, up]
+  - unpool: {kernel_size: 2}
+  - upsample: {scale_factor: 2, mode: zeros}
+"""
+
+
+def test_merges_resampling_transposed_and_local_layers_verify_with_gradcheck():
+    analysis = analyze_text(EVERY_OTHER_LAYER, batch=2)
+    report = verify(analysis, seed=1, gradcheck=True)
+    assert report.ok, [r for r in report.layers if not r.ok]
+    by_name = {r.name: r for r in report.layers}
+    assert by_name["conv_transpose1"].mults.ok and by_name["conv_transpose1"].zero_products == 0
+    # stride 1/2 inserts zeros: the analysis counts those products, verify shows them apart
+    assert by_name["frac"].mults.ok and by_name["frac"].zero_products > 0
+    assert by_name["locally_connected1"].mults.ok
+
+
 @pytest.mark.parametrize("layer", ["relu6", "gelu", "hardswish", "hardsigmoid", "softplus", "mish", "log_softmax",
                                    "identity", "global_avg_pool", "global_max_pool"])
 def test_more_layers_gradcheck(layer):
@@ -191,3 +236,11 @@ def test_gradient_check_detects_a_wrong_backward(monkeypatch):
     monkeypatch.setitem(_ELEMENTWISE, "tanh", (_ELEMENTWISE["tanh"][0], lambda y, L: 1 - y, True))
     errors = gradient_check(analysis)
     assert errors["tanh1"]["input"] > 1e-3
+
+
+def test_every_registered_layer_type_has_a_kernel():
+    from cnncalc.executor.kernel import KERNELS, kernel_for  # noqa: F401  (kernel_for registers them)
+    from cnncalc.layers.base import REGISTRY
+
+    kernel_for(REGISTRY["relu"]())
+    assert sorted(set(REGISTRY) - set(KERNELS)) == []

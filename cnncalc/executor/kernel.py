@@ -63,6 +63,7 @@ class Kernel:
         self.products = {"forward": 0, "backward": 0}
         self.zero_products = 0  # forward products with a padded zero (per batch)
         self.phase = "forward"
+        self.peers: dict[str, "Kernel"] = {}  # the other kernels of the network, by node name
         self.setup()
 
     # -- to override -------------------------------------------------------

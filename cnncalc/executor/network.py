@@ -44,6 +44,8 @@ class Network:
             )
             for r in analysis.layers
         }
+        for kernel in self.kernels.values():
+            kernel.peers = self.kernels  # kernels that reuse another's state (max_unpool)
         self.outputs = self.graph.outputs()
         self.shapes: dict[str, tuple] = {}  # array shapes (batch first) seen in the last forward
 

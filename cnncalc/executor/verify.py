@@ -184,14 +184,12 @@ def gradient_check(analysis, *, seed: int = 0, eps: float = 1e-6, progress=None)
 
         def value():
             k.phase = "forward"
-            out = float(np.vdot(u, k.forward(*xs)))
-            k.release()
-            return out
+            return float(np.vdot(u, k.forward(*xs)))
 
         k.forward(*xs)
         k.phase = "backward"
         dxs = k.backward(u)
-        k.release()
+        k.forward(*xs)  # leave its state as on these inputs (max_unpool reads its pool's)
         grads = {f"input{i}" if len(xs) > 1 else "input": dx for i, dx in enumerate(dxs)}
         grads.update({name: g.copy() for name, g in k.grads.items()})
         targets = {name: xs[i] for i, name in enumerate(n for n in grads if n.startswith("input"))}

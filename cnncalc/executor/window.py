@@ -86,8 +86,27 @@ def crop(xp: np.ndarray, pads, sizes) -> np.ndarray:
     return xp[(slice(None), slice(None), *(slice(b, b + s) for (b, _), s in zip(pads, sizes)))]
 
 
-def padded_taps(sizes, pads, kernels, strides, dilations, outs) -> int:
-    """Number of (kernel tap, output position) pairs that land on padding, per channel."""
-    mask = pad(np.ones((1, 1, *sizes), dtype=np.int64), pads, 0)
+def upsample_zeros(x: np.ndarray, factors) -> np.ndarray:
+    """uSample: ``f − 1`` zeros between the cells of each spatial axis."""
+    if all(f == 1 for f in factors):
+        return x
+    sizes = tuple((i - 1) * f + 1 for i, f in zip(x.shape[2:], factors))
+    out = np.zeros((*x.shape[:2], *sizes), dtype=x.dtype)
+    out[(slice(None), slice(None), *(slice(None, None, f) for f in factors))] = x
+    return out
+
+
+def downsample(x: np.ndarray, factors) -> np.ndarray:
+    """Every f-th cell of each spatial axis (the adjoint of :func:`upsample_zeros`)."""
+    if all(f == 1 for f in factors):
+        return x
+    return x[(slice(None), slice(None), *(slice(None, None, f) for f in factors))]
+
+
+def padded_taps(sizes, pads, kernels, strides, dilations, outs, ups=None) -> int:
+    """Number of (kernel tap, output position) pairs that land on padding (or
+    on zeros inserted by a fractional stride 1/u), per channel."""
+    mask = upsample_zeros(np.ones((1, 1, *sizes), dtype=np.int64), ups or (1,) * len(sizes))
+    mask = pad(mask, pads, 0)
     real = windows(mask, kernels, strides, dilations, outs).sum()
     return prod(kernels) * prod(outs) - int(real)

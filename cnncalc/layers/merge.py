@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..errors import FieldError
-from .base import Layer, register
+from .base import Layer, Saved, register
 from .fields import Int, spec_field
 
 #: No practical limit on the number of merged inputs.
@@ -74,6 +74,9 @@ class Add(_Merge):
             raise InputShapeError("add needs inputs of one shape", xs)
         return xs[0]
 
+    def saved_for_backward(self, xs, y):
+        return Saved()  # the gradient passes through unchanged
+
 
 @register
 @dataclass(frozen=True)
@@ -101,6 +104,9 @@ class Concat(_Merge):
             raise InputShapeError(f"concat along {what} needs every other axis to match", xs)
         total = sum(x[self.dim] for x in xs)
         return xs[0][: self.dim] + (total,) + xs[0][self.dim + 1 :]
+
+    def saved_for_backward(self, xs, y):
+        return Saved()  # the gradient is split by the known sizes
 
 
 @register

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from ..errors import FieldError
 from ..receptive import AxisStep
-from .base import Layer, register, require_rank, spatial
+from .base import Layer, Saved, register, require_rank, spatial
 from .fields import Padding, per_axis, spec_field
 from .window import AXIS_NAMES
 
@@ -82,3 +82,12 @@ class Crop(Layer):
 
     def rf(self, xs):
         return tuple(AxisStep(1, 1, b) for b, _ in _sides(self.cropping, xs[0], "cropping", "crop"))
+
+
+def _keeps_nothing(self, xs, y):
+    """The backward pass crops or pads the gradient: it needs only the shapes."""
+    return Saved()
+
+
+for _cls in (ZeroPad, Crop):
+    _cls.saved_for_backward = _keeps_nothing

@@ -199,6 +199,9 @@ class LPPool(_WindowPool):
         if self.norm_type == 0:
             raise FieldError("norm_type", "norm_type p must be > 0, got 0")
 
+    def saved_for_backward(self, xs, y):
+        return Saved(inputs=(0,), output=True)  # ∂y/∂x = x^(p−1) · y^(1−p)
+
 
 @register
 @dataclass(frozen=True)
@@ -239,3 +242,6 @@ class KMaxPool(Layer):
     def rf(self, xs):
         a = self._axis(xs[0])
         return tuple(WHOLE if i == a else IDENTITY for i in range(len(xs[0]) - 1))
+
+    def saved_for_backward(self, xs, y):
+        return Saved(indices=prod(y))  # where each kept value came from

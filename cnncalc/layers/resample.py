@@ -20,7 +20,7 @@ from math import prod
 
 from ..errors import FieldError, did_you_mean
 from ..receptive import AxisStep
-from .base import Layer, register, require_rank, spatial
+from .base import Layer, Saved, register, require_rank, spatial
 from .fields import Axes, Choice, Text, per_axis, spec_field
 
 UPSAMPLE_MODES = ("zeros", "nearest", "linear", "bilinear", "trilinear")
@@ -216,3 +216,13 @@ class MaxUnpool(Layer):
         pool = src.node.layer
         strides, _, pads, keff = pool._geometry(src.input_shapes[0])
         return tuple(AxisStep.resampled_window(k, s, 1, k - 1 - p[0]) for k, s, p in zip(keff, strides, pads))
+
+
+def _keeps_nothing(self, xs, y):
+    """The backward pass needs only the shapes (max_unpool reads the argmax
+    positions its max_pool layer keeps anyway)."""
+    return Saved()
+
+
+for _cls in (Upsample, Downsample, Unpool, MaxUnpool):
+    _cls.saved_for_backward = _keeps_nothing

@@ -3,12 +3,13 @@ one stacked matrix product per group."""
 
 from __future__ import annotations
 
+from fractions import Fraction
 from math import prod
 
 import numpy as np
 
 from ..kernel import Kernel, register_kernel
-from ..window import col2im, crop, im2col, pad, padded_taps
+from ..window import col2im, crop, downsample, im2col, pad, padded_taps, upsample_zeros
 
 
 @register_kernel("conv")
@@ -18,13 +19,18 @@ class ConvKernel(Kernel):
     forward:  x (N, C_in, *i) → y (N, C_out, *o);  y_g = W_g @ cols_g
     backward: dW_g = dY_g @ cols_gᵀ, dcols_g = W_gᵀ @ dY_g → col2im → dx
     Only x is kept: the columns are rebuilt in backward (∏k times smaller memory).
+    A fractional stride S2/S1 inserts S1 − 1 zeros between input cells first
+    (the products with them are counted, as the analysis counts them, and
+    reported as products on zeros).
     """
 
     counts_multiplications = True
 
     def setup(self):
         layer, x = self.layer, self.in_shapes[0]
-        self.kernels, self.strides, self.dilations, self.outs, self.pads, _ = layer._geometry(x)
+        self.kernels, strides, self.dilations, self.outs, self.pads, _ = layer._geometry(x)
+        self.ups = tuple(Fraction(s).denominator for s in strides)
+        self.strides = tuple(Fraction(s).numerator for s in strides)
         self.groups = layer.groups
         c_in, c_out = x[0], layer.out_channels
         fan_in = (c_in // self.groups) * prod(self.kernels)
@@ -32,7 +38,7 @@ class ConvKernel(Kernel):
         self.bias = self.param("bias", (c_out,)) if layer.bias else None
         # products whose data operand is a padded zero, per sample
         self.zero_per_sample = c_out * (c_in // self.groups) * padded_taps(
-            x[1:], self.pads, self.kernels, self.strides, self.dilations, self.outs
+            x[1:], self.pads, self.kernels, self.strides, self.dilations, self.outs, self.ups
         )
 
     @classmethod
@@ -40,7 +46,7 @@ class ConvKernel(Kernel):
         return xs[0][0] * prod(y[1:]) * prod(layer._geometry(xs[0])[0])  # the columns
 
     def _cols(self, x):
-        xp = pad(x, self.pads)
+        xp = pad(upsample_zeros(x, self.ups), self.pads)
         return xp.shape, im2col(xp, self.groups, self.kernels, self.strides, self.dilations, self.outs)
 
     def forward(self, x):
@@ -69,4 +75,123 @@ class ConvKernel(Kernel):
         w = self.weight.reshape(g, c_out // g, -1)
         dcols = self.matmul(w.transpose(0, 2, 1), dy_cols)  # (G, K/G, N·P)
         dxp = col2im(dcols, padded_shape, self.kernels, self.strides, self.dilations, self.outs)
-        return (crop(dxp, self.pads, x.shape[2:]),)
+        sizes = tuple((i - 1) * u + 1 for i, u in zip(x.shape[2:], self.ups))
+        return (downsample(crop(dxp, self.pads, sizes), self.ups),)
+
+
+@register_kernel("conv_transpose")
+class ConvTransposeKernel(Kernel):
+    """weight (C_in, C_out/G, *k) as PyTorch; bias (C_out,).
+
+    The adjoint of a convolution: forward spreads every input value over a
+    kernel-sized patch, cols_g = W_gᵀ @ x_g then col2im with the stride and
+    dilation, and crops the padding: exactly C_in·(C_out/G)·∏k·∏i products,
+    none with inserted zeros. backward is the matching convolution:
+    im2col(dy) gives dx_g = W_g @ dcols_g and dW_g = x_g @ dcols_gᵀ.
+    """
+
+    counts_multiplications = True
+
+    def setup(self):
+        layer, x = self.layer, self.in_shapes[0]
+        self.kernels, self.strides, self.pads, _, self.outs = layer._geometry(x)
+        nd = len(self.kernels)
+        from ...layers.fields import per_axis
+
+        self.dilations = per_axis(layer.dilation, nd, "dilation")
+        self.groups = layer.groups
+        c_in, c_out = x[0], layer.out_channels
+        fan_in = (c_in // self.groups) * prod(self.kernels)
+        self.weight = self.param("weight", (c_in, c_out // self.groups, *self.kernels), fan_in=fan_in)
+        self.bias = self.param("bias", (c_out,)) if layer.bias else None
+        # the uncropped output: every patch fits (output_padding cells are after it)
+        self.full = tuple(o + b + a for o, (b, a) in zip(self.outs, self.pads))
+
+    @classmethod
+    def workspace(cls, layer, xs, y):
+        kernels = layer._geometry(xs[0])[0]
+        return layer.out_channels * prod(kernels) * prod(xs[0][1:])
+
+    def _w(self):
+        g = self.groups
+        c_in = self.weight.shape[0]
+        return self.weight.reshape(g, c_in // g, -1)  # (G, C_in/G, C_out/G·∏k)
+
+    def forward(self, x):
+        self.save(x=x)
+        n, g = x.shape[0], self.groups
+        c_in, c_out = x.shape[1], self.weight.shape[1] * g
+        p = prod(x.shape[2:])
+        xg = x.reshape(n, g, c_in // g, p).transpose(1, 2, 0, 3).reshape(g, c_in // g, n * p)
+        cols = self.matmul(self._w().transpose(0, 2, 1), xg)  # (G, C_out/G·∏k, N·∏i)
+        full = col2im(cols, (n, c_out, *self.full), self.kernels, self.strides, self.dilations, x.shape[2:])
+        y = np.ascontiguousarray(crop(full, self.pads, self.outs))
+        if self.bias is not None:
+            y += self.bias.reshape(c_out, *(1,) * len(self.outs))
+        return y
+
+    def backward(self, dy):
+        x = self.saved["x"]
+        n, g = x.shape[0], self.groups
+        c_in = x.shape[1]
+        p = prod(x.shape[2:])
+        dfull = pad(dy, self.pads)
+        dcols = im2col(dfull, g, self.kernels, self.strides, self.dilations, x.shape[2:])  # (G, C_out/G·∏k, N·P)
+        xg = x.reshape(n, g, c_in // g, p).transpose(1, 2, 0, 3).reshape(g, c_in // g, n * p)
+        self.grads["weight"] = self.matmul(xg, dcols.transpose(0, 2, 1)).reshape(self.weight.shape)
+        if self.bias is not None:
+            self.grads["bias"] = dy.sum(axis=(0, *range(2, dy.ndim)))
+        dx = self.matmul(self._w(), dcols)  # (G, C_in/G, N·P)
+        return (np.ascontiguousarray(dx.reshape(c_in, n, *x.shape[2:]).swapaxes(0, 1)),)
+
+
+@register_kernel("locally_connected")
+class LocallyConnectedKernel(ConvKernel):
+    """A convolution with one kernel per output position: weight
+    (∏o, G, C_out/G, C_in/G·∏k), bias (∏o, C_out); one batched matrix product
+    over the positions, y_p,g = W_p,g @ cols_p,g."""
+
+    def setup(self):
+        layer, x = self.layer, self.in_shapes[0]
+        self.kernels, strides, self.dilations, self.outs, self.pads, _ = layer._geometry(x)
+        self.ups = tuple(Fraction(s).denominator for s in strides)
+        self.strides = tuple(Fraction(s).numerator for s in strides)
+        g = self.groups = layer.groups
+        c_in, c_out = x[0], layer.out_channels
+        k = (c_in // g) * prod(self.kernels)
+        p = prod(self.outs)
+        self.weight = self.param("weight", (p, g, c_out // g, k), fan_in=k)
+        self.bias = self.param("bias", (p, c_out)) if layer.bias else None
+        self.zero_per_sample = c_out * (c_in // g) * padded_taps(
+            x[1:], self.pads, self.kernels, self.strides, self.dilations, self.outs, self.ups
+        )
+
+    def forward(self, x):
+        self.save(x=x)
+        n = x.shape[0]
+        p, g, co_g, k = self.weight.shape
+        _, cols = self._cols(x)  # (G, K/G, N·P)
+        cols = cols.reshape(g, k, n, p).transpose(3, 0, 1, 2)  # (P, G, K/G, N)
+        y = self.matmul(self.weight, cols)  # (P, G, C_out/G, N)
+        self.count_zero_products(self.zero_per_sample * n)
+        y = np.ascontiguousarray(y.reshape(p, g * co_g, n).transpose(2, 1, 0)).reshape(n, g * co_g, *self.outs)
+        if self.bias is not None:
+            y += self.bias.T.reshape(g * co_g, *self.outs)
+        return y
+
+    def backward(self, dy):
+        x = self.saved["x"]
+        n = x.shape[0]
+        p, g, co_g, k = self.weight.shape
+        dyp = dy.reshape(n, g, co_g, p).transpose(3, 1, 2, 0)  # (P, G, C_out/G, N)
+        padded_shape, cols = self._cols(x)
+        cols = cols.reshape(g, k, n, p).transpose(3, 0, 1, 2)  # (P, G, K/G, N)
+        self.grads["weight"] = self.matmul(dyp, cols.transpose(0, 1, 3, 2))
+        del cols
+        if self.bias is not None:
+            self.grads["bias"] = dy.sum(axis=0).reshape(g * co_g, p).T
+        dcols = self.matmul(self.weight.transpose(0, 1, 3, 2), dyp)  # (P, G, K/G, N)
+        dcols = dcols.transpose(1, 2, 3, 0).reshape(g, k, n * p)
+        dxp = col2im(dcols, padded_shape, self.kernels, self.strides, self.dilations, self.outs)
+        sizes = tuple((i - 1) * u + 1 for i, u in zip(x.shape[2:], self.ups))
+        return (downsample(crop(dxp, self.pads, sizes), self.ups),)

@@ -36,14 +36,14 @@ class _WindowKernel(Kernel):
 
 @register_kernel("max_pool")
 class MaxPoolKernel(_WindowKernel):
-    """x (N, C, *i) → y (N, C, *o); keeps the flat argmax of every window (int64).
+    """x (N, C, *i) → y (N, C, *o); keeps the argmax of every window (int64),
+    as a flat position in x (which max_unpool reuses).
 
     Padding is −∞, so a maximum is always a real input cell (PyTorch's rule)."""
 
     def forward(self, x):
         self.in_full_shape = x.shape
-        xp, self.used_pads = self._padded(x, -np.inf)
-        self.padded_shape = xp.shape
+        xp, used_pads = self._padded(x, -np.inf)
         best = arg = None
         for t, tap in enumerate(taps(self.kernels)):
             v = xp[self._slices(tap)]
@@ -53,20 +53,19 @@ class MaxPoolKernel(_WindowKernel):
                 better = v > best
                 np.copyto(best, v, where=better)
                 np.copyto(arg, t, where=better)
-        # flat index into the padded input of each window's maximum
+        # flat position in x of each window's maximum
         n, c = x.shape[:2]
         tap_coords = np.unravel_index(arg, self.kernels)
         flat = np.arange(n * c, dtype=np.int64).reshape(n, c, *(1,) * len(self.outs))
         for a, (o, s, d) in enumerate(zip(self.outs, self.strides, self.dilations)):
-            start = (np.arange(o, dtype=np.int64) * s).reshape((o,) + (1,) * (len(self.outs) - a - 1))
-            flat = flat * xp.shape[2 + a] + (start + tap_coords[a] * d)
+            start = (np.arange(o, dtype=np.int64) * s - used_pads[a][0]).reshape((o,) + (1,) * (len(self.outs) - a - 1))
+            flat = flat * x.shape[2 + a] + (start + tap_coords[a] * d)
         self.save(indices=flat)
         return best
 
     def backward(self, dy):
-        flat = self.saved["indices"]
-        dxp = scatter_add(flat, dy, prod(self.padded_shape), dy.dtype).reshape(self.padded_shape)
-        return (crop(dxp, self.used_pads, self.in_full_shape[2:]),)
+        dx = scatter_add(self.saved["indices"], dy, prod(self.in_full_shape), dy.dtype)
+        return (dx.reshape(self.in_full_shape),)
 
 
 def _avg_divisor(sizes, pads, kernels, strides, outs, include_pad):
@@ -212,3 +211,54 @@ class AdaptiveMaxPoolKernel(_AdaptiveKernel):
     def backward(self, dy):
         dx = scatter_add(self.saved["indices"], dy, prod(self.in_full_shape), dy.dtype)
         return (dx.reshape(self.in_full_shape),)
+
+
+@register_kernel("lp_pool")
+class LPPoolKernel(_WindowKernel):
+    """y = (Σ_window x^p)^(1/p); keeps x and y: ∂y/∂x = x^(p−1)·y^(1−p)."""
+
+    def forward(self, x):
+        p = self.layer.norm_type
+        self.in_full_shape = x.shape
+        xp, self.used_pads = self._padded(x ** p, 0.0)
+        self.padded_shape = xp.shape
+        total = None
+        for tap in taps(self.kernels):
+            v = xp[self._slices(tap)]
+            total = v.copy() if total is None else total + v
+        y = (total ** (1.0 / p)).astype(x.dtype, copy=False)
+        self.save(x=x, y=y)
+        return y
+
+    def backward(self, dy):
+        p = self.layer.norm_type
+        x, y = self.saved["x"], self.saved["y"]
+        g = dy * y ** (1 - p)
+        dxp = np.zeros(self.padded_shape, dtype=dy.dtype)
+        for tap in taps(self.kernels):
+            dxp[self._slices(tap)] += g
+        dpow = crop(dxp, self.used_pads, self.in_full_shape[2:])
+        return ((dpow * x ** (p - 1)).astype(dy.dtype, copy=False),)
+
+
+@register_kernel("kmax_pool")
+class KMaxPoolKernel(Kernel):
+    """The K largest values along one spatial axis, in their original order;
+    keeps their positions (int64)."""
+
+    def setup(self):
+        self.axis = 2 + self.layer._axis(self.in_shapes[0])
+
+    def forward(self, x):
+        self.in_full_shape = x.shape
+        k = self.layer.k
+        top = np.argpartition(-x, k - 1, axis=self.axis)
+        top = np.take(top, np.arange(k), axis=self.axis)
+        idx = np.sort(top, axis=self.axis)
+        self.save(indices=idx)
+        return np.take_along_axis(x, idx, axis=self.axis)
+
+    def backward(self, dy):
+        dx = np.zeros(self.in_full_shape, dtype=dy.dtype)
+        np.put_along_axis(dx, self.saved["indices"], dy, axis=self.axis)
+        return (dx,)
