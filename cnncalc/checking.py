@@ -182,6 +182,18 @@ def _top_layer_loc(analysis: Analysis, quantity: Quantity) -> Loc:
     return top.node.loc
 
 
+def _instance_note(graph, node) -> str:
+    """For a layer defined inside a block: the chain of instances that placed it, with their lines."""
+    groups = getattr(graph, "groups", None) or {}
+    chain, parent = [], node.parent
+    while parent is not None and parent in groups:
+        info = groups[parent]
+        if info.loc is not None and info.loc.line is not None:
+            chain.append(f"{info.kind} '{parent}' at line {info.loc.line}")
+        parent = info.parent
+    return ("in " + ", in ".join(chain)) if chain else ""
+
+
 def _check_limit(limit: Limit, analysis: Analysis, optimizer: str) -> list[Check]:
     q = limit.quantity
     if limit.scope == "layer":
@@ -191,7 +203,8 @@ def _check_limit(limit: Limit, analysis: Analysis, optimizer: str) -> list[Check
             top, value = max(values, key=lambda rv: rv[1])
             offenders = [(top, value)]
         return [
-            Check(q, value, limit.value, "max", "layer", limit.text, limit.source, r.node.loc, subject=r.name)
+            Check(q, value, limit.value, "max", "layer", limit.text, limit.source, r.node.loc, subject=r.name,
+                  note=_instance_note(analysis.graph, r.node))
             for r, value in offenders
         ]
     if q is Quantity.RECEPTIVE_FIELD:

@@ -206,8 +206,10 @@ def _auto_name(rec: LayerRecord) -> bool:
 
 
 def _identical(a: LayerRecord, b: LayerRecord) -> bool:
-    return (a.name, a.type, a.settings, a.output_shape, a.params, a.macs) == (
-        b.name, b.type, b.settings, b.output_shape, b.params, b.macs,
+    """Same layer, up to a change of automatic name (an insertion upstream renames ``conv7`` to ``conv8``)."""
+    same_name = a.name == b.name or (_auto_name(a) and _auto_name(b))
+    return same_name and (a.type, a.settings, a.output_shape, a.params, a.macs) == (
+        b.type, b.settings, b.output_shape, b.params, b.macs,
     )
 
 

@@ -416,3 +416,62 @@ def test_baseline_training_memory_growth_and_an_old_baseline_without_it(baseline
     (spec_report,) = report["specs"]
     assert "training_memory" not in {c["quantity"] for c in spec_report["checks"]}
     assert any("records no training memory" in note for note in spec_report["notes"])
+
+
+def test_budget_file_errors_point_into_the_budget_file(tmp_path):
+    spec = tmp_path / "n.yaml"
+    spec.write_text(net())
+    budget = tmp_path / "budget.yaml"
+    budget.write_text("# edge device\nbudget:\n  params: 1M\n  macs: 4.2 gflops\n")
+    result = run("check", spec, "--budget", budget)
+    assert result.exit_code == 2 and f"{budget}:4:" in result.output and "budget.macs" in result.output
+    result = run("check", spec, "--budget", tmp_path / "missing.yaml")
+    assert result.exit_code == 2 and "no such file" in result.output
+    bare = tmp_path / "bare.yaml"
+    bare.write_text("params: 1K\nlayer: {macs: 1500}\n")  # the mapping itself, without 'budget:'
+    data = json.loads(run("check", spec, "--budget", bare, "--format", "json").stdout)
+    assert [(c["quantity"], c["passed"]) for c in data["specs"][0]["checks"]] == [
+        ("params", False), ("macs", True),
+    ]
+
+
+def test_max_increase_needs_a_baseline(tmp_path):
+    spec = tmp_path / "n.yaml"
+    spec.write_text(net("  params: 2K\n"))
+    result = run("check", spec, "--max-increase", "2%")
+    assert result.exit_code == 2 and "--baseline" in result.output
+    result = run("check", spec, "--max-increase", "flops=2%")
+    assert result.exit_code == 2 and "unknown quantity 'flops'" in result.output
+
+
+def test_receptive_field_limit_needs_spatial_axes():
+    with pytest.raises(SpecError, match="spatial axes") as info:
+        checks_of("input: [16]\nbudget:\n  receptive_field: {min: 3}\nlayers:\n  - dense: {out_features: 4}\n")
+    assert info.value.line == 3
+
+
+def test_branching_network_checks_and_diffs_with_itself():
+    resnet = SPECS / "resnet18.yaml"
+    if not resnet.exists():
+        pytest.skip("resnet18 spec not shipped")
+    result = run("check", resnet, "--max-params", "11689512", "--max-layer-params", "2.3M", "--format", "json")
+    data = json.loads(result.stdout)
+    checks = data["specs"][0]["checks"]
+    assert checks[0]["measured"] == 11_689_512 and checks[0]["passed"]  # torchvision's published count
+    # the three 3×3 512→512 convs of the last stage (no bias): 2,359,296 parameters each
+    offenders = [c for c in checks if not c["passed"]]
+    assert result.exit_code == 1 and [c["measured"] for c in offenders] == [2_359_296] * 3
+    assert len({c["location"]["line"] for c in offenders}) >= 1
+    diff = run("diff", resnet, resnet, "--format", "json")
+    assert json.loads(diff.stdout)["summary"]["added"] == 0
+
+
+def test_table_exact_values_and_output_file(tmp_path):
+    spec = tmp_path / "n.yaml"
+    spec.write_text(net("  training_memory: 1MiB\n"))
+    result = run("check", spec, "--exact", "--max-macs", "3K")
+    assert result.exit_code == 0
+    assert f"{TRAINING:,} B" in result.output and "2,736" in result.output and "8.8% headroom" in result.output
+    out = tmp_path / "report.txt"
+    assert run("check", spec, "-o", out).exit_code == 0
+    assert "Summary" in out.read_text() and "training memory = " in out.read_text()

@@ -148,10 +148,11 @@ def _pair_baselines(specs: list[str], graphs: dict, baselines: list) -> dict:
               help="Pass over specs that have no limits instead of failing (for pre-commit over many files).")
 @click.option("--format", "fmt", type=enum_choice(CheckFormat), default=CheckFormat.TABLE.value,
               show_default=True, help="Report format.")
+@click.option("--exact", is_flag=True, help="Exact grouped integers in the table instead of 25.56M-style units.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
               help="Write the report to this file (atomically) instead of stdout.")
 def check(specs, budget_file, batch, dtype, optimizer, convention, input_shape, baselines, increases,
-          skip_unbudgeted, fmt, output, **limits):
+          skip_unbudgeted, fmt, exact, output, **limits):
     """Check SPECS against their budgets; exit 1 when any limit is exceeded.
 
     Limits come from each spec's 'budget:' section, then --budget FILE, then
@@ -214,9 +215,9 @@ def check(specs, budget_file, batch, dtype, optimizer, convention, input_shape, 
         from ..render.check import print_table
         from .console import output_console
 
-        print_table(reports, output_console())
+        print_table(reports, output_console(), exact=exact)
     else:
-        text = render(reports, fmt)
+        text = render(reports, fmt, exact=exact)
         if output:
             write_atomic(output, text)
         else:

@@ -98,7 +98,7 @@ def _row_name(row: Row) -> str:
 # -- table -------------------------------------------------------------------------
 
 
-def print_table(reports: list[SpecReport], console) -> None:
+def print_table(reports: list[SpecReport], console, *, exact: bool = False) -> None:
     from rich.table import Table
     from rich.text import Text
 
@@ -122,17 +122,18 @@ def print_table(reports: list[SpecReport], console) -> None:
         table.add_column("Source")
         for c in report.checks:
             status = Text("PASS", style="green") if c.passed else Text("FAIL", style="bold red")
-            measured = short_value(c.measured, c.unit)
+            show = value_text if exact else short_value
+            measured = show(c.measured, c.unit)
             if c.baseline is not None:
                 measured += f" ({change_text(c.baseline, c.measured)})"
             table.add_row(
-                status, c.title, c.subject or "", measured, short_value(c.limit, c.unit),
+                status, c.title, c.subject or "", measured, show(c.limit, c.unit),
                 Text(margin_text(c.margin), style="" if c.passed else "red"), c.source,
             )
         console.print(table)
         console.print(Text(
-            f"measured at batch {report.batch}, {report.dtype}; MACs: {report.convention} convention; "
-            "exact values: --format json", style="dim"))
+            f"measured at batch {report.batch}, {report.dtype}; MACs: {report.convention} convention"
+            + ("" if exact else "; exact values: --exact or --format json"), style="dim"))
         for note in report.notes:
             console.print(Text(note, style="dim"))
         if any(c.quantity.value == "training_memory" for c in report.checks):
@@ -165,13 +166,13 @@ def print_table(reports: list[SpecReport], console) -> None:
     console.print(Text(f"{verdict} (exit status {status})", style="bold"))
 
 
-def render_table_text(reports: list[SpecReport]) -> str:
+def render_table_text(reports: list[SpecReport], *, exact: bool = False) -> str:
     import io
 
     from rich.console import Console
 
     buffer = io.StringIO()
-    print_table(reports, Console(file=buffer, width=160, no_color=True, highlight=False))
+    print_table(reports, Console(file=buffer, width=160, no_color=True, highlight=False), exact=exact)
     return buffer.getvalue()
 
 
@@ -372,7 +373,9 @@ def render_github(reports: list[SpecReport]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def render(reports: list[SpecReport], fmt: CheckFormat) -> str:
+def render(reports: list[SpecReport], fmt: CheckFormat, *, exact: bool = False) -> str:
+    if CheckFormat(fmt) is CheckFormat.TABLE:
+        return render_table_text(reports, exact=exact)
     return {
         CheckFormat.TABLE: render_table_text,
         CheckFormat.JSON: render_json,
