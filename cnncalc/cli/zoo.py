@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 import click
 
 from ..errors import CnncalcError
@@ -72,6 +70,8 @@ def zoo(ctx, fmt, exact):
         return 0
     rows = zoo_rows()
     if fmt == "json":
+        import json
+
         click.echo(json.dumps({"schema": "cnncalc.zoo/1", "specs": rows}, indent=2, ensure_ascii=False))
     else:
         _print_table(rows, exact=exact)
