@@ -251,3 +251,37 @@ def grade_cmd(spec, input_shape):
     click.echo(f"Score: {g.right}/{g.total} ({pct}%)")
     click.echo(CONVENTION)
     return 0 if g.all_right else 1
+
+
+@cli.command("run")
+@click.argument("spec")
+@click.option("--matrix", is_flag=True, help="Also write each convolution as a matrix product C·vec(X) "
+              "(and a transposed convolution as Cᵀ).")
+@click.option("--backward", is_flag=True, help="Backpropagate grad_output: δX (full convolution with the flipped "
+              "kernel), δW, δb, and the routed pooling gradient.")
+def run_cmd(spec, matrix, backward):
+    """Compute a small example with explicit numbers and print every feature map.
+
+    SPEC gives the input values and the kernels; rows and columns are numbered
+    from 1 as in the lectures. Arithmetic is exact (0.9 stays 9/10).
+
+    \b
+    Example spec:
+      values:                 # the input: one matrix per channel
+        - [1, 0.9, 1.6, 0.3, 0.4]
+        - [0.9, 0.2, 0, 0.5, 3]
+        - [0.4, 0.2, 0.8, 0.6, 0.3]
+        - [0.5, 0.8, 1, 0.7, 2.1]
+      layers:
+        - conv: {out_channels: 1, kernel_size: 2, bias: false}
+          weights: [[1, 0], [1, 1]]
+        - max_pool: {kernel_size: 2, stride: 1}
+      grad_output: [[1, 0], [0, 1]]   # for --backward
+    """
+    from ..homework.worked import load_and_run, render
+
+    result = load_and_run(resolve_spec(spec), matrix=matrix, backward=backward)
+    click.echo(f"{spec}: exact arithmetic; rows and columns numbered from 1 as in the lectures")
+    for line in render(result):
+        click.echo(line)
+    return 0

@@ -1,0 +1,557 @@
+"""``cnncalc run``: a small network with explicit numbers, every feature map shown.
+
+A spec gives the input values (``values:``, a matrix for one channel or a list
+of matrices) and each layer's kernel (``weights:``, optional ``biases:``);
+``grad_output:`` gives ∂L/∂(output) for ``--backward``. Numbers may be ints,
+decimals (kept exact: 0.9 is 9/10) or fractions written as strings ("1/3").
+
+Rows and columns are numbered from 1 as in the lectures; the index of a
+maximiser is numbered 1..F_H·F_W row by row inside its window.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+from ..errors import Loc, SpecError
+from ..layers.fields import per_axis
+from ..layers.window import resolve_padding
+from ..receptive import effective_kernel
+from . import kernels as K
+
+SUPPORTED = ("conv", "conv_transpose", "max_pool", "avg_pool", "relu")
+
+
+# -- numbers and grids ------------------------------------------------------------------
+
+
+def fmt(v) -> str:
+    """Exact, short: 2.1, 1.225, 1/3, −2."""
+    if v is None:
+        return "−∞"
+    if isinstance(v, Fraction):
+        if v.denominator == 1:
+            v = int(v)
+        else:
+            d = v.denominator
+            for p in (2, 5):
+                while d % p == 0:
+                    d //= p
+            if d == 1:
+                digits = 0
+                while (v * 10**digits).denominator != 1:
+                    digits += 1
+                text = f"{v.numerator * 10**digits // v.denominator:d}"
+                neg = text.startswith("-")
+                text = text.lstrip("-").rjust(digits + 1, "0")
+                text = f"{text[:-digits]}.{text[-digits:]}"
+                return ("−" if neg else "") + text
+            return ("−" if v < 0 else "") + f"{abs(v.numerator)}/{v.denominator}"
+    return str(v).replace("-", "−")
+
+
+def grid_lines(m, row_labels=None, col_labels=None, indent="    ") -> list[str]:
+    """A matrix as aligned text with 1-based row/column numbers (or given labels)."""
+    if not m or not m[0]:
+        return [indent + "(empty)"]
+    rows = [[fmt(v) for v in r] for r in m]
+    col_labels = col_labels or [str(j + 1) for j in range(len(rows[0]))]
+    row_labels = row_labels or [str(i + 1) for i in range(len(rows))]
+    width = max(max(len(c) for r in rows for c in r), max(len(c) for c in col_labels))
+    lw = max(len(r) for r in row_labels)
+    lines = [indent + " " * lw + "  " + " ".join(c.rjust(width) for c in col_labels)]
+    for label, r in zip(row_labels, rows):
+        lines.append(indent + label.rjust(lw) + "  " + " ".join(c.rjust(width) for c in r))
+    return lines
+
+
+def shape_of(t):
+    return (len(t), len(t[0]), len(t[0][0]))
+
+
+# -- reading numbers from the spec --------------------------------------------------------
+
+
+def _number(value, loc: Loc, what: str):
+    if isinstance(value, bool) or value is None:
+        raise SpecError(f"{what}: {value!r} is not a number", loc=loc)
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        if value != value or value in (float("inf"), float("-inf")):
+            raise SpecError(f"{what}: {value!r} is not a finite number", loc=loc)
+        return Fraction(repr(value))
+    if isinstance(value, str):
+        try:
+            return Fraction(value.strip().replace("−", "-"))
+        except (ValueError, ZeroDivisionError):
+            pass
+    raise SpecError(f"{what}: {value!r} is not a number (use 2, 0.5, -1.25 or \"1/3\")", loc=loc)
+
+
+def parse_tensor(value, loc: Loc, what: str):
+    """Nested YAML lists → (nested lists of exact numbers, shape); ragged rows are errors."""
+    if not isinstance(value, list) or not value:
+        raise SpecError(f"{what} must be a non-empty list of rows, e.g. [[1, 2], [3, 4]], got {value!r}", loc=loc)
+    item_loc = getattr(value, "loc_of", lambda i: loc)
+    lists = [isinstance(v, list) for v in value]
+    if not any(lists):
+        return [_number(v, item_loc(i), f"{what}, entry {i + 1}") for i, v in enumerate(value)], (len(value),)
+    if not all(lists):
+        i = lists.index(False) if lists[0] else lists.index(True)
+        raise SpecError(f"{what}: entry {i + 1} mixes numbers and lists; every row must be a list", loc=item_loc(i))
+    parts = [parse_tensor(v, item_loc(i), f"{what}, row {i + 1}" if not isinstance(v[0], list) else
+                          f"{what}, block {i + 1}") for i, v in enumerate(value)]
+    first = parts[0][1]
+    for i, (_, shape) in enumerate(parts):
+        if shape != first:
+            kind = "row" if len(shape) == 1 else "block"
+            raise SpecError(
+                f"{what}: ragged — {kind} {i + 1} has {'×'.join(map(str, shape))} entries but {kind} 1 has "
+                f"{'×'.join(map(str, first))}; every {kind} must have the same size",
+                loc=item_loc(i),
+            )
+    return [p[0] for p in parts], (len(parts), *first)
+
+
+def _as_chw(tensor, shape, loc, what):
+    if len(shape) == 2:
+        return [tensor], (1, *shape)
+    if len(shape) == 3:
+        return tensor, shape
+    raise SpecError(
+        f"{what} has {len(shape)} levels of lists; give a matrix [[...], ...] for one channel or a list of "
+        "matrices, one per channel (cnncalc run computes 2D examples)",
+        loc=loc,
+    )
+
+
+def read_values(doc, file):
+    """The input tensor from ``values:`` (or None), with its shape (C, H, W)."""
+    if "values" not in doc:
+        return None, None
+    loc = doc.loc_of("values")
+    t, shape = parse_tensor(doc["values"], loc, "values")
+    return _as_chw(t, shape, loc, "values")
+
+
+def _expected_weights(layer, c_in, nd_kernel):
+    g = layer.groups
+    if layer.type_name == "conv_transpose":
+        return (c_in, layer.out_channels // g, *nd_kernel), "[C_in][C_out / groups][F_H][F_W]"
+    return (layer.out_channels, c_in // g, *nd_kernel), "[C_out][C_in / groups][F_H][F_W]"
+
+
+def read_weights(node, c_in, kernel):
+    """The kernel of a conv / conv_transpose node, shaped to 4 levels; leading 1s may be left out."""
+    if "weights" not in node.extra:
+        raise SpecError(
+            "cnncalc run needs the kernel values of this layer: add e.g. 'weights: [[1, 0], [1, 1]]' beside it",
+            loc=node.loc, layer_index=node.index, layer_name=node.name, layer_type=node.type_name, field="weights",
+        )
+    loc = node.loc_of("weights")
+    ctx = dict(layer_index=node.index, layer_name=node.name, layer_type=node.type_name, field="weights")
+    t, shape = parse_tensor(node.extra["weights"], loc, "weights")
+    want, order = _expected_weights(node.layer, c_in, kernel)
+    accepted = {len(want): want}
+    if want[0] == 1 and want[1] == 1:
+        accepted[2] = want[2:]
+    if want[0] == 1 or want[1] == 1:
+        accepted[3] = (want[1] if want[0] == 1 else want[0], *want[2:])
+    if accepted.get(len(shape)) != tuple(shape):
+        raise SpecError(
+            f"the weights have shape {'×'.join(map(str, shape))}, but this layer needs "
+            f"{want[2]}×{want[3]} kernels, {'×'.join(map(str, want))} in all ({order}; levels of size 1 may be left out, e.g. a plain "
+            f"{want[2]}×{want[3]} matrix for one input and one output channel)",
+            loc=loc, **ctx,
+        )
+    if len(shape) == 2:
+        t = [[t]]
+    elif len(shape) == 3:
+        t = [[k] for k in t] if want[1] == 1 else [t]
+    biases = None
+    if "biases" in node.extra:
+        bloc = node.loc_of("biases")
+        if not node.layer.bias:
+            raise SpecError("'biases' given but the layer has bias: false", loc=bloc, **dict(ctx, field="biases"))
+        raw = node.extra["biases"]
+        raw = raw if isinstance(raw, list) else [raw]
+        b, bshape = parse_tensor(raw, bloc, "biases")
+        if bshape != (node.layer.out_channels,):
+            raise SpecError(f"'biases' needs {node.layer.out_channels} numbers (one per output channel), got "
+                            f"{'×'.join(map(str, bshape))}", loc=bloc, **dict(ctx, field="biases"))
+        biases = b
+    return t, biases
+
+
+# -- the run -------------------------------------------------------------------------------
+
+
+@dataclass
+class Block:
+    """What one layer did: a heading, lines, and named grids."""
+
+    heading: str
+    items: list = field(default_factory=list)  # ("text", str) | ("grid", title, matrix, row_labels, col_labels)
+
+    def text(self, line):
+        self.items.append(("text", line))
+
+    def grid(self, title, m, rows=None, cols=None):
+        self.items.append(("grid", title, m, rows, cols))
+
+    def tensor(self, title, t, *, channel_word="channel"):
+        if len(t) == 1:
+            self.grid(title, t[0])
+        else:
+            for c, m in enumerate(t):
+                self.grid(f"{title}, {channel_word} {c + 1}", m)
+
+
+@dataclass
+class Run:
+    blocks: list
+    outputs: dict  # node name → tensor
+    grads: dict = field(default_factory=dict)  # node name → gradient of its input
+
+
+def _geometry(layer, shape, *, pool=False):
+    nd = len(shape) - 1
+    kernel = per_axis(layer.kernel_size, nd, "kernel_size")
+    stride = kernel if pool and layer.stride is None else per_axis(layer.stride, nd, "stride")
+    dilation = per_axis(getattr(layer, "dilation", 1), nd, "dilation")
+    if layer.type_name == "conv_transpose":
+        pads = ((0, 0),) * nd if layer.padding == "valid" else tuple(
+            p if isinstance(p, tuple) else (p, p) for p in per_axis(layer.padding, nd, "padding"))
+    else:
+        keff = tuple(effective_kernel(k, d) for k, d in zip(kernel, dilation))
+        pads = resolve_padding(layer.padding, nd, tuple(shape[1:]), keff, stride)
+    return kernel, stride, dilation, pads
+
+
+def _desc(kernel, stride, pads, dilation):
+    def ax(v):
+        return str(v[0]) if len(set(v)) == 1 else "×".join(map(str, v))
+
+    pad_text = ax([p[0] for p in pads]) if all(a == b for a, b in pads) else str([list(p) for p in pads])
+    text = f"F = {'×'.join(map(str, kernel))}, S = {ax(stride)}, P = {pad_text}"
+    if any(d > 1 for d in dilation):
+        text += f", d = {ax(dilation)}"
+    return text
+
+
+def _labels(prefix, shape):
+    c, h, w = shape
+    out = []
+    for ch in range(c):
+        for i in range(h):
+            for j in range(w):
+                out.append(f"{prefix}{ch + 1 if c > 1 else ''}[{i + 1},{j + 1}]")
+    return out
+
+
+def _par(v) -> str:
+    return f"({fmt(v)})" if v is not None and v < 0 else fmt(v)
+
+
+def _first_entry(x_p, w, bias, stride, dilation):
+    """Z[1,1] = sum(W ⊙ X_{1,1}) written out, for one input and one output channel."""
+    k = w[0][0]
+    terms = []
+    total = bias[0] if bias else 0
+    for a, row in enumerate(k):
+        for b, wv in enumerate(row):
+            xv = x_p[0][a * dilation[0]][b * dilation[1]]
+            terms.append(f"{_par(wv)}·{_par(xv)}")
+            total += wv * xv
+    extra = f" + {fmt(bias[0])}" if bias else ""
+    return f"Z[1,1] = sum(W ⊙ X_(1,1)) = {' + '.join(terms)}{extra} = {fmt(total)}"
+
+
+def run_graph(graph, x, *, matrix=False, backward=False, grad_output=None, grad_loc=None) -> Run:
+    from ..graph import INPUT
+
+    values = {INPUT: x}
+    blocks = []
+    saved = {}
+    first = Block(f"input X: {'×'.join(map(str, shape_of(x)))} (C×H×W)")
+    first.tensor("X", x)
+    blocks.append(first)
+    for node in graph.nodes:
+        layer = node.layer
+        ctx = dict(layer_index=node.index, layer_name=node.name, layer_type=node.type_name)
+        if layer.type_name not in SUPPORTED:
+            raise SpecError(
+                f"cnncalc run computes {', '.join(SUPPORTED)} with explicit numbers; '{node.type_name}' is not one "
+                "of them (cnncalc analyze gives its shapes and counts)", loc=node.loc, **ctx)
+        if len(node.inputs) != 1:
+            raise SpecError("cnncalc run follows single-input layers only", loc=node.loc, **ctx)
+        xin = values[node.inputs[0]]
+        shape = shape_of(xin)
+        src = "X" if node.inputs[0] == INPUT else node.inputs[0]
+        if layer.type_name == "relu":
+            y = K.relu(xin)
+            b = Block(f"{node.index}. {node.name}: relu, max(0, x) element-wise: {src} → {node.name}")
+            b.tensor(node.name, y)
+        elif layer.type_name in ("conv", "conv_transpose"):
+            stride = per_axis(layer.stride, 2, "stride")
+            if any(isinstance(s, Fraction) and s.denominator != 1 for s in stride):
+                raise SpecError("cnncalc run takes integer strides (a fractional stride: upsample, then convolve)",
+                                loc=node.loc_of("stride"), field="stride", **ctx)
+            kernel, stride, dilation, pads = _geometry(layer, shape)
+            w, bias = read_weights(node, shape[0], kernel)
+            desc = _desc(kernel, stride, pads, dilation)
+            if layer.type_name == "conv":
+                y, b = _run_conv(node, xin, w, bias, kernel, stride, dilation, pads, desc, src, matrix)
+            else:
+                ops = per_axis(layer.output_padding, 2, "output_padding")
+                y = K.conv_transpose2d(xin, w, bias, stride, pads, dilation, ops, layer.groups)
+                b = Block(f"{node.index}. {node.name}: transposed convolution, {desc}: {src} "
+                          f"{'×'.join(map(str, shape))} → {'×'.join(map(str, shape_of(y)))}")
+                b.text("every input value scatters the kernel: Y[i·S + a·d − P, j·S + b·d − P] += X[i, j]·W[a, b]")
+                _kernel_grids(b, w, transposed=True)
+                if matrix:
+                    c_mat, _ = K.conv_matrix(shape_of(y), w, stride, pads, dilation, layer.groups)
+                    ct = K.transpose(c_mat)
+                    b.text(f"as a matrix product: the convolution C of the {'×'.join(map(str, shape_of(y)))} "
+                           f"output back to {'×'.join(map(str, shape))} is {len(c_mat)}×{len(c_mat[0])}; "
+                           f"the transposed convolution is Cᵀ ({len(ct)}×{len(ct[0])}):")
+                    b.grid("Cᵀ", ct, _labels("Y", shape_of(y)), _labels("X", shape))
+                    xv = K.flatten(xin)
+                    b.grid("x = vec(X)ᵀ", [xv], ["x"], _labels("X", shape))
+                    prod = K.matvec(ct, xv)
+                    if bias:
+                        hw = len(prod) // len(bias)
+                        prod = [v + bias[i // hw] for i, v in enumerate(prod)]
+                    same = K.reshape(prod, shape_of(y)) == y
+                    b.grid("Cᵀx" + (" + b" if bias else ""), [prod], ["Cᵀx"], _labels("Y", shape_of(y)))
+                    b.text(f"reshaped to {'×'.join(map(str, shape_of(y)))}: "
+                           + ("equals Y ✓" if same else "DIFFERS from Y ✗"))
+                b.tensor(node.name, y)
+            saved[node.name] = (xin, w, stride, pads, dilation)
+        else:  # pooling
+            kernel, stride, dilation, pads = _geometry(layer, shape, pool=True)
+            desc = _desc(kernel, stride, pads, dilation)
+            if layer.type_name == "max_pool":
+                y, idx, pos = K.max_pool2d(xin, kernel, stride, pads, dilation, layer.ceil_mode)
+                b = Block(f"{node.index}. {node.name}: max pooling, {desc}: {src} {'×'.join(map(str, shape))} → "
+                          f"{'×'.join(map(str, shape_of(y)))}")
+                b.text(f"each window's maximum; index = position of the maximiser inside its window, numbered "
+                       f"1..{kernel[0] * kernel[1]} row by row (the first one on ties)")
+                b.grid("window index numbering", [[a * kernel[1] + c + 1 for c in range(kernel[1])]
+                                                  for a in range(kernel[0])])
+                for c in range(len(y)):
+                    suffix = f", channel {c + 1}" if len(y) > 1 else ""
+                    b.grid(f"{node.name}{suffix}", y[c])
+                    b.grid(f"index{suffix}", idx[c])
+                saved[node.name] = (shape, pos)
+            else:
+                y = K.avg_pool2d(xin, kernel, stride, pads, layer.ceil_mode, layer.count_include_pad)
+                b = Block(f"{node.index}. {node.name}: mean pooling, {desc}: {src} {'×'.join(map(str, shape))} → "
+                          f"{'×'.join(map(str, shape_of(y)))}")
+                n = kernel[0] * kernel[1]
+                b.text(f"each window's mean = a convolution with the uniform {kernel[0]}×{kernel[1]} kernel of 1/{n}"
+                       + (" (padded zeros count in the mean, PyTorch's default)" if any(p != (0, 0) for p in pads)
+                          else ""))
+                b.tensor(node.name, y)
+                saved[node.name] = (shape, kernel, stride, pads)
+        values[node.name] = y
+        blocks.append(b)
+    result = Run(blocks, {k: v for k, v in values.items() if k != INPUT})
+    if backward:
+        _backward(graph, values, saved, grad_output, grad_loc, result)
+    return result
+
+
+def _kernel_grids(b, w, transposed=False):
+    outer, inner = ("input", "output") if transposed else ("kernel", "channel")
+    for o, ko in enumerate(w):
+        for c, k in enumerate(ko):
+            if len(w) == 1 and len(ko) == 1:
+                b.grid("W", k)
+            else:
+                b.grid(f"W ({outer} {o + 1}, {inner} {c + 1})", k)
+
+
+def _run_conv(node, xin, w, bias, kernel, stride, dilation, pads, desc, src, matrix):
+    layer = node.layer
+    shape = shape_of(xin)
+    y = K.conv2d(xin, w, bias, stride, pads, dilation, layer.groups)
+    b = Block(f"{node.index}. {node.name}: convolution (cross-correlation, no kernel flip), {desc}: {src} "
+              f"{'×'.join(map(str, shape))} → {'×'.join(map(str, shape_of(y)))}")
+    s_text = "×".join(map(str, stride)) if stride[0] != stride[1] else str(stride[0])
+    b.text(f"Z = Conv(X | W, S = {s_text}):  Z[i, j] = sum(W ⊙ X_(i,j))"
+           + (" + b" if bias else "") + ", X_(i,j) the window at rows 1 + (i − 1)·S …, columns 1 + (j − 1)·S …")
+    _kernel_grids(b, w)
+    if bias:
+        b.text("b = [" + ", ".join(fmt(v) for v in bias) + "]")
+    elif layer.bias:
+        b.text("biases not given: taken as 0")
+    if any(p != (0, 0) for p in pads):
+        b.tensor("X zero-padded", K.pad2d(xin, pads))
+    if len(w) == 1 and len(w[0]) == 1 and len(xin) == 1:
+        b.text(_first_entry(K.pad2d(xin, pads), w, bias, stride, dilation))
+    if stride != (1, 1):
+        full = K.conv2d(xin, w, bias, (1, 1), pads, dilation, layer.groups)
+        b.text(f"stride as downsampling: Conv(X | W, S) = dSample(Conv(X | W, 1) | S), keeping rows "
+               f"1, 1 + {stride[0]}, … and columns 1, 1 + {stride[1]}, …")
+        b.tensor("Conv(X | W, 1)", full)
+        assert K.downsample(full, stride) == y
+        b.tensor(f"{node.name} = dSample(·| {s_text})", y)
+    else:
+        b.tensor(node.name, y)
+    if matrix:
+        c_mat, out_shape = K.conv_matrix(shape, w, stride, pads, dilation, layer.groups)
+        b.text(f"as a matrix product: C is {len(c_mat)}×{len(c_mat[0])} (one row per output value, the kernel "
+               "shifted to that output's window; taps on padding dropped), x = vec(X) row by row")
+        b.grid("C", c_mat, _labels("Z", out_shape), _labels("X", shape))
+        xv = K.flatten(xin)
+        b.grid("x = vec(X)ᵀ", [xv], ["x"], _labels("X", shape))
+        prod = K.matvec(c_mat, xv)
+        if bias:
+            hw = len(prod) // len(bias)
+            prod = [v + bias[i // hw] for i, v in enumerate(prod)]
+        b.grid("Cx" + (" + b" if bias else ""), [prod], ["Cx"], _labels("Z", out_shape))
+        same = K.reshape(prod, out_shape) == y
+        b.text(f"reshaped to {'×'.join(map(str, out_shape))}: " + ("equals Z ✓" if same else "DIFFERS from Z ✗"))
+        b.text(f"Cᵀ ({len(c_mat[0])}×{len(c_mat)}) maps a {'×'.join(map(str, out_shape))} map back to "
+               f"{'×'.join(map(str, shape))}: the transposed convolution with the same kernel")
+    return y, b
+
+
+def read_grad(doc, shape):
+    if "grad_output" not in doc:
+        raise SpecError("--backward needs 'grad_output:' (∂L/∂output, shaped like the last layer's output) in the spec",
+                        loc=doc.loc)
+    loc = doc.loc_of("grad_output")
+    t, s = parse_tensor(doc["grad_output"], loc, "grad_output")
+    t, s = _as_chw(t, s, loc, "grad_output")
+    if tuple(s) != tuple(shape):
+        raise SpecError(f"grad_output has shape {'×'.join(map(str, s))} but the network output is "
+                        f"{'×'.join(map(str, shape))}", loc=loc, field="grad_output")
+    return t, loc
+
+
+def _written_out(x, w, dz):
+    """The lecture's δX and δW sums, one line per entry (one channel, stride 1, no dilation/padding)."""
+    kh, kw = len(w[0][0]), len(w[0][0][0])
+    h, wd = len(x[0]), len(x[0][0])
+    terms = {}
+    wterms = {}
+    for i, row in enumerate(dz[0]):
+        for j, _ in enumerate(row):
+            for a in range(kh):
+                for b in range(kw):
+                    terms.setdefault((i + a, j + b), []).append(f"W{a + 1}{b + 1}·δZ{i + 1}{j + 1}")
+                    wterms.setdefault((a, b), []).append(f"X{i + a + 1}{j + b + 1}·δZ{i + 1}{j + 1}")
+    lines = []
+    for u in range(h):
+        for v in range(wd):
+            lines.append(f"δX{u + 1}{v + 1} = " + " + ".join(terms.get((u, v), ["0"])))
+    for (a, b), t in sorted(wterms.items()):
+        lines.append(f"δW{a + 1}{b + 1} = " + " + ".join(t))
+    return lines
+
+
+def _backward(graph, values, saved, grad, grad_loc, result):
+    from ..graph import INPUT
+
+    nodes = graph.nodes
+    for prev, node in zip([None, *nodes], nodes):
+        expected = INPUT if prev is None else prev.name
+        if node.inputs != (expected,):
+            raise SpecError("--backward follows a chain of layers (each layer feeding the next)",
+                            loc=node.loc, layer_index=node.index, layer_name=node.name)
+    blocks = []
+    dy = grad
+    for node in reversed(nodes):
+        layer = node.layer
+        xin = values[node.inputs[0]]
+        b = Block(f"backward through {node.index}. {node.name} ({node.type_name})")
+        arriving = "δZ" if layer.type_name == "conv" else "δY"
+        b.tensor(f"{arriving} = ∂L/∂{node.name} (arriving)", dy)
+        if layer.type_name == "relu":
+            dx = K.relu_backward(xin, dy)
+            b.text("δx = δy where x > 0, else 0")
+        elif layer.type_name == "conv":
+            x, w, stride, pads, dilation = saved[node.name]
+            dx, dw, db, inter = K.conv2d_backward(x, w, dy, stride, pads, dilation, layer.groups)
+            if stride != (1, 1):
+                b.text("the stride was a downsampling, so its backward is an upsampling: zeros between the values")
+                b.tensor(f"uSample(δZ | {stride[0]})", inter["upsampled"])
+            b.text("δX = full convolution of δZ with the kernel flipped (rotated 180°)"
+                   + (", cropped by the padding" if any(p != (0, 0) for p in pads) else ""))
+            for o, ko in enumerate(inter["flipped"]):
+                for c, k in enumerate(ko):
+                    b.grid("rot180(W)" if len(w) == 1 and len(ko) == 1 else f"rot180(W) (kernel {o + 1}, channel {c + 1})", k)
+            b.tensor("δX", dx)
+            b.text("δW = Conv(X" + (" padded" if any(p != (0, 0) for p in pads) else "")
+                   + " | δZ): each weight collects input × gradient over every position it touched")
+            for o, ko in enumerate(dw):
+                for c, k in enumerate(ko):
+                    b.grid("δW" if len(dw) == 1 and len(ko) == 1 else f"δW (kernel {o + 1}, channel {c + 1})", k)
+            if layer.bias:
+                b.text("δb = Σ δZ per output channel = [" + ", ".join(fmt(v) for v in db) + "]")
+            if (len(w) == 1 and len(w[0]) == 1 and stride == (1, 1) and dilation == (1, 1)
+                    and all(p == (0, 0) for p in pads) and len(x[0]) * len(x[0][0]) <= 25):
+                b.text("written out (as in the lecture notes):")
+                for line in _written_out(x, w, dy):
+                    b.text("  " + line)
+        elif layer.type_name == "max_pool":
+            shape, pos = saved[node.name]
+            dx = K.max_pool2d_backward(shape, pos, dy)
+            b.text("each gradient goes to its window's maximiser (the index map), 0 elsewhere; "
+                   "shared maximisers add up")
+        elif layer.type_name == "avg_pool":
+            shape, kernel, stride, pads = saved[node.name]
+            dx = K.avg_pool2d_backward(shape, kernel, stride, dy, pads, layer.count_include_pad)
+            b.text(f"each gradient is spread evenly over its window: δy / {kernel[0] * kernel[1]} to every cell")
+        else:
+            raise SpecError(f"--backward does not go through {node.type_name} layers yet", loc=node.loc,
+                            layer_index=node.index, layer_name=node.name, layer_type=node.type_name)
+        if layer.type_name != "conv":
+            b.tensor("δ(input)", dx)
+        result.grads[node.name] = dx
+        blocks.append(b)
+        dy = dx
+    result.blocks.extend(blocks)
+
+
+def render(run: Run) -> list[str]:
+    lines = []
+    for block in run.blocks:
+        lines.append("")
+        lines.append(block.heading)
+        for item in block.items:
+            if item[0] == "text":
+                lines.append("  " + item[1])
+            else:
+                _, title, m, rows, cols = item
+                lines.append(f"  {title}:")
+                lines.extend(grid_lines(m, rows, cols))
+    return lines
+
+
+def load_and_run(path, *, matrix=False, backward=False) -> Run:
+    """Read a worked-example spec and run it (exact numbers)."""
+    from ..analysis import analyze
+    from ..spec import parse_spec
+    from ..yamlio import YMap, load_file
+
+    doc = load_file(path)
+    if not isinstance(doc, YMap):
+        return parse_spec(doc, str(path))  # raises the spec loader's message
+    x, shape = read_values(doc, str(path))
+    if x is None:
+        raise SpecError("cnncalc run needs the input numbers: add 'values: [[...], ...]' (a matrix per channel)",
+                        loc=doc.loc, field="values")
+    if "input" in doc and isinstance(doc["input"], list) and tuple(doc["input"]) != tuple(shape):
+        raise SpecError(f"'values' is {'×'.join(map(str, shape))} (C×H×W) but 'input' says "
+                        f"{'×'.join(map(str, doc['input']))}", loc=doc.loc_of("values"), field="values")
+    graph = parse_spec(doc, str(path), None if "input" in doc else shape)
+    analysis = analyze(graph)  # shapes checked with file, line and layer before any number is computed
+    grad = grad_loc = None
+    if backward:
+        grad, grad_loc = read_grad(doc, analysis.layers[-1].output_shape)
+    return run_graph(graph, x, matrix=matrix, backward=backward, grad_output=grad, grad_loc=grad_loc)
