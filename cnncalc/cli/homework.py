@@ -254,7 +254,7 @@ def grade_cmd(spec, input_shape):
 
 
 @cli.command("run")
-@click.argument("spec")
+@spec_argument
 @click.option("--matrix", is_flag=True, help="Also write each convolution as a matrix product C·vec(X) "
               "(and a transposed convolution as Cᵀ).")
 @click.option("--backward", is_flag=True, help="Backpropagate grad_output: δX (full convolution with the flipped "
