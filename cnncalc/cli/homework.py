@@ -10,7 +10,7 @@ import click
 
 from .. import homework as _homework  # noqa: F401  (registers the spec keys expect:, values:, ...)
 from . import cli
-from .options import complete_spec, input_option, resolve_spec
+from .options import complete_spec, input_option, resolve_spec, spec_argument
 
 CONVENTION = ("Counting: parameters = weights + biases; multiplications as in the lectures "
               "(one per weight per output value; additions and biases not counted).")
