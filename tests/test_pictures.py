@@ -103,7 +103,7 @@ def test_cli_pictures_are_plain_text_off_a_terminal(vgg16):
     runner = CliRunner(env={"COLUMNS": ""})
     out = runner.invoke(cli, ["analyze", str(SPECS / "vgg16.yaml"), "--chart", "params"])
     assert out.exit_code == 0, out.output
-    assert out.stdout == "\n".join(chart_lines(vgg16, Chart.PARAMS, width=WIDTH - 1, unicode=False)) + "\n"
+    assert out.stdout == "\n".join(chart_lines(vgg16, Chart.PARAMS, width=WIDTH, unicode=False)) + "\n"
     assert "\x1b[" not in out.stdout and "█" not in out.stdout
     rf = runner.invoke(cli, ["analyze", str(SPECS / "vgg16.yaml"), "--rf"]).stdout
     assert rf.splitlines()[0].startswith("Receptive field per layer: vgg16")

@@ -13,7 +13,7 @@ def _complete_type(ctx, param, incomplete: str):
     return [name for name in all_type_names() if name.startswith(incomplete.lower())]
 
 
-@cli.command()
+@cli.command(short_help="The layer reference: fields, defaults and formulas of each type.")
 @click.argument("name", required=False, shell_complete=_complete_type)
 @click.option("--format", "fmt", type=click.Choice(["text", "markdown"]), default="text", show_default=True,
               help="markdown: the README's layer table.")

@@ -49,8 +49,11 @@ def show_pictures(result, chart, rf, output) -> None:
 
     console = output_console()
     fancy = console.is_terminal
-    width = console.width if fancy or os.environ.get("COLUMNS") else PLAIN_WIDTH
-    for i, line in enumerate(picture_lines(result, chart, rf, width=width - 1, unicode=fancy)):
+    if fancy:
+        width = console.width - 1  # never touch the last column: some terminals wrap there
+    else:
+        width = console.width if os.environ.get("COLUMNS") else PLAIN_WIDTH
+    for i, line in enumerate(picture_lines(result, chart, rf, width=width, unicode=fancy)):
         text = Text(line)
         if fancy:
             text.highlight_regex(r"[█▉▊▋▌▍▎▏]+", "magenta")

@@ -49,7 +49,7 @@ def zoo_rows() -> list[dict]:
     return rows
 
 
-@cli.group(invoke_without_command=True)
+@cli.group(invoke_without_command=True, short_help="The bundled specs; `zoo show NAME` prints one.")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True,
               help="Output format (json: exact integers).")
 @click.option("--exact", is_flag=True, help="Exact grouped integers instead of 138.4M-style units.")
