@@ -262,7 +262,7 @@ def _check_baseline(report: SpecReport, graph, base: Snapshot, budget: Budget, c
     current = snapshot_from_analysis(analysis, training_bytes=training_memory(analysis, optimizer),
                                      training_optimizer=optimizer)
     rows = align(base.layers, current.layers)
-    report.changes = [r for r in rows if r.status != SAME or r.renamed]
+    report.changes = [r for r in rows if r.notable]
     report.baseline = base.label
     report.notes.append(
         f"baseline {base.label}: compared at its batch {base.batch}, {base.dtype}, convention {base.convention}, "

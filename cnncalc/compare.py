@@ -195,6 +195,16 @@ class Row:
     def renamed(self) -> bool:
         return self.old is not None and self.new is not None and self.old.name != self.new.name
 
+    @property
+    def user_renamed(self) -> bool:
+        """Renamed, and not merely because automatic names shifted (conv3 → conv4)."""
+        return self.renamed and not (_auto_name(self.old) and _auto_name(self.new))
+
+    @property
+    def notable(self) -> bool:
+        """Worth listing among the changes: added, removed, changed or renamed by the user."""
+        return self.status != SAME or self.user_renamed
+
     def delta(self, attr: str) -> int:
         return (getattr(self.new, attr) if self.new else 0) - (getattr(self.old, attr) if self.old else 0)
 
@@ -323,6 +333,11 @@ class Diff:
     old: Snapshot
     new: Snapshot
     rows: tuple[Row, ...]
+
+    @property
+    def auto_renamed(self) -> list[Row]:
+        """Unchanged layers whose automatic name shifted (an insertion upstream renames conv3 → conv4)."""
+        return [r for r in self.rows if r.status == SAME and r.renamed and not r.user_renamed]
 
     def count(self, status: str) -> int:
         return sum(1 for r in self.rows if r.status == status)

@@ -475,3 +475,11 @@ def test_table_exact_values_and_output_file(tmp_path):
     out = tmp_path / "report.txt"
     assert run("check", spec, "-o", out).exit_code == 0
     assert "Summary" in out.read_text() and "training memory = " in out.read_text()
+
+
+def test_github_annotation_escaping():
+    from cnncalc.errors import Loc
+    from cnncalc.render.check import annotation
+
+    line = annotation("error", "50% over\nsecond line", Loc("dir,a:b/n.yaml", 7, 3), "t: x")
+    assert line == "::error file=dir%2Ca%3Ab/n.yaml,line=7,col=3,title=t%3A x::50%25 over%0Asecond line"

@@ -95,6 +95,9 @@ def test_diff_cli_markdown_is_a_pull_request_comment(tmp_path):
     assert "**2 added, 0 removed, 0 changed, 30 unchanged layers**" in md
     assert "| params | 132,863,336 (132.9M) | 132,900,264 (132.9M) | +36,928 | +0.03% |" in md
     assert "| + |  | conv2 | conv | — → 64×224×224 | +36,928 | +1,849,688,064 | added |" in md
+    changed_table = md[md.index("#### Changed layers"):md.index("<details>")]
+    assert changed_table.count("| + |") == 2 and "| = |" not in changed_table
+    assert "14 unchanged layers only got new automatic names: conv2 → conv3," in md
     assert "<details>" in md and "</details>" in md
     table = run("diff", a, b)
     assert table.exit_code == 0 and "conv2" in table.stdout and "Totals" in table.stdout

@@ -55,6 +55,14 @@ def settings_line(d: Diff) -> str:
     return text
 
 
+def renamed_line(d: Diff, shown: int = 4) -> str:
+    """'16 unchanged layers only got new automatic names: conv2 → conv3, ... '"""
+    rows = d.auto_renamed
+    pairs = ", ".join(f"{r.old.name} → {r.new.name}" for r in rows[:shown])
+    more = f", … ({len(rows) - shown} more)" if len(rows) > shown else ""
+    return f"{len(rows)} unchanged layer{'s' if len(rows) != 1 else ''} only got new automatic names: {pairs}{more}"
+
+
 def what_changed(row: Row) -> str:
     parts = list(row.changes)
     if row.renamed:
@@ -90,7 +98,7 @@ def print_table(d: Diff, console, *, exact: bool = False, changes_only: bool = F
     table.add_column("Δ MACs", justify="right")
     table.add_column("What changed")
     for row in d.rows:
-        if changes_only and row.status == SAME and not row.renamed:
+        if changes_only and not row.notable:
             continue
         table.add_row(
             Text(MARK[row.status], style=style[row.status]),
@@ -108,6 +116,8 @@ def print_table(d: Diff, console, *, exact: bool = False, changes_only: bool = F
         totals.add_row(label, fmt(old), fmt(new), _signed(new - old), _pct(old, new))
     console.print(totals)
     console.print(Text(summary_line(d)))
+    if d.auto_renamed:
+        console.print(Text(renamed_line(d), style="dim"))
     console.print(Text(settings_line(d), style="dim"))
     for w in d.warnings():
         console.print(Text(f"warning: {w}", style="yellow"))
@@ -152,7 +162,7 @@ def render_markdown(d: Diff, *, changes_only: bool = False) -> str:
             f"| {label} | {cell(old)} | {cell(new)} | "
             f"{_signed(new - old)} | {_pct(old, new)} |"
         )
-    changed = [r for r in d.rows if r.status != SAME or r.renamed]
+    changed = [r for r in d.rows if r.notable]
     lines.append("")
     if changed:
         lines += [
@@ -174,6 +184,8 @@ def render_markdown(d: Diff, *, changes_only: bool = False) -> str:
             )
     else:
         lines.append("No layer changed.")
+    if d.auto_renamed:
+        lines += ["", renamed_line(d)]
     if not changes_only:
         lines += [
             "",
