@@ -41,6 +41,7 @@ CASES = [
      3, "pool", "no layer named 'p1' comes before"),
     (POOL_NET + "  - max_unpool: {pool: p1}\n", 7, "pool", "does not match the output [4, 4, 4]"),
     ("input: [4, 8, 8]\nlayers:\n  - max_unpool: {}\n", 3, "pool", "missing required"),
+    ("input: [4, 10]\nlayers:\n  - zero_pad: {padding: same}\n", 3, "padding", "takes cell counts, not a mode"),
     ("input: [4, 10]\nlayers:\n  - kmax_pool: {k: 11}\n", 3, "k", "K = 11 is larger than the 10 values"),
     ("input: [4, 10]\nlayers:\n  - kmax_pool: {k: 3, axis: 1}\n", 3, "axis", "does not exist"),
     ("input: [4, 10, 6]\nlayers:\n  - crop: {cropping: [[1, 1], [3, 3]]}\n", 3, "cropping", "on axis W removes 3 + 3 = 6 of 6"),

@@ -195,6 +195,12 @@ class Padding(Kind):
     def parse(self, field, value):
         if isinstance(value, str):
             mode = value.strip().lower()
+            if not self.modes:
+                raise FieldError(
+                    field,
+                    f"takes cell counts, not a mode: an integer ≥ 0, one per axis, or [before, after] "
+                    f"pairs per axis; got {value!r}",
+                )
             if mode not in self.modes:
                 from ..errors import did_you_mean
 
@@ -230,13 +236,10 @@ class Padding(Kind):
     def schema(self):
         n = {"type": "integer", "minimum": 0}
         pair = {"type": "array", "items": n, "minItems": 2, "maxItems": 2}
-        return {
-            "oneOf": [
-                n,
-                {"type": "string", "enum": list(self.modes)},
-                {"type": "array", "items": {"oneOf": [n, pair]}, "minItems": 1, "maxItems": 3},
-            ]
-        }
+        per_axis = {"type": "array", "items": {"oneOf": [n, pair]}, "minItems": 1, "maxItems": 3}
+        if not self.modes:
+            return {"oneOf": [n, per_axis]}
+        return {"oneOf": [n, {"type": "string", "enum": list(self.modes)}, per_axis]}
 
 
 @dataclass(frozen=True)
