@@ -48,7 +48,7 @@ def show_pictures(result, chart, rf, output) -> None:
     from .console import output_console
 
     console = output_console()
-    fancy = console.is_terminal
+    fancy = console.is_terminal and not console.options.ascii_only  # block characters need UTF-8
     if fancy:
         width = console.width - 1  # never touch the last column: some terminals wrap there
     else:

@@ -72,7 +72,7 @@ def build(analysis: Analysis, *, exact: bool = False, bars: bool = False):
 def print_table(analysis: Analysis, console, *, exact: bool = False) -> None:
     from rich.text import Text
 
-    table, footer, notes = build(analysis, exact=exact, bars=console.is_terminal)
+    table, footer, notes = build(analysis, exact=exact, bars=console.is_terminal and not console.options.ascii_only)
     console.print(table)
     for line in footer:
         console.print(Text(line, style="yellow" if line.startswith("warning") else ""))
