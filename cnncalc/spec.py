@@ -24,6 +24,7 @@ value, before any arithmetic runs.
 from __future__ import annotations
 
 import dataclasses
+import os
 from types import MappingProxyType
 
 from .blocks import bind_args, parse_blocks, substitute_tree
@@ -43,8 +44,11 @@ ENTRY_KEYS = ("name", "inputs", "repeat", "when")
 #: Entry keys owned by other features (kept in ``Node.extra``).
 EXTRA_ENTRY_KEYS: set[str] = set()
 
-#: Safety limit on the expanded number of nodes (``repeat`` can multiply).
-MAX_LAYERS = 1_000_000
+#: Safety limit on the expanded number of nodes (``repeat`` can multiply);
+#: checked before anything is expanded (see README, "Limits").
+MAX_LAYERS = int(os.environ.get("CNNCALC_MAX_LAYERS", 50_000))
+#: How deeply block definitions may use one another.
+MAX_BLOCK_DEPTH = int(os.environ.get("CNNCALC_MAX_BLOCK_DEPTH", 32))
 
 
 class _Scope:
@@ -171,6 +175,7 @@ def parse_spec(doc, file: str | None = None, input_shape=None) -> Graph:
         raise _err("'layers' is empty; a network needs at least one layer", doc.loc_of("layers"), field="layers")
     blocks = parse_blocks(doc.get("blocks"), doc.loc_of("blocks"), lambda n: layer_base.canonical_type(n.lower()) is not None)
     ctx = _Ctx(file, _parse_defaults(doc.get("defaults"), doc.loc_of("defaults")), blocks)
+    _check_expanded_size(layers, blocks)
     _expand_list(layers, ctx, _Scope())
     nodes = _link(ctx, file)
     name = doc.get("name")
@@ -281,11 +286,85 @@ def _repeat_count(entry: YMap) -> int:
     return n
 
 
+def _check_expanded_size(layers: YList, blocks: dict) -> None:
+    """Refuse a spec whose ``repeat``s, nested groups and block uses would
+    expand to more than MAX_LAYERS nodes, before expanding anything (an upper
+    bound: skipped entries count too). Shared (aliased) lists and blocks are
+    counted once each, so this is linear in the document; blocks may nest
+    MAX_BLOCK_DEPTH deep."""
+    memo: dict[int, int] = {}
+    block_memo: dict[str, int] = {}
+    active: list[str] = []
+
+    def block_size(name: str, loc) -> int:
+        if name in block_memo:
+            return block_memo[name]
+        if name in active:
+            return 1  # a block that uses itself: reported during expansion
+        if len(active) >= MAX_BLOCK_DEPTH:
+            raise _err(
+                f"blocks nest more than {MAX_BLOCK_DEPTH} deep ({' → '.join([*active[:3], '…', name])}); "
+                "set CNNCALC_MAX_BLOCK_DEPTH to raise the limit",
+                loc,
+                field="type",
+            )
+        active.append(name)
+        block_memo[name] = n = count(blocks[name].body)
+        active.pop()
+        return n
+
+    def entry_size(entry, loc) -> int:
+        if isinstance(entry, str):
+            return block_size(entry, loc) if entry in blocks else 1
+        if not isinstance(entry, YMap):
+            return 1
+        repeat = entry.get("repeat", 1)
+        if isinstance(repeat, bool) or not isinstance(repeat, int) or repeat < 1:
+            repeat = 1  # reported (or substituted) with its location during expansion
+        body = entry.get("layers")
+        if isinstance(body, YList):
+            return repeat * count(body)
+        type_name = entry.get("type")
+        if type_name is None:
+            keys = [k for k in entry if k not in (*ENTRY_KEYS, "overrides", "when", *EXTRA_ENTRY_KEYS)]
+            type_name = keys[0] if len(keys) == 1 else None
+        if isinstance(type_name, str) and type_name in blocks:
+            return repeat * block_size(type_name, loc)
+        return repeat
+
+    def count(entries: YList) -> int:
+        key = id(entries)
+        if key in memo:
+            return memo[key]
+        total = 0
+        for i, entry in enumerate(entries):
+            n = entry_size(entry, entries.loc_of(i))
+            if n > MAX_LAYERS:
+                rep = isinstance(entry, YMap) and "repeat" in entry
+                _guard_size_error(n, entry.loc_of("repeat") if rep else entries.loc_of(i))
+            total += n
+            if total > MAX_LAYERS:
+                _guard_size_error(total, entries.loc_of(i))
+        memo[key] = total
+        return total
+
+    count(layers)
+
+
+def _guard_size_error(n, loc):
+    raise _err(
+        f"the spec expands to {n:,} layers, more than the limit of {MAX_LAYERS:,}; cnncalc refuses it "
+        "(set CNNCALC_MAX_LAYERS to raise the limit)",
+        loc,
+        field="repeat",
+    )
+
+
 def _guard_size(ctx, extra, loc):
     if len(ctx.nodes) + extra > MAX_LAYERS:
         raise _err(
             f"the spec expands to more than {MAX_LAYERS:,} layers; cnncalc refuses it "
-            "(set cnncalc.spec.MAX_LAYERS to raise the limit)",
+            "(set CNNCALC_MAX_LAYERS to raise the limit)",
             loc,
             field="repeat",
         )
@@ -660,32 +739,24 @@ def _claim_name(ctx, name, loc, index, type_name):
     ctx.names[name] = loc
 
 
-def _resolve(ctx: _Ctx, ref: _Ref, p: _Pending, index: int, depth: int = 0) -> str:
+def _resolve(ctx: _Ctx, ref: _Ref, p: _Pending, index: int) -> str:
     """The full node name a reference stands for. Lookup goes outwards
     through the scopes: inside a block ``input`` is the block's input, then
     nodes and groups of this scope (a group stands for its output), names of
     skipped entries, then the enclosing scopes; at the root ``input`` is the
     network input."""
-    if depth > 10_000:
-        raise SpecError(f"'{ref.name}' refers to itself through skipped entries", loc=ref.loc or p.loc,
+    original = ref
+    for _ in range(10_000):  # a loop, not recursion: chains of skipped entries can be long
+        nxt = _resolve_step(ctx, ref)
+        if isinstance(nxt, str):
+            return nxt
+        if nxt is None:
+            break
+        ref = nxt
+    else:
+        raise SpecError(f"'{original.name}' refers to itself through skipped entries", loc=original.loc or p.loc,
                         field="inputs", layer_index=index, layer_name=p.name)
-    if ref.scope is None:
-        return ref.name
     name = ref.name
-    scope = ref.scope
-    while scope is not None:
-        if name == INPUT and scope.block_input is not None:
-            return _resolve(ctx, scope.block_input, p, index, depth + 1)
-        full = scope.prefix + name
-        if full in ctx.names:
-            return full
-        if full in ctx.group_out:
-            return _resolve(ctx, ctx.group_out[full], p, index, depth + 1)
-        if name in scope.aliases:
-            return _resolve(ctx, scope.aliases[name], p, index, depth + 1)
-        scope = scope.parent
-    if name == INPUT:
-        return INPUT
     candidates = {INPUT, *ctx.names, *ctx.group_out}
     scope = ref.scope
     while scope is not None:  # names as written from where the reference stands
@@ -700,6 +771,29 @@ def _resolve(ctx: _Ctx, ref: _Ref, p: _Pending, index: int, depth: int = 0) -> s
         layer_name=p.name,
         layer_type=p.layer.type_name,
     )
+
+
+def _resolve_step(ctx: _Ctx, ref: _Ref):
+    """One lookup step of :func:`_resolve`: a full node name, another
+    reference to follow, or None when the name is unknown."""
+    if ref.scope is None:
+        return ref.name
+    name = ref.name
+    scope = ref.scope
+    while scope is not None:
+        if name == INPUT and scope.block_input is not None:
+            return scope.block_input
+        full = scope.prefix + name
+        if full in ctx.names:
+            return full
+        if full in ctx.group_out:
+            return ctx.group_out[full]
+        if name in scope.aliases:
+            return scope.aliases[name]
+        scope = scope.parent
+    if name == INPUT:
+        return INPUT
+    return None
 
 
 def _link(ctx: _Ctx, file) -> list[Node]:
@@ -776,28 +870,30 @@ def _topological(edges):
 
 
 def _find_cycle(deps):
+    """One cycle of the input graph, as a list of names (iterative DFS, so a
+    cycle through thousands of layers cannot exhaust the stack)."""
     state: dict[str, int] = {}
-    stack: list[str] = []
-
-    def visit(n):
-        state[n] = 1
-        stack.append(n)
-        for s in deps.get(n, ()):
-            if s == INPUT:
-                continue
-            if state.get(s) == 1:
-                return stack[stack.index(s):]
-            if s not in state:
-                found = visit(s)
-                if found:
-                    return found
-        stack.pop()
-        state[n] = 2
-        return None
-
-    for n in deps:
-        if n not in state:
-            found = visit(n)
-            if found:
-                return found
+    for root in deps:
+        if root in state:
+            continue
+        path: list[str] = []
+        stack = [(root, iter(deps.get(root, ())))]
+        state[root] = 1
+        path.append(root)
+        while stack:
+            n, it = stack[-1]
+            for s in it:
+                if s == INPUT or s not in deps:
+                    continue
+                if state.get(s) == 1:
+                    return path[path.index(s):]
+                if s not in state:
+                    state[s] = 1
+                    path.append(s)
+                    stack.append((s, iter(deps.get(s, ()))))
+                    break
+            else:
+                stack.pop()
+                path.pop()
+                state[n] = 2
     return [next(iter(deps))]  # pragma: no cover

@@ -1,10 +1,20 @@
 """Safe YAML loading that keeps the line and column of every value.
 
-PyYAML's safe composer builds a node tree with positions; we convert it
-ourselves into plain dicts, lists and scalars, remembering where each came
-from. Only the standard YAML tags are accepted (a ``!!python/object`` tag is
-an error), duplicate keys are an error, and alias expansion is bounded so a
-"billion laughs" document fails fast instead of eating memory.
+We read PyYAML's event stream (libyaml's parser when available: a state
+machine, no recursion) and build plain dicts, lists and scalars ourselves
+with an explicit stack, remembering where each value came from. Only the
+standard YAML tags are accepted (a ``!!python/object`` tag is an error),
+duplicate keys are an error, and two limits keep a hostile document from
+hanging cnncalc or eating memory:
+
+* ``MAX_NODES``: the number of values the document holds *with every alias
+  expanded*. An alias reuses the anchored value (it is not copied), and its
+  expanded size is added to the count, so a "billion laughs" document is
+  refused after reading it once, in milliseconds.
+* ``MAX_DEPTH``: how deeply collections nest (aliases included), so no later
+  pass over the document can run out of stack.
+
+Both are read from the environment at import (see README, "Limits").
 """
 
 from __future__ import annotations
@@ -21,16 +31,22 @@ except AttributeError:  # pragma: no cover - PyYAML built without libyaml
     _Loader = yaml.SafeLoader
 
 #: Limits that keep a hostile spec from hanging cnncalc (see README, "Limits").
-MAX_FILE_BYTES = int(os.environ.get("CNNCALC_MAX_SPEC_BYTES", 10 * 1024 * 1024))
-MAX_NODES = int(os.environ.get("CNNCALC_MAX_YAML_NODES", 2_000_000))
+MAX_FILE_BYTES = int(os.environ.get("CNNCALC_MAX_SPEC_BYTES", 2 * 1024 * 1024))
+MAX_NODES = int(os.environ.get("CNNCALC_MAX_YAML_NODES", 1_000_000))
+MAX_DEPTH = int(os.environ.get("CNNCALC_MAX_YAML_DEPTH", 64))
 
+_STR = "tag:yaml.org,2002:str"
+_SEQ = "tag:yaml.org,2002:seq"
+_MAP = "tag:yaml.org,2002:map"
+_MERGE = "tag:yaml.org,2002:merge"
 _SCALAR_TAGS = {
-    "tag:yaml.org,2002:str",
+    _STR,
     "tag:yaml.org,2002:int",
     "tag:yaml.org,2002:float",
     "tag:yaml.org,2002:bool",
     "tag:yaml.org,2002:null",
 }
+_IMPLICIT_AS_TEXT = {"tag:yaml.org,2002:timestamp"}  # a bare date is just text in a spec
 
 
 class YMap(dict):
@@ -66,76 +82,184 @@ def _mark_loc(mark, file: str | None) -> Loc:
     return Loc(file, mark.line + 1, mark.column + 1)
 
 
-class _Converter:
-    def __init__(self, file: str | None):
+class _Frame:
+    """A collection being built: its value, location, anchor, expanded size
+    and depth, and for a mapping the key waiting for its value."""
+
+    __slots__ = ("value", "loc", "anchor", "size", "depth", "key", "key_loc", "has_key", "merges")
+
+    def __init__(self, value, loc, anchor):
+        self.value = value
+        self.loc = loc
+        self.anchor = anchor
+        self.size = 1
+        self.depth = 1
+        self.key = None
+        self.key_loc = None
+        self.has_key = False
+        self.merges = []
+
+
+class _Composer:
+    def __init__(self, loader, file: str | None):
+        self.loader = loader
         self.file = file
         self.count = 0
+        self.anchors: dict[str, tuple] = {}  # anchor → (value, expanded size, depth)
         self.constructor = yaml.constructor.SafeConstructor()
 
-    def convert(self, node):
-        self.count += 1
+    def loc(self, event) -> Loc:
+        return _mark_loc(event.start_mark, self.file)
+
+    def document(self):
+        get = self.loader.get_event
+        get()  # StreamStart
+        if self.loader.check_event(yaml.StreamEndEvent):
+            return None
+        get()  # DocumentStart
+        value = self.node()
+        get()  # DocumentEnd
+        if not self.loader.check_event(yaml.StreamEndEvent):
+            event = get()
+            raise SpecError(
+                "the file holds more than one YAML document ('---'); a spec is one document",
+                loc=self.loc(event),
+            )
+        return value
+
+    def grow(self, size: int, loc: Loc) -> None:
+        self.count += size
         if self.count > MAX_NODES:
             raise SpecError(
                 f"the YAML document expands to more than {MAX_NODES:,} values "
                 "(an alias bomb?); set CNNCALC_MAX_YAML_NODES to raise the limit",
-                loc=_mark_loc(node.start_mark, self.file),
+                loc=loc,
             )
-        loc = _mark_loc(node.start_mark, self.file)
-        if isinstance(node, yaml.ScalarNode):
-            if node.tag not in _SCALAR_TAGS:
-                raise SpecError(
-                    f"YAML tag '{node.tag}' is not allowed; specs hold plain values only",
-                    loc=loc,
-                )
-            try:
-                return self.constructor.construct_object(node, deep=True)
-            except yaml.YAMLError as exc:
-                raise SpecError(f"bad YAML value: {exc}", loc=loc) from None
-        if isinstance(node, yaml.SequenceNode):
-            if node.tag != "tag:yaml.org,2002:seq":
-                raise SpecError(f"YAML tag '{node.tag}' is not allowed", loc=loc)
-            out = YList()
-            out.loc = loc
-            out.item_locs = []
-            for item in node.value:
-                out.item_locs.append(_mark_loc(item.start_mark, self.file))
-                out.append(self.convert(item))
-            return out
-        if isinstance(node, yaml.MappingNode):
-            if node.tag != "tag:yaml.org,2002:map":
-                raise SpecError(f"YAML tag '{node.tag}' is not allowed", loc=loc)
-            out = YMap()
-            out.loc = loc
-            out.key_locs = {}
-            out.value_locs = {}
-            for key_node, value_node in node.value:
-                if key_node.tag == "tag:yaml.org,2002:merge":
-                    merged = self.convert(value_node)
+
+    def too_deep(self, loc: Loc):
+        return SpecError(
+            f"the YAML document nests more than {MAX_DEPTH} levels deep; "
+            "set CNNCALC_MAX_YAML_DEPTH to raise the limit",
+            loc=loc,
+        )
+
+    def scalar(self, event, loc: Loc):
+        tag = event.tag
+        if tag is None or tag == "!":
+            tag = self.loader.resolve(yaml.ScalarNode, event.value, event.implicit)
+            if tag in _IMPLICIT_AS_TEXT:
+                tag = _STR
+        if tag not in _SCALAR_TAGS and tag != _MERGE:
+            raise SpecError(f"YAML tag '{event.tag or tag}' is not allowed; specs hold plain values only", loc=loc)
+        if tag in (_STR, _MERGE):
+            return event.value, tag
+        node = yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark, event.style)
+        try:
+            return self.constructor.construct_object(node, deep=True), tag
+        except (yaml.YAMLError, ValueError, OverflowError) as exc:
+            raise SpecError(f"bad YAML value {event.value!r}: {exc}", loc=loc) from None
+
+    def node(self):
+        """Build one node (and everything under it) without recursion."""
+        loader = self.loader
+        stack: list[_Frame] = []
+        while True:
+            event = loader.get_event()
+            loc = self.loc(event)
+            tag = None
+            if isinstance(event, yaml.ScalarEvent):
+                self.grow(1, loc)
+                value, tag = self.scalar(event, loc)
+                size, depth = 1, 0
+                if event.anchor is not None:
+                    self.anchors[event.anchor] = (value, 1, 0)
+            elif isinstance(event, yaml.AliasEvent):
+                if event.anchor not in self.anchors:
+                    raise SpecError(f"unknown alias '*{event.anchor}' (no '&{event.anchor}' before it)", loc=loc)
+                value, size, depth = self.anchors[event.anchor]
+                self.grow(size, loc)
+            elif isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
+                is_seq = isinstance(event, yaml.SequenceStartEvent)
+                want = _SEQ if is_seq else _MAP
+                if event.tag not in (None, "!", want):
+                    raise SpecError(f"YAML tag '{event.tag}' is not allowed; specs hold plain values only", loc=loc)
+                if len(stack) >= MAX_DEPTH:
+                    raise self.too_deep(loc)
+                self.grow(1, loc)
+                container = YList() if is_seq else YMap()
+                container.loc = loc
+                if is_seq:
+                    container.item_locs = []
+                else:
+                    container.key_locs, container.value_locs = {}, {}
+                stack.append(_Frame(container, loc, event.anchor))
+                continue
+            elif isinstance(event, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
+                frame = stack.pop()
+                value, size, depth, loc = frame.value, frame.size, frame.depth, frame.loc
+                for merged, merge_loc in frame.merges:
                     for part in merged if isinstance(merged, list) else [merged]:
                         if not isinstance(part, YMap):
-                            raise SpecError("'<<' merges mappings only", loc=loc)
+                            raise SpecError("'<<' merges mappings only", loc=merge_loc)
                         for k, v in part.items():
-                            if k not in out:
-                                out[k] = v
-                                out.key_locs[k] = part.key_locs.get(k, part.loc)
-                                out.value_locs[k] = part.value_locs.get(k, part.loc)
+                            if k not in value:  # keys written in the mapping win
+                                value[k] = v
+                                value.key_locs[k] = part.key_locs.get(k, part.loc)
+                                value.value_locs[k] = part.value_locs.get(k, part.loc)
+                if frame.anchor is not None:
+                    self.anchors[frame.anchor] = (value, size, depth)
+            else:  # pragma: no cover - the parser yields nothing else inside a document
+                raise SpecError(f"unexpected YAML {type(event).__name__}", loc=loc)
+
+            if not stack:
+                return value
+            parent = stack[-1]
+            parent.size += size
+            parent.depth = max(parent.depth, depth + 1)
+            if len(stack) + depth > MAX_DEPTH:
+                raise self.too_deep(loc)
+            container = parent.value
+            if isinstance(container, YList):
+                container.append(value)
+                container.item_locs.append(loc)
+            elif not parent.has_key:
+                if isinstance(value, (list, dict)):
+                    raise SpecError("a mapping key must be a plain value", loc=loc)
+                parent.key, parent.key_loc, parent.has_key = (tag, value), loc, True
+            else:
+                (key_tag, key), key_loc = parent.key, parent.key_loc
+                parent.has_key = False
+                if key_tag == _MERGE:
+                    parent.merges.append((value, loc))
                     continue
-                key = self.convert(key_node)
-                key_loc = _mark_loc(key_node.start_mark, self.file)
-                if isinstance(key, (list, dict)):
-                    raise SpecError("a mapping key must be a plain value", loc=key_loc)
-                if key in out:
-                    first = out.key_locs[key]
+                if key in container:
+                    first = container.key_locs[key]
                     raise SpecError(
                         f"duplicate key '{key}' (first defined on line {first.line})",
                         loc=key_loc,
                         field=str(key),
                     )
-                out[key] = self.convert(value_node)
-                out.key_locs[key] = key_loc
-                out.value_locs[key] = _mark_loc(value_node.start_mark, self.file)
-            return out
-        raise SpecError(f"unsupported YAML node {type(node).__name__}", loc=loc)  # pragma: no cover
+                container[key] = value
+                container.key_locs[key] = key_loc
+                container.value_locs[key] = loc
+
+
+def _yaml_error(exc: yaml.YAMLError, text: str, file: str | None) -> SpecError:
+    if isinstance(exc, yaml.MarkedYAMLError):
+        mark = exc.problem_mark or exc.context_mark
+        problem = exc.problem or "syntax error"
+        if exc.context:
+            problem = f"{problem} ({exc.context})"
+        return SpecError(f"YAML syntax error: {problem}", loc=_mark_loc(mark, file))
+    position = getattr(exc, "position", None)
+    if isinstance(position, int):  # a ReaderError: a character YAML does not allow
+        line = text.count("\n", 0, position) + 1
+        col = position - (text.rfind("\n", 0, position) + 1) + 1
+        reason = getattr(exc, "reason", None) or "unacceptable character"
+        char = getattr(exc, "character", None)
+        what = f" {char!r}" if isinstance(char, str) else ""
+        return SpecError(f"YAML error: {reason}{what}", loc=Loc(file, line, col))
+    return SpecError(f"YAML error: {exc}", loc=Loc(file, 1, 1))
 
 
 def load_text(text: str, file: str | None = None):
@@ -149,23 +273,13 @@ def load_text(text: str, file: str | None = None):
                     "tab character used for indentation; YAML allows spaces only",
                     loc=Loc(file, number, len(line) - len(stripped) + 1),
                 )
+    loader = _Loader(text)
     try:
-        loader = _Loader(text)
-        try:
-            node = loader.get_single_node()
-        finally:
-            loader.dispose()
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        problem = exc.problem or "syntax error"
-        if exc.context:
-            problem = f"{problem} ({exc.context})"
-        raise SpecError(f"YAML syntax error: {problem}", loc=_mark_loc(mark, file)) from None
+        return _Composer(loader, file).document()
     except yaml.YAMLError as exc:
-        raise SpecError(f"YAML error: {exc}", loc=Loc(file)) from None
-    if node is None:
-        return None
-    return _Converter(file).convert(node)
+        raise _yaml_error(exc, text, file) from None
+    finally:
+        loader.dispose()
 
 
 def read_spec_text(path) -> str:
@@ -187,11 +301,21 @@ def read_spec_text(path) -> str:
         )
     try:
         with open(name, "rb") as handle:
-            data = handle.read()
+            # Bounded even when the size lied (/dev/zero, a growing file, a pipe).
+            data = handle.read(MAX_FILE_BYTES + 1)
     except OSError as exc:
         raise SpecError(f"cannot read: {exc.strerror}", loc=Loc(name)) from None
+    if len(data) > MAX_FILE_BYTES:
+        raise SpecError(
+            f"file is larger than the limit of {MAX_FILE_BYTES:,} bytes for specs "
+            "(set CNNCALC_MAX_SPEC_BYTES to raise the limit)",
+            loc=Loc(name),
+        )
     if b"\x00" in data:
-        raise SpecError("is a binary file, not a YAML spec", loc=Loc(name))
+        at = data.index(b"\x00")
+        line = data.count(b"\n", 0, at) + 1
+        col = at - (data.rfind(b"\n", 0, at) + 1) + 1
+        raise SpecError(f"is a binary file, not a YAML spec (a NUL byte at offset {at})", loc=Loc(name, line, col))
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

@@ -1,0 +1,205 @@
+"""Hypothesis strategies that write random cnncalc specs.
+
+Everything is driven by the layer registry and each layer class's typed fields
+(``cnncalc.layers.fields``), so a newly registered layer type is fuzzed without
+touching this file. Values are mostly valid (small sizes, so that many
+generated networks fit their input) and sometimes deliberately wrong: wrong
+types, zero and negative sizes, unknown modes, unknown fields, unknown types,
+bad references. ``spec_docs()`` draws a Python document; ``spec_texts()`` its
+YAML text.
+"""
+
+from __future__ import annotations
+
+import yaml
+from hypothesis import strategies as st
+
+from cnncalc.layers import REGISTRY
+from cnncalc.layers import fields as F
+from cnncalc.layers.fields import REQUIRED, layer_fields
+
+#: Values of the wrong type for almost any field.
+GARBAGE = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-3, 3),
+    st.floats(-4, 4, allow_nan=False) | st.sampled_from([float("nan"), float("inf")]),
+    st.text("abcsamevlidfu_ ", max_size=6),
+    st.lists(st.integers(-2, 4), max_size=4),
+    st.just({"a": 1}),
+    st.just([[1, 2], [3]]),
+)
+
+SIZE = st.integers(1, 4)
+
+
+def _weighted(valid, invalid, p_invalid):
+    """``valid`` most of the time, ``invalid`` with probability about p_invalid."""
+    return st.floats(0, 1).flatmap(lambda u: invalid if u < p_invalid else valid)
+
+
+def _axes(item, ndim_hint):
+    return st.one_of(item, st.lists(item, min_size=1, max_size=3) if ndim_hint is None else st.lists(item, min_size=ndim_hint, max_size=ndim_hint))
+
+
+def value_for(kind, ndim):
+    """A strategy for one field of the given kind (see cnncalc.layers.fields)."""
+    if isinstance(kind, F.Int):
+        lo = kind.minimum
+        return _weighted(st.integers(lo, lo + 5), st.one_of(st.integers(lo - 3, lo - 1), GARBAGE), 0.04)
+    if isinstance(kind, F.Axes):
+        lo = kind.minimum
+        good = _weighted(_axes(st.integers(lo, lo + 3), ndim), _axes(st.integers(lo, lo + 3), None), 0.05)
+        return _weighted(good, st.one_of(st.integers(lo - 2, lo - 1), GARBAGE, st.just([])), 0.04)
+    if isinstance(kind, F.OptionalAxes):
+        lo = kind.minimum
+        item = st.integers(lo, lo + 4) | st.none()
+        good = st.one_of(st.integers(lo, lo + 4), st.lists(item, min_size=ndim or 1, max_size=ndim or 1))
+        return _weighted(good, st.one_of(st.integers(lo - 2, lo - 1), GARBAGE, st.lists(item, max_size=4)), 0.04)
+    if isinstance(kind, F.Padding):
+        pad = st.integers(0, 2)
+        pair = st.lists(pad, min_size=2, max_size=2)
+        good = st.one_of(
+            st.sampled_from(list(kind.modes)),
+            pad,
+            _axes(pad, ndim),
+            st.lists(pad | pair, min_size=ndim or 1, max_size=ndim or 1),
+        )
+        bad = st.one_of(st.sampled_from(["sam", "VALID", " same ", "reflect", ""]), st.integers(-3, -1), GARBAGE,
+                        st.just([[1, 2, 3]]), st.just([[-1, 0]]))
+        return _weighted(good, bad, 0.05)
+    if isinstance(kind, F.Flag):
+        return _weighted(st.booleans(), GARBAGE, 0.03)
+    if isinstance(kind, F.Number):
+        lo = 0.0 if kind.minimum is None else float(kind.minimum)
+        hi = lo + 2.0 if kind.maximum is None else float(kind.maximum)
+        good = st.floats(lo, hi, exclude_max=kind.exclusive_maximum, allow_nan=False)
+        return _weighted(good, st.one_of(GARBAGE, st.floats(hi, hi + 3), st.floats(lo - 3, lo)), 0.04)
+    if isinstance(kind, F.Choice):
+        return _weighted(st.sampled_from(list(kind.choices)), GARBAGE, 0.05)
+    if isinstance(kind, F.Text):
+        return _weighted(st.text("abcxyz_", min_size=1, max_size=6), GARBAGE, 0.05)
+    # A kind this file does not know yet: its schema may still say enough.
+    return _from_schema(kind.schema(), ndim)
+
+
+def _from_schema(schema: dict, ndim):
+    if "enum" in schema:
+        return _weighted(st.sampled_from(schema["enum"]), GARBAGE, 0.1)
+    if "oneOf" in schema:
+        return st.one_of(*[_from_schema(s, ndim) for s in schema["oneOf"]])
+    t = schema.get("type")
+    if t == "integer":
+        lo = schema.get("minimum", 0)
+        return _weighted(st.integers(lo, lo + 4), GARBAGE, 0.05)
+    if t == "number":
+        lo = schema.get("minimum", 0)
+        return _weighted(st.floats(lo, lo + 2, allow_nan=False), GARBAGE, 0.05)
+    if t == "boolean":
+        return st.booleans()
+    if t == "string":
+        return st.text("abc", min_size=1, max_size=4)
+    if t == "array":
+        item = _from_schema(schema.get("items", {"type": "integer", "minimum": 1}), ndim)
+        n = ndim or 1
+        return st.lists(item, min_size=schema.get("minItems", n), max_size=max(schema.get("minItems", n), n))
+    return GARBAGE
+
+
+def _activation_names():
+    from cnncalc.layers.activation import activation_names
+
+    return activation_names()
+
+
+@st.composite
+def layer_entry(draw, ndim, names: list[str], depth: int = 0):
+    """One entry of ``layers:`` (possibly a repeated group)."""
+    if depth < 2 and draw(st.integers(0, 14)) == 0:
+        body = draw(st.lists(layer_entry(ndim, names, depth + 1), min_size=1, max_size=3))
+        group = {"layers": body, "repeat": draw(_weighted(st.integers(1, 3), GARBAGE, 0.05))}
+        if draw(st.booleans()):
+            group["name"] = f"g{len(names)}"
+        return group
+    type_names = sorted(REGISTRY)
+    type_name = draw(_weighted(st.sampled_from(type_names), st.sampled_from(["convv", "pool", "Conv2D", "dense "]), 0.02))
+    cls = REGISTRY.get(type_name)
+    fields = {}
+    if cls is not None:
+        for f in layer_fields(cls):
+            required = f.default is REQUIRED
+            if required and draw(_weighted(st.just(True), st.just(False), 0.02)) or (
+                not required and draw(st.integers(0, 2)) == 0
+            ):
+                fields[f.name] = draw(value_for(f.metadata["kind"], ndim))
+        if cls.takes_activation and draw(st.integers(0, 3)) == 0:
+            fields["activation"] = draw(_weighted(st.sampled_from(_activation_names() + ["none"]), GARBAGE, 0.05))
+    if draw(st.integers(0, 40)) == 0:
+        fields[draw(st.sampled_from(["kernal_size", "strides", "units", "x"]))] = 1
+    entry: dict = {}
+    form = draw(st.integers(0, 2))
+    if form == 0 and not fields:
+        entry = None  # bare name
+    elif form == 1:
+        entry = {"type": type_name, **fields}
+    else:
+        entry = {type_name: fields or None}
+    name = None
+    if draw(st.integers(0, 2)) == 0:
+        name = draw(_weighted(st.just(f"n{len(names)}"), st.sampled_from(["input", "", 3, *names[-1:]]), 0.03))
+    if cls is not None and (cls.max_inputs > 1 or draw(st.integers(0, 9)) == 0):
+        pool = ["input", *names]
+        lo = cls.min_inputs if cls.min_inputs <= len(pool) else 1
+        hi = min(cls.max_inputs, 3, len(pool))
+        refs = draw(st.lists(st.sampled_from(pool), min_size=min(lo, hi), max_size=max(lo, hi)))
+        inputs = draw(_weighted(st.just(refs), st.one_of(st.just(["nowhere"]), GARBAGE, st.just([])), 0.03))
+        if entry is None:
+            entry = {type_name: None}
+        entry["inputs"] = inputs
+    if name is not None:
+        if entry is None:
+            entry = {type_name: None}
+        entry["name"] = name
+        if isinstance(name, str) and name:
+            names.append(name)
+    if draw(st.integers(0, 12)) == 0:
+        if entry is None:
+            entry = {type_name: None}
+        entry["repeat"] = draw(_weighted(st.integers(1, 3), st.one_of(st.integers(-1, 0), GARBAGE), 0.2))
+    return type_name if entry is None else entry
+
+
+@st.composite
+def spec_docs(draw, max_layers: int = 6):
+    """A whole spec as a Python document (dicts, lists, scalars)."""
+    ndim = draw(st.integers(0, 3))
+    channels = draw(st.integers(1, 6))
+    spatial_sizes = draw(st.lists(st.integers(1, 12), min_size=ndim, max_size=ndim))
+    shape = [channels, *spatial_sizes]
+    shape = draw(_weighted(st.just(shape), st.one_of(
+        st.just([3, 4, 4, 4, 4]), st.just([]), st.just([0, 4]), st.just([3, -1]), GARBAGE), 0.03))
+    names: list[str] = []
+    layers = []
+    for _ in range(draw(st.integers(1, max_layers))):
+        layers.append(draw(layer_entry(ndim, names)))
+    doc = {"input": shape, "layers": layers}
+    if draw(st.integers(0, 5)) == 0:
+        default_type = draw(st.sampled_from(sorted(REGISTRY)))
+        default_fields = {}
+        for f in layer_fields(REGISTRY[default_type]):
+            if draw(st.integers(0, 2)) == 0:
+                default_fields[f.name] = draw(value_for(f.metadata["kind"], ndim))
+        doc["defaults"] = {default_type: default_fields}
+    if draw(st.integers(0, 60)) == 0:
+        doc[draw(st.sampled_from(["layerz", "inputs", "nmae"]))] = 1
+    if draw(st.integers(0, 60)) == 0:
+        del doc[draw(st.sampled_from(["input", "layers"]))]
+    return doc
+
+
+def to_yaml(doc) -> str:
+    return yaml.safe_dump(doc, default_flow_style=None, sort_keys=False, allow_unicode=True)
+
+
+def spec_texts(max_layers: int = 6):
+    return spec_docs(max_layers).map(to_yaml)
