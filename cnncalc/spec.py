@@ -163,7 +163,7 @@ def parse_spec(doc, file: str | None = None, input_shape=None) -> Graph:
     if input_shape is not None:
         _check_input_shape(list(shape), Loc(file), "--input")
     if "layers" not in doc:
-        raise _err("missing 'layers:' (the list of layers)", doc.loc)
+        raise _err("missing 'layers:' (the list of layers)", doc.loc, field="layers")
     layers = doc["layers"]
     if not isinstance(layers, YList):
         raise _err(

@@ -12,6 +12,8 @@ YAML text.
 from __future__ import annotations
 
 import yaml
+from functools import lru_cache
+
 from hypothesis import strategies as st
 
 from cnncalc.layers import REGISTRY
@@ -30,18 +32,40 @@ GARBAGE = st.one_of(
     st.just([[1, 2], [3]]),
 )
 
-SIZE = st.integers(1, 4)
 
 
 def _weighted(valid, invalid, p_invalid):
     """``valid`` most of the time, ``invalid`` with probability about p_invalid."""
-    return st.floats(0, 1).flatmap(lambda u: invalid if u < p_invalid else valid)
+    # Drawn high for the rare branch, so that shrinking moves towards valid values.
+    cut = 1000 - round(1000 * p_invalid)
+
+    @st.composite
+    def pick(draw):
+        return draw(invalid if draw(_ints(0, 999)) >= cut else valid)
+
+    return pick()
+
+
+@lru_cache(maxsize=None)
+def _ints(lo: int, hi: int):
+    return st.integers(lo, hi)
+
+
+def _one_in(draw, n: int) -> bool:
+    """True about once in n draws (shrinks to False)."""
+    return draw(_ints(0, n - 1)) == n - 1
+
+
+def _pick(draw, items):
+    """One of ``items`` (a list that changes from draw to draw)."""
+    return items[draw(_ints(0, len(items) - 1))]
 
 
 def _axes(item, ndim_hint):
     return st.one_of(item, st.lists(item, min_size=1, max_size=3) if ndim_hint is None else st.lists(item, min_size=ndim_hint, max_size=ndim_hint))
 
 
+@lru_cache(maxsize=None)
 def value_for(kind, ndim):
     """A strategy for one field of the given kind (see cnncalc.layers.fields)."""
     if isinstance(kind, F.Int):
@@ -60,7 +84,7 @@ def value_for(kind, ndim):
         pad = st.integers(0, 2)
         pair = st.lists(pad, min_size=2, max_size=2)
         good = st.one_of(
-            st.sampled_from(list(kind.modes)),
+            *([st.sampled_from(list(kind.modes))] if kind.modes else []),
             pad,
             _axes(pad, ndim),
             st.lists(pad | pair, min_size=ndim or 1, max_size=ndim or 1),
@@ -68,6 +92,11 @@ def value_for(kind, ndim):
         bad = st.one_of(st.sampled_from(["sam", "VALID", " same ", "reflect", ""]), st.integers(-3, -1), GARBAGE,
                         st.just([[1, 2, 3]]), st.just([[-1, 0]]))
         return _weighted(good, bad, 0.05)
+    if hasattr(F, "Strides") and isinstance(kind, F.Strides):
+        item = st.one_of(st.integers(1, 3), st.sampled_from(["1/2", "1/3", "3/2", "2/1", 0.5]))
+        good = _weighted(_axes(st.integers(1, 3), ndim), _axes(item, ndim), 0.15)
+        bad = st.one_of(st.integers(-2, 0), st.sampled_from(["0/1", "1/0", "a/b", "1//2", -0.5, 0.3]), GARBAGE)
+        return _weighted(good, bad, 0.04)
     if isinstance(kind, F.Flag):
         return _weighted(st.booleans(), GARBAGE, 0.03)
     if isinstance(kind, F.Number):
@@ -77,8 +106,8 @@ def value_for(kind, ndim):
         return _weighted(good, st.one_of(GARBAGE, st.floats(hi, hi + 3), st.floats(lo - 3, lo)), 0.04)
     if isinstance(kind, F.Choice):
         return _weighted(st.sampled_from(list(kind.choices)), GARBAGE, 0.05)
-    if isinstance(kind, F.Text):
-        return _weighted(st.text("abcxyz_", min_size=1, max_size=6), GARBAGE, 0.05)
+    if isinstance(kind, F.Text):  # layer_entry() mostly names an earlier layer instead
+        return st.one_of(st.sampled_from(["max_pool1", "max_pool2"]), GARBAGE, st.text("abcxyz_", min_size=1, max_size=6))
     # A kind this file does not know yet: its schema may still say enough.
     return _from_schema(kind.schema(), ndim)
 
@@ -106,38 +135,52 @@ def _from_schema(schema: dict, ndim):
     return GARBAGE
 
 
-def _activation_names():
+@lru_cache(maxsize=None)
+def _activations():
     from cnncalc.layers.activation import activation_names
 
-    return activation_names()
+    return _weighted(st.sampled_from([*activation_names(), "none"]), GARBAGE, 0.05)
+
+
+@lru_cache(maxsize=None)
+def _type_names():
+    """Every registered layer type (read when first drawn, after all
+    registrations), now and then a name that does not exist."""
+    return _weighted(st.sampled_from(sorted(REGISTRY)), st.sampled_from(["convv", "pool", "Conv2D", "dense "]), 0.02)
+
+
+_BAD_INPUTS = st.one_of(st.just(["nowhere"]), GARBAGE, st.just([]))
+_BAD_REPEAT = st.one_of(st.integers(-1, 0), GARBAGE)
+_BAD_SHAPES = st.one_of(st.just([3, 4, 4, 4, 4]), st.just([]), st.just([0, 4]), st.just([3, -1]), GARBAGE)
 
 
 @st.composite
 def layer_entry(draw, ndim, names: list[str], depth: int = 0):
     """One entry of ``layers:`` (possibly a repeated group)."""
-    if depth < 2 and draw(st.integers(0, 14)) == 0:
-        body = draw(st.lists(layer_entry(ndim, names, depth + 1), min_size=1, max_size=3))
-        group = {"layers": body, "repeat": draw(_weighted(st.integers(1, 3), GARBAGE, 0.05))}
+    if depth < 2 and _one_in(draw, 15):
+        body = [draw(layer_entry(ndim, names, depth + 1)) for _ in range(draw(_ints(1, 3)))]
+        group = {"layers": body, "repeat": draw(_BAD_REPEAT) if _one_in(draw, 20) else draw(_ints(1, 3))}
         if draw(st.booleans()):
             group["name"] = f"g{len(names)}"
         return group
-    type_names = sorted(REGISTRY)
-    type_name = draw(_weighted(st.sampled_from(type_names), st.sampled_from(["convv", "pool", "Conv2D", "dense "]), 0.02))
+    type_name = draw(_type_names())
     cls = REGISTRY.get(type_name)
     fields = {}
     if cls is not None:
         for f in layer_fields(cls):
             required = f.default is REQUIRED
-            if required and draw(_weighted(st.just(True), st.just(False), 0.02)) or (
-                not required and draw(st.integers(0, 2)) == 0
-            ):
-                fields[f.name] = draw(value_for(f.metadata["kind"], ndim))
-        if cls.takes_activation and draw(st.integers(0, 3)) == 0:
-            fields["activation"] = draw(_weighted(st.sampled_from(_activation_names() + ["none"]), GARBAGE, 0.05))
-    if draw(st.integers(0, 40)) == 0:
-        fields[draw(st.sampled_from(["kernal_size", "strides", "units", "x"]))] = 1
+            if (not _one_in(draw, 50)) if required else _one_in(draw, 3):
+                kind = f.metadata["kind"]
+                if isinstance(kind, F.Text) and names and not _one_in(draw, 10):
+                    fields[f.name] = _pick(draw, names)  # a reference such as max_unpool's pool
+                else:
+                    fields[f.name] = draw(value_for(kind, ndim))
+        if cls.takes_activation and _one_in(draw, 4):
+            fields["activation"] = draw(_activations())
+    if _one_in(draw, 41):
+        fields[_pick(draw, ["kernal_size", "strides", "units", "x"])] = 1
     entry: dict = {}
-    form = draw(st.integers(0, 2))
+    form = draw(_ints(0, 2))
     if form == 0 and not fields:
         entry = None  # bare name
     elif form == 1:
@@ -145,14 +188,14 @@ def layer_entry(draw, ndim, names: list[str], depth: int = 0):
     else:
         entry = {type_name: fields or None}
     name = None
-    if draw(st.integers(0, 2)) == 0:
-        name = draw(_weighted(st.just(f"n{len(names)}"), st.sampled_from(["input", "", 3, *names[-1:]]), 0.03))
-    if cls is not None and (cls.max_inputs > 1 or draw(st.integers(0, 9)) == 0):
+    if _one_in(draw, 3):
+        name = _pick(draw, ["input", "", 3, *names[-1:]]) if _one_in(draw, 30) else f"n{len(names)}"
+    if cls is not None and (cls.max_inputs > 1 or _one_in(draw, 10)):
         pool = ["input", *names]
-        lo = cls.min_inputs if cls.min_inputs <= len(pool) else 1
-        hi = min(cls.max_inputs, 3, len(pool))
-        refs = draw(st.lists(st.sampled_from(pool), min_size=min(lo, hi), max_size=max(lo, hi)))
-        inputs = draw(_weighted(st.just(refs), st.one_of(st.just(["nowhere"]), GARBAGE, st.just([])), 0.03))
+        lo = cls.min_inputs
+        hi = max(lo, min(cls.max_inputs, 3))
+        refs = [_pick(draw, pool) for _ in range(draw(_ints(lo, hi)))]
+        inputs = draw(_BAD_INPUTS) if _one_in(draw, 30) else refs
         if entry is None:
             entry = {type_name: None}
         entry["inputs"] = inputs
@@ -162,43 +205,42 @@ def layer_entry(draw, ndim, names: list[str], depth: int = 0):
         entry["name"] = name
         if isinstance(name, str) and name:
             names.append(name)
-    if draw(st.integers(0, 12)) == 0:
+    if _one_in(draw, 13):
         if entry is None:
             entry = {type_name: None}
-        entry["repeat"] = draw(_weighted(st.integers(1, 3), st.one_of(st.integers(-1, 0), GARBAGE), 0.2))
+        entry["repeat"] = draw(_BAD_REPEAT) if _one_in(draw, 5) else draw(_ints(1, 3))
     return type_name if entry is None else entry
 
 
 @st.composite
 def spec_docs(draw, max_layers: int = 6):
     """A whole spec as a Python document (dicts, lists, scalars)."""
-    ndim = draw(st.integers(0, 3))
-    channels = draw(st.integers(1, 6))
-    spatial_sizes = draw(st.lists(st.integers(1, 12), min_size=ndim, max_size=ndim))
-    shape = [channels, *spatial_sizes]
-    shape = draw(_weighted(st.just(shape), st.one_of(
-        st.just([3, 4, 4, 4, 4]), st.just([]), st.just([0, 4]), st.just([3, -1]), GARBAGE), 0.03))
+    ndim = draw(_ints(0, 3))
+    shape = [draw(_ints(1, 6)), *(draw(_ints(1, 12)) for _ in range(ndim))]
+    if _one_in(draw, 30):
+        shape = draw(_BAD_SHAPES)
     names: list[str] = []
     layers = []
-    for _ in range(draw(st.integers(1, max_layers))):
+    for _ in range(draw(_ints(1, max_layers))):
         layers.append(draw(layer_entry(ndim, names)))
     doc = {"input": shape, "layers": layers}
-    if draw(st.integers(0, 5)) == 0:
-        default_type = draw(st.sampled_from(sorted(REGISTRY)))
+    if _one_in(draw, 6):
+        default_type = _pick(draw, sorted(REGISTRY))
         default_fields = {}
         for f in layer_fields(REGISTRY[default_type]):
-            if draw(st.integers(0, 2)) == 0:
+            if _one_in(draw, 3):
                 default_fields[f.name] = draw(value_for(f.metadata["kind"], ndim))
         doc["defaults"] = {default_type: default_fields}
-    if draw(st.integers(0, 60)) == 0:
-        doc[draw(st.sampled_from(["layerz", "inputs", "nmae"]))] = 1
-    if draw(st.integers(0, 60)) == 0:
-        del doc[draw(st.sampled_from(["input", "layers"]))]
+    if _one_in(draw, 61):
+        doc[_pick(draw, ["layerz", "inputs", "nmae"])] = 1
+    if _one_in(draw, 61):
+        del doc[_pick(draw, ["input", "layers"])]
     return doc
 
 
 def to_yaml(doc) -> str:
-    return yaml.safe_dump(doc, default_flow_style=None, sort_keys=False, allow_unicode=True)
+    dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+    return yaml.dump(doc, Dumper=dumper, default_flow_style=None, sort_keys=False, allow_unicode=True)
 
 
 def spec_texts(max_layers: int = 6):
