@@ -47,6 +47,8 @@ EXTRA_ENTRY_KEYS: set[str] = set()
 #: Safety limit on the expanded number of nodes (``repeat`` can multiply);
 #: checked before anything is expanded (see README, "Limits").
 MAX_LAYERS = int(os.environ.get("CNNCALC_MAX_LAYERS", 50_000))
+#: Largest integer accepted in a field or the input shape.
+MAX_INT = 10**18
 #: How deeply block definitions may use one another.
 MAX_BLOCK_DEPTH = int(os.environ.get("CNNCALC_MAX_BLOCK_DEPTH", 32))
 
@@ -176,7 +178,14 @@ def parse_spec(doc, file: str | None = None, input_shape=None) -> Graph:
     blocks = parse_blocks(doc.get("blocks"), doc.loc_of("blocks"), lambda n: layer_base.canonical_type(n.lower()) is not None)
     ctx = _Ctx(file, _parse_defaults(doc.get("defaults"), doc.loc_of("defaults")), blocks)
     _check_expanded_size(layers, blocks)
-    _expand_list(layers, ctx, _Scope())
+    try:
+        _expand_list(layers, ctx, _Scope())
+    except RecursionError:  # blocks within groups within blocks …: the limits above make this rare
+        raise _err(
+            "the spec nests blocks and groups too deeply to expand; flatten some of them",
+            doc.loc_of("layers"),
+            field="layers",
+        ) from None
     nodes = _link(ctx, file)
     name = doc.get("name")
     description = doc.get("description")
@@ -207,6 +216,18 @@ def _describe(value) -> str:
     return f"{type(value).__name__} {value!r}"
 
 
+def _check_magnitude(field, value):
+    """Integers beyond MAX_INT (10^18) are no size or count of any network;
+    refusing them keeps every product printable (Python refuses to print
+    integers of more than 4,300 digits)."""
+    items = value if isinstance(value, list) else [value]
+    for item in items:
+        if isinstance(item, list):
+            _check_magnitude(field, item)
+        elif isinstance(item, int) and not isinstance(item, bool) and abs(item) > MAX_INT:
+            raise FieldError(field, f"integer with {len(str(abs(item)))} digits is too large; cnncalc accepts integers up to 10^18")
+
+
 def _check_input_shape(shape, loc, what="input"):
     if not isinstance(shape, list) or not shape:
         raise _err(
@@ -215,6 +236,10 @@ def _check_input_shape(shape, loc, what="input"):
     for item in shape:
         if isinstance(item, bool) or not isinstance(item, int) or item < 1:
             raise _err(f"{what} sizes must be integers ≥ 1, got {item!r} in {list(shape)}", loc, field="input")
+        try:
+            _check_magnitude("input", item)
+        except FieldError as exc:
+            raise _err(exc.message, loc, field="input") from None
     if len(shape) > 4:
         raise _err(
             f"{what} {list(shape)} has {len(shape) - 1} spatial axes; cnncalc handles [C] (flat), "
@@ -643,6 +668,7 @@ def _build_layer(cls, fields: YMap, defaults: dict, type_loc: Loc):
             values[key] = None
         else:
             try:
+                _check_magnitude(key, value)
                 values[key] = kind.parse(key, value)
             except FieldError as exc:
                 raise SpecError(exc.message, loc=loc, field=key) from None

@@ -157,7 +157,9 @@ class _Composer:
         try:
             return self.constructor.construct_object(node, deep=True), tag
         except (yaml.YAMLError, ValueError, OverflowError) as exc:
-            raise SpecError(f"bad YAML value {event.value!r}: {exc}", loc=loc) from None
+            shown = event.value if len(event.value) <= 40 else event.value[:37] + "..."
+            problem = "too many digits" if "digits" in str(exc) else str(exc)
+            raise SpecError(f"bad YAML value {shown!r}: {problem}", loc=loc) from None
 
     def node(self):
         """Build one node (and everything under it) without recursion."""
