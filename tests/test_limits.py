@@ -90,7 +90,14 @@ _CHILD = textwrap.dedent(
         after = resource.getrusage(resource.RUSAGE_SELF)
         cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
         out[name] = outcome + [cpu]
-    out["__maxrss_kb__"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    # VmHWM is this process's own peak (ru_maxrss survives exec, so it would
+    # report the parent's peak when pytest itself is large).
+    try:
+        with open("/proc/self/status") as status:
+            peak = next(int(l.split()[1]) for l in status if l.startswith("VmHWM:"))
+    except (OSError, StopIteration):
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    out["__maxrss_kb__"] = peak
     print(json.dumps(out))
     """
 )
