@@ -65,6 +65,21 @@ def window_output(
     """Output length of a sliding window along one axis (see module doc)."""
     before, after = pad
     padded = size + before + after
+    if ceil_mode:
+        # PyTorch: the last window may run past the padded end (not start in the
+        # right padding), so only an empty output is an error.
+        out = -(-(padded - kernel_eff) // stride) + 1
+        if (out - 1) * stride >= size + before:
+            out -= 1
+        if out >= 1:
+            return out
+        where = f" on axis {AXIS_NAMES[ndim][axis]}" if ndim > 1 else ""
+        raise FieldError(
+            field,
+            f"no window fits{where}: with ceil_mode the output is "
+            f"⌈({size} + {before} + {after} − {kernel_eff}) / {stride}⌉ + 1 = {out + 1}, and its last "
+            f"window would start in the right padding, leaving {out} < 1",
+        )
     if kernel_eff > padded:
         where = f" on axis {AXIS_NAMES[ndim][axis]}" if ndim > 1 else ""
         raise FieldError(
@@ -74,13 +89,7 @@ def window_output(
             f"⌊({size} + {before} + {after} − {kernel_eff}) / {stride}⌋ + 1 = "
             f"{(padded - kernel_eff) // stride + 1} < 1",
         )
-    span = padded - kernel_eff
-    if ceil_mode:
-        out = -(-span // stride) + 1
-        if (out - 1) * stride >= size + before:
-            out -= 1
-        return out
-    return span // stride + 1
+    return (padded - kernel_eff) // stride + 1
 
 
 def window_outputs(sizes, kernels, strides, dilations, padding, *, ceil_mode=False, kernel_field="kernel_size"):

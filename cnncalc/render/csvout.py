@@ -1,4 +1,5 @@
-"""CSV output: one row per layer, exact integers, then a TOTAL row."""
+"""CSV output: one row per layer, exact integers, then a TOTAL row; the last
+column names the counting convention of the MACs and FLOPs."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from .common import rf_text, shape_text
 COLUMNS = [
     "index", "name", "type", "inputs", "output_shape", "params_trainable", "params_buffers",
     "multiplications", "macs", "flops", "rf_size", "rf_jump", "rf_start", "activation_bytes", "param_bytes",
+    "convention",
 ]
 
 
@@ -24,15 +26,18 @@ def render(analysis: Analysis) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(COLUMNS)
+    convention = analysis.convention.value  # every row says how its MACs were counted
     for r in analysis.layers:
         writer.writerow([
             r.node.index, r.name, r.type_name, " ".join(r.node.inputs), shape_text(r.output_shape),
             r.params.trainable, r.params.buffers, r.multiplications, r.macs, r.flops,
             rf_text(r.rf), _axes(r.rf, "jump"), _axes(r.rf, "start"), r.activation_bytes, r.param_bytes,
+            convention,
         ])
     t = analysis.totals
     writer.writerow([
         "", "TOTAL", "", "", shape_text(analysis.input_shape), t.params_trainable, t.params_buffers,
         t.multiplications, t.macs, t.flops, rf_text(analysis.output_rf), "", "", t.activation_bytes, t.param_bytes,
+        convention,
     ])
     return out.getvalue()
