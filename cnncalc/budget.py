@@ -25,7 +25,7 @@ Importing this module registers the ``budget`` section with the spec loader.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from enum import Enum
 from fractions import Fraction
 
@@ -312,14 +312,6 @@ def load_budget_file(path) -> Budget:
         # a spec used as a budget file: take its budget section only
         return parse_budget(doc[SECTION], source="budget file", loc=doc.loc_of(SECTION))
     return parse_budget(doc, source="budget file", loc=Loc(name, 1, 1))
-
-
-def with_source(budget: Budget, source: str) -> Budget:
-    return Budget(
-        {k: replace(v, source=source) for k, v in budget.limits.items()},
-        {k: replace(v, source=source) for k, v in budget.increases.items()},
-        {k: replace(v, source=source) for k, v in budget.settings.items()},
-    )
 
 
 # -- JSON Schema (for editors), registered with `cnncalc schema` -----------------------------

@@ -17,7 +17,7 @@ from fractions import Fraction
 
 from .analysis import DTYPE_BYTES, Analysis, analyze
 from .budget import Allowance, Budget, Limit, Quantity, INCREASE_KEYS, budget_of_graph
-from .compare import CHANGED, SAME, Row, Snapshot, align, snapshot_from_analysis
+from .compare import SAME, Row, Snapshot, align, snapshot_from_analysis
 from .errors import EXIT_BAD_INPUT, EXIT_CHECK_FAILED, EXIT_OK, Loc, SpecError
 
 #: Optimizer state arrays per trainable parameter.
@@ -170,16 +170,26 @@ def _total(quantity: Quantity, analysis: Analysis, optimizer: str) -> int:
     }[quantity]()
 
 
-def _top_layer_loc(analysis: Analysis, quantity: Quantity) -> Loc:
-    """The spec line of the layer contributing most to ``quantity`` (where a flag's failure points)."""
-    if quantity in (Quantity.TRAINING_MEMORY, Quantity.RECEPTIVE_FIELD) or not analysis.layers:
-        q = Quantity.ACTIVATION_MEMORY if quantity is Quantity.TRAINING_MEMORY else None
-        if q is None or not analysis.layers:
-            last = analysis.layers[-1].node.loc if analysis.layers else Loc(analysis.graph.file, 1, 1)
-            return last if last.line else Loc(analysis.graph.file, 1, 1)
-        quantity = q
-    top = max(analysis.layers, key=lambda r: _layer_value(quantity, r))
-    return top.node.loc
+def _top_layer_loc(analysis: Analysis, quantity: Quantity, optimizer: str = "sgd") -> Loc:
+    """The spec line of the layer contributing most to ``quantity`` (where a flag's failure points):
+    the output layer for the receptive field; for training memory, weights, gradients and optimizer
+    state plus what the layer keeps for backward."""
+    if not analysis.layers:
+        return Loc(analysis.graph.file, 1, 1)
+    if quantity is Quantity.RECEPTIVE_FIELD:
+        return analysis.layers[-1].node.loc
+    if quantity is Quantity.TRAINING_MEMORY:
+        estimate = _estimator()
+        kept = estimate(analysis, optimizer).layers if estimate is not None else {}
+        copies = 2 + OPTIMIZER_STATE[optimizer]
+
+        def weight(r):
+            saved = kept.get(r.name)
+            return r.param_bytes * copies + (saved.bytes if saved is not None else r.activation_bytes)
+    else:
+        def weight(r):
+            return _layer_value(quantity, r)
+    return max(analysis.layers, key=weight).node.loc
 
 
 def _instance_note(graph, node) -> str:
@@ -226,7 +236,7 @@ def _check_limit(limit: Limit, analysis: Analysis, optimizer: str) -> list[Check
     note = ""
     if q is Quantity.TRAINING_MEMORY:
         note = f"optimizer {optimizer}; definition in the report footer"
-    loc = limit.loc or _top_layer_loc(analysis, q)
+    loc = limit.loc or _top_layer_loc(analysis, q, optimizer)
     return [Check(q, measured, limit.value, limit.bound, "total", limit.text, limit.source, loc, note=note)]
 
 
@@ -317,7 +327,3 @@ def check_graph(graph, overrides: Budget | None = None, *, baseline: Snapshot | 
     elif budget.increases:
         report.notes.append("max_increase is set but no --baseline was given; growth was not checked")
     return report
-
-
-def changed_rows(rows) -> list[Row]:
-    return [r for r in rows if r.status in (CHANGED, "added", "removed")]

@@ -49,6 +49,8 @@ def summary_line(d: Diff) -> str:
 def settings_line(d: Diff) -> str:
     o, n = d.old, d.new
     text = f"memory at batch {n.batch}, {n.dtype}; MACs: {n.convention} convention"
+    if n.training_optimizer:
+        text += f"; training memory with {n.training_optimizer}"
     if (o.batch, o.dtype, o.convention) != (n.batch, n.dtype, n.convention):
         text = (f"old: batch {o.batch}, {o.dtype}, {o.convention}; new: batch {n.batch}, {n.dtype}, "
                 f"{n.convention}")
