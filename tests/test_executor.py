@@ -244,3 +244,17 @@ def test_every_registered_layer_type_has_a_kernel():
 
     kernel_for(REGISTRY["relu"]())
     assert sorted(set(REGISTRY) - set(KERNELS)) == []
+
+
+def test_analyze_shows_training_memory_breakdown():
+    result = run("analyze", SPECS / "lenet5.yaml", "--optimizer", "momentum", "--format", "json")
+    data = json.loads(result.output)
+    training = data["totals"]["memory"]["training"]
+    assert training == {
+        "optimizer": "momentum", "params_bytes": 246_824, "gradient_bytes": 246_824,
+        "optimizer_state_bytes": 246_824, "buffer_bytes": 0, "kept_for_backward_bytes": 49_040,
+        "total_bytes": 3 * 246_824 + 49_040,
+    }
+    assert data["layers"][1]["memory"]["kept_for_backward_bytes"] == 6 * 28 * 28 * 4  # relu keeps its output
+    table = run("analyze", SPECS / "lenet5.yaml", "--optimizer", "adam").output
+    assert "Training memory:" in table and "adam state" in table and "Kept" in table

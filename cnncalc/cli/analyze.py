@@ -28,7 +28,10 @@ from .options import (
 @click.option("--chart", type=enum_choice(Chart), default=None,
               help="Instead of the table, a bar chart of this quantity per layer.")
 @click.option("--rf", is_flag=True, help="Instead of the table, how the receptive field grows layer by layer.")
-def analyze(spec, input_shape, batch, dtype, convention, fmt, exact, output, explain=False, chart=None, rf=False):
+@click.option("--optimizer", type=click.Choice(["sgd", "momentum", "adam"]), default="sgd", show_default=True,
+              help="Optimizer whose state the training-memory estimate includes (0, 1 or 2 arrays per parameter).")
+def analyze(spec, input_shape, batch, dtype, convention, fmt, exact, output, explain=False, chart=None, rf=False,
+            optimizer="sgd"):
     """Shapes, parameters, MACs, receptive fields and memory of every layer of SPEC.
 
     \b
@@ -42,7 +45,7 @@ def analyze(spec, input_shape, batch, dtype, convention, fmt, exact, output, exp
 
     graph = load_spec(resolve_spec(spec), input_shape)
     check_format(fmt, chart, rf)
-    result = run_analysis(graph, batch=batch, dtype=dtype, convention=convention)
+    result = run_analysis(graph, batch=batch, dtype=dtype, convention=convention, optimizer=optimizer)
     if chart or rf:
         show_pictures(result, chart, rf, output)
         return 0

@@ -45,18 +45,12 @@ def needed_extent(outs, kernels, strides, dilations):
 
 
 def pad_to_fit(x: np.ndarray, pads, outs, kernels, strides, dilations, value=0.0):
-    """Pad as asked, then extend the after side where ceil_mode windows overhang
-    (or trim cells no window reaches). Returns (padded, pads actually used)."""
-    used = []
-    for axis, (b, a) in enumerate(pads):
-        size = x.shape[2 + axis]
-        need = needed_extent(outs, kernels, strides, dilations)[axis]
-        used.append((b, need - size - b))
-    if any(a < 0 for _, a in used):
-        trims = (slice(None), slice(None), *(slice(0, size + min(a, 0)) for size, (_, a) in zip(x.shape[2:], used)))
-        x = x[trims]
-        used = [(b, max(a, 0)) for b, a in used]
-    return pad(x, used, value), tuple(used)
+    """Pad the before side as asked and the after side just enough for every
+    window (ceil_mode windows may overhang the asked padding; cells no window
+    reaches are left in place). Returns (padded, pads used)."""
+    need = needed_extent(outs, kernels, strides, dilations)
+    used = tuple((b, max(n - size - b, 0)) for (b, _), n, size in zip(pads, need, x.shape[2:]))
+    return pad(x, used, value), used
 
 
 def im2col(xp: np.ndarray, groups: int, kernels, strides, dilations, outs) -> np.ndarray:

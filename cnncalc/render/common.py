@@ -30,6 +30,8 @@ def convention_lines(analysis: Analysis) -> list[str]:
         f"Convention ({analysis.convention.value}): {rule(analysis.convention).summary}.",
         "Parameters: trainable weights and biases; buffers (batch-norm running statistics) are listed apart.",
         f"Memory: outputs × batch {analysis.batch} × {analysis.dtype}; receptive field in input pixels per axis.",
+        "Kept: bytes a layer keeps for its backward pass (inputs/outputs it needs, argmax indices, masks, "
+        "statistics); a tensor kept by several layers counts once in the total. `cnncalc verify` checks it.",
     ]
 
 
@@ -38,6 +40,21 @@ def memory_text(analysis: Analysis) -> str:
     return (
         f"activations {human_bytes(t.activation_bytes)} · parameters {human_bytes(t.param_bytes)} · "
         f"input {human_bytes(t.input_bytes)} (batch {analysis.batch}, {analysis.dtype})"
+    )
+
+
+def training_memory_text(analysis: Analysis) -> str:
+    """The training-memory breakdown in one line (see cnncalc.training)."""
+    tm = analysis.training_memory
+    parts = [f"parameters {human_bytes(tm.params)}", f"gradients {human_bytes(tm.gradients)}"]
+    if tm.optimizer_state:
+        parts.append(f"{tm.optimizer} state {human_bytes(tm.optimizer_state)}")
+    if tm.buffers:
+        parts.append(f"buffers {human_bytes(tm.buffers)}")
+    parts.append(f"kept for backward {human_bytes(tm.activations)}")
+    return (
+        " + ".join(parts) + f" = {human_bytes(tm.total)} ({tm.total:,} bytes; "
+        f"optimizer {tm.optimizer}, batch {analysis.batch}, {analysis.dtype})"
     )
 
 

@@ -37,7 +37,11 @@ def to_dict(analysis: Analysis) -> dict:
                 "macs": r.macs,
                 "flops": r.flops,
                 "receptive_field": [a.to_json() for a in r.rf],
-                "memory": {"activation_bytes": r.activation_bytes, "param_bytes": r.param_bytes},
+                "memory": {
+                    "activation_bytes": r.activation_bytes,
+                    "param_bytes": r.param_bytes,
+                    "kept_for_backward_bytes": analysis.training_memory.layers[r.name].bytes,
+                },
             }
             for r in analysis.layers
         ],
@@ -53,11 +57,25 @@ def to_dict(analysis: Analysis) -> dict:
                 # the training-memory estimate (cnncalc.training); baselines of `cnncalc check` compare it
                 "training_bytes": analysis.training_memory.total,
                 "training_optimizer": analysis.training_memory.optimizer,
+                "training": _training(analysis),
             },
             "receptive_field": [a.to_json() for a in analysis.output_rf],
         },
         "outputs": analysis.output_names,
         "warnings": [{"layer": name, "message": message} for name, message in analysis.warnings],
+    }
+
+
+def _training(analysis: Analysis) -> dict:
+    tm = analysis.training_memory
+    return {
+        "optimizer": tm.optimizer,
+        "params_bytes": tm.params,
+        "gradient_bytes": tm.gradients,
+        "optimizer_state_bytes": tm.optimizer_state,
+        "buffer_bytes": tm.buffers,
+        "kept_for_backward_bytes": tm.activations,
+        "total_bytes": tm.total,
     }
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from ..analysis import Analysis
 from ..units import grouped, human_bytes, human_count
 from .bars import share_cell
-from .common import axes_label, convention_lines, memory_text, output_rf_text, row_cells
+from .common import axes_label, convention_lines, memory_text, output_rf_text, row_cells, training_memory_text
 
 SHARE_WIDTH = 8  # cells of a share bar in the table
 
@@ -38,6 +38,8 @@ def build(analysis: Analysis, *, exact: bool = False, bars: bool = False):
     table.add_column("MACs", justify="right", footer=count(t.macs))
     table.add_column("RF", justify="right", footer="")
     table.add_column("Memory", justify="right", footer=human_bytes(t.activation_bytes))
+    kept = analysis.training_memory
+    table.add_column("Kept", justify="right", footer=human_bytes(kept.activations))
     table.add_column("Params share", justify="left" if bars else "right", style="magenta", no_wrap=True)
     table.add_column("MACs share", justify="left" if bars else "right", style="blue", no_wrap=True)
     for r in analysis.layers:
@@ -54,6 +56,7 @@ def build(analysis: Analysis, *, exact: bool = False, bars: bool = False):
             count(c["macs"]) if c["macs"] else Text("0", style="dim"),
             c["rf"],
             human_bytes(c["memory"]),
+            human_bytes(kept.layers[c["name"]].bytes),
             share_cell(c["params"], t.params_trainable, width=SHARE_WIDTH, unicode=bars),
             share_cell(c["macs"], t.macs, width=SHARE_WIDTH, unicode=bars),
         )
@@ -63,6 +66,7 @@ def build(analysis: Analysis, *, exact: bool = False, bars: bool = False):
         f"MACs: {grouped(t.macs)} ({human_count(t.macs)}) per sample · FLOPs: {grouped(t.flops)} ({human_count(t.flops)})",
         f"Receptive field at the output: {output_rf_text(analysis)}",
         f"Memory: {memory_text(analysis)}",
+        f"Training memory: {training_memory_text(analysis)}",
     ]
     for name, message in analysis.warnings:
         footer.append(f"warning: {name}: {message}")
