@@ -182,10 +182,9 @@ def markdown(docs: list[LayerDoc] | None = None) -> str:
         "|:--|:--|:--|:--|:--|:--|",
     ]
     for d in docs:
-        name = f"`{d.type_name}`"
+        name = f"`{d.type_name}`<br>*{_cell(d.family)}*"
         if d.aliases:
-            name += "<br>" + ", ".join(f"`{a}`" for a in d.aliases)
-        name += f"<br>*{_cell(d.family)}*"
+            name += "<br>also " + ", ".join(f"`{a}`" for a in d.aliases)
         fields = ", ".join(
             f"`{f.name}`" + (" (required)" if f.default == "required" else f" = `{_cell(f.default)}`")
             for f in d.fields
