@@ -74,7 +74,7 @@ def test_transposed_convolution_is_the_transpose_of_c():
     for stride, pad, op in [((1, 1), 0, 0), ((2, 2), 0, 0), ((2, 2), 1, 1), ((3, 3), 0, 2)]:
         pads = ((pad, pad), (pad, pad))
         y = K.conv_transpose2d(x, w, None, stride, pads, (1, 1), (op, op))
-        c, out = K.conv_matrix(K.shape_of(y) if hasattr(K, "shape_of") else (1, len(y[0]), len(y[0][0])),
+        c, out = K.conv_matrix(K.shape_of(y),
                                w, stride, pads)
         assert out == (1, 2, 2)
         assert K.reshape(K.matvec(K.transpose(c), K.flatten(x)), (1, len(y[0]), len(y[0][0]))) == y

@@ -327,3 +327,8 @@ def flatten(t):
 def reshape(v, shape):
     c, h, w = shape
     return [[v[(ch * h + i) * w:(ch * h + i) * w + w] for i in range(h)] for ch in range(c)]
+
+
+def shape_of(t):
+    """(C, H, W) of a nested-list tensor."""
+    return (len(t), len(t[0]), len(t[0][0]))
