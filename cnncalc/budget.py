@@ -66,6 +66,8 @@ class Quantity(str, Enum):
 
     def parse(self, value) -> int:
         """A limit value in this quantity's unit; ValueError with the allowed forms."""
+        if isinstance(value, int) and not isinstance(value, bool) and value < 0:
+            raise ValueError(f"a limit must be ≥ 0, got {value}")
         if self.unit == "bytes":
             return parse_bytes(value)
         if self.unit == "pixels":
@@ -281,13 +283,13 @@ def _setting(key, value, loc):
             raise _err(f"'batch' must be an integer ≥ 1, got {value!r}", loc, key)
         return value
     if key == "dtype":
-        if value not in DTYPE_BYTES:
+        if not isinstance(value, str) or value not in DTYPE_BYTES:
             raise _err(
                 f"unknown dtype {value!r}{did_you_mean(value, DTYPE_BYTES)}; allowed: {', '.join(DTYPE_BYTES)}",
                 loc, key,
             )
         return value
-    if value not in OPTIMIZERS:
+    if not isinstance(value, str) or value not in OPTIMIZERS:
         raise _err(
             f"unknown optimizer {value!r}{did_you_mean(value, OPTIMIZERS)}; allowed: {', '.join(OPTIMIZERS)}",
             loc, key,

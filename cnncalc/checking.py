@@ -309,6 +309,13 @@ def check_graph(graph, overrides: Budget | None = None, *, baseline: Snapshot | 
     """Every limit of the spec's budget (overridden by ``overrides``) and, with a
     baseline, every total's growth. Raises SpecError for an unusable budget."""
     budget = effective_budget(graph, overrides or Budget())
+    if not budget.limits and baseline is None and budget.increases:
+        first = next(iter(budget.increases.values()))
+        raise SpecError(
+            "the budget sets only max_increase, which needs a baseline: pass --baseline FILE "
+            "(a saved 'cnncalc analyze --format json')",
+            loc=first.loc or Loc(graph.file, 1, 1), field="budget.max_increase",
+        )
     if not budget.limits and baseline is None:
         raise NothingToCheck(
             "nothing to check: add a 'budget:' section to the spec, pass --budget FILE, "

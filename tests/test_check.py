@@ -483,3 +483,47 @@ def test_github_annotation_escaping():
 
     line = annotation("error", "50% over\nsecond line", Loc("dir,a:b/n.yaml", 7, 3), "t: x")
     assert line == "::error file=dir%2Ca%3Ab/n.yaml,line=7,col=3,title=t%3A x::50%25 over%0Asecond line"
+
+
+@pytest.mark.parametrize(
+    "budget,line,fragment",
+    [
+        ("  params: -3\n", 4, "≥ 0"),
+        ("  dtype: [1]\n", 4, "unknown dtype"),
+        ("  max_increase: 1.5%\n", 4, "needs a baseline"),
+    ],
+)
+def test_more_budget_errors(budget, line, fragment):
+    with pytest.raises(SpecError) as info:
+        checks_of(net(budget))
+    assert info.value.line == line and fragment in str(info.value)
+
+
+def test_any_budget_value_gives_a_result_or_a_spec_error():
+    """Whatever a budget holds, check_graph returns checks or raises SpecError (never another exception)."""
+    import yaml
+    from hypothesis import given, settings, strategies as st
+
+    from cnncalc.budget import BUDGET_KEYS
+
+    scalars = st.one_of(
+        st.none(), st.booleans(), st.integers(-10, 10**13), st.floats(allow_nan=True),
+        st.text(max_size=8), st.sampled_from(["25M", "4.2G", "120MiB", "2%", "1.5KiB", "7", "sgd", "float16"]),
+    )
+    values = st.recursive(scalars, lambda inner: st.one_of(
+        st.lists(inner, max_size=3),
+        st.dictionaries(st.sampled_from(["min", "max", "params", "macs", "flops"]), inner, max_size=3),
+    ), max_leaves=6)
+    budgets = st.dictionaries(st.sampled_from([*BUDGET_KEYS, "flops"]), values, max_size=4)
+
+    @settings(max_examples=150, deadline=None)
+    @given(budgets)
+    def run_one(budget):
+        text = yaml.safe_dump({"input": [1, 8, 8], "budget": budget,
+                               "layers": [{"conv": {"out_channels": 4, "kernel_size": 3}}]})
+        try:
+            check_graph(loads_spec(text, "h.yaml"))
+        except SpecError:
+            pass
+
+    run_one()

@@ -80,6 +80,13 @@ def check_message(report: SpecReport, c: Check) -> str:
     return text
 
 
+def error_text(err) -> str:
+    """A SpecError without its location (an annotation carries that apart)."""
+    text = str(err)
+    prefix = f"{err.loc}: "
+    return text[len(prefix):] if text.startswith(prefix) else text
+
+
 def row_change_text(row: Row) -> str:
     if row.status == "added":
         return f"added {row.new.type} {row.new.shape_text}"
@@ -350,7 +357,7 @@ def render_github(reports: list[SpecReport]) -> str:
     lines = []
     for r in reports:
         if r.error is not None:
-            lines.append(annotation("error", r.error.message, r.error.loc, "cnncalc: unusable spec"))
+            lines.append(annotation("error", error_text(r.error), r.error.loc, "cnncalc: unusable spec"))
             continue
         for c in r.failures:
             lines.append(annotation("error", check_message(r, c), c.loc, f"cnncalc budget: {c.title}"))
