@@ -516,7 +516,7 @@ def test_any_budget_value_gives_a_result_or_a_spec_error():
     ), max_leaves=6)
     budgets = st.dictionaries(st.sampled_from([*BUDGET_KEYS, "flops"]), values, max_size=4)
 
-    @settings(max_examples=150, deadline=None)
+    @settings(max_examples=60, deadline=None)
     @given(budgets)
     def run_one(budget):
         text = yaml.safe_dump({"input": [1, 8, 8], "budget": budget,
