@@ -8,8 +8,11 @@ and a = (i + 2p − k) mod s is PyTorch's output_padding.
 """
 
 from fractions import Fraction
+from math import gcd
 
 import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
 from conftest import analyze_text
 
@@ -199,3 +202,31 @@ def test_stride_values(value, expected):
         assert layer.node.layer.stride == expected
     # the JSON settings stay exact
     assert "/" in str(layer.node.layer.settings()["stride"]) or expected == 2
+
+
+# -- properties over many sizes ------------------------------------------------------------------
+
+@settings(max_examples=60, deadline=None)
+@given(i=st.integers(1, 40), k=st.integers(1, 6), s=st.integers(1, 4), p=st.integers(0, 3), d=st.integers(1, 3))
+def test_transposed_conv_restores_the_size_its_conv_took(i, k, s, p, d):
+    # relationship 14 with dilation: a = (i + 2p − d(k − 1) − 1) mod s picks i among the sizes the conv maps to o
+    keff = d * (k - 1) + 1
+    assume(i + 2 * p >= keff and p <= d * (k - 1))
+    o = one_layer(i, f"conv: {{out_channels: 1, kernel_size: {k}, stride: {s}, padding: {p}, dilation: {d}}}").output_shape[1]
+    a = (i + 2 * p - keff) % s
+    assert tconv_out(o, k, s=s, p=p, op=a, d=d) == i
+
+
+@settings(max_examples=60, deadline=None)
+@given(i=st.integers(1, 30), k=st.integers(1, 5), up=st.integers(1, 4), down=st.integers(1, 4), p=st.integers(0, 2))
+def test_fractional_stride_is_upsample_conv_downsample(i, k, up, down, p):
+    assume(gcd(up, down) == 1 and (i - 1) * up + 1 + 2 * p >= k)
+    frac = analyze_text(
+        f"input: [1, {i}]\nlayers:\n  - conv: {{out_channels: 1, kernel_size: {k}, stride: {down}/{up}, padding: {p}}}\n"
+    )
+    steps = analyze_text(
+        f"input: [1, {i}]\nlayers:\n  - upsample: {{scale_factor: {up}, mode: zeros}}\n"
+        f"  - conv: {{out_channels: 1, kernel_size: {k}, padding: {p}}}\n  - downsample: {{factor: {down}}}\n"
+    )
+    assert frac.layers[-1].output_shape == steps.layers[-1].output_shape
+    assert frac.output_rf == steps.output_rf
