@@ -285,3 +285,37 @@ def run_cmd(spec, matrix, backward):
     for line in render(result):
         click.echo(line)
     return 0
+
+
+@cli.command("compare")
+@click.argument("spec_a", metavar="A", shell_complete=complete_spec)
+@click.argument("spec_b", metavar="B", shell_complete=complete_spec)
+@input_option
+@click.option("--batch", type=click.IntRange(min=1), default=1, show_default=True, help="Batch size for memory.")
+@click.option("--dtype", default="float32", show_default=True,
+              type=click.Choice(["float32", "float16", "bfloat16", "float64", "int8"]), help="Element type for memory.")
+def compare_cmd(spec_a, spec_b, input_shape, batch, dtype):
+    """Two designs side by side: receptive field, parameters, multiplications and memory, with exact ratios A / B.
+
+    \b
+    Example (the lectures' one 5×5 layer against two 3×3 layers):
+      cnncalc compare examples/homework/one_5x5.yaml examples/homework/two_3x3.yaml
+    """
+    import os
+
+    from ..analysis import analyze
+    from ..homework.compare import compare, render
+    from ..spec import load_spec
+
+    path_a, path_b = resolve_spec(spec_a), resolve_spec(spec_b)
+    a = analyze(load_spec(path_a, input_shape), batch=batch, dtype=dtype)
+    b = analyze(load_spec(path_b, input_shape), batch=batch, dtype=dtype)
+    name_a = a.graph.name or os.path.basename(path_a)
+    name_b = b.graph.name or os.path.basename(path_b)
+    click.echo(f"A = {name_a} ({path_a})")
+    click.echo(f"B = {name_b} ({path_b})")
+    for line in render(compare(a, b), "A", "B"):
+        click.echo(line)
+    click.echo(f"Counting: parameters = trainable weights + biases; multiplications as in the lectures; "
+               f"memory = outputs × batch {batch} × {dtype}; receptive field in input pixels.")
+    return 0
