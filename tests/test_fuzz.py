@@ -2,7 +2,8 @@
 raises its own SpecError with a location; it never raises anything else.
 
 Default: a few hundred examples per property (fast enough for CI).
-Long mode: ``CNNCALC_FUZZ_EXAMPLES=100000 pytest tests/test_fuzz.py``.
+Long mode: ``CNNCALC_FUZZ_EXAMPLES=100000 pytest tests/test_fuzz.py`` (the
+executor property follows it unless ``CNNCALC_FUZZ_EXEC_EXAMPLES`` is set).
 """
 
 from __future__ import annotations
@@ -11,7 +12,8 @@ import json
 import os
 import re
 
-from hypothesis import HealthCheck, given, settings
+import pytest
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from cnncalc import SpecError, analyze, loads_spec
@@ -118,3 +120,34 @@ def test_mangled_yaml_answers_or_raises_spec_error(doc, data):
         analyze(loads_spec(text, "fuzz.yaml"))
     except SpecError as err:
         assert LOCATION.match(str(err)), str(err)
+
+
+EXEC_EXAMPLES = int(os.environ.get("CNNCALC_FUZZ_EXEC_EXAMPLES", os.environ.get("CNNCALC_FUZZ_EXAMPLES", "150")))
+
+
+@settings(FUZZ, max_examples=EXEC_EXAMPLES, derandomize=EXEC_EXAMPLES <= 1000)
+@given(spec_docs(max_layers=5))
+def test_executor_agrees_with_analysis(doc):
+    """For every valid generated spec, running it (numpy, batch 2) gives the
+    analysed output shape, parameter and buffer counts, multiplications (for
+    kernels that count them), gradient shapes and bytes kept for backward."""
+    np = pytest.importorskip("numpy")
+    from cnncalc.executor.verify import estimate_bytes, verify
+
+    text = to_yaml(doc)
+    try:
+        result = analyze(loads_spec(text, "fuzz.yaml"), batch=2)
+    except SpecError as err:
+        check_error(err, text)
+        assume(False)
+    assume(estimate_bytes(result) < 64 * 2**20)  # a few generated nets are large: skip, don't swap
+    with np.errstate(all="ignore"):
+        report = verify(result, seed=0)
+    for r in report.layers:
+        where = f"layer {r.index} '{r.name}' ({r.type_name})\n---\n{text}"
+        assert r.shape.ok, f"shape: executed {r.shape.measured}, analysed {r.shape.analysed}: {where}"
+        assert r.params.ok, f"params: executed {r.params.measured}, analysed {r.params.analysed}: {where}"
+        assert r.grads_ok, f"gradient shapes differ from parameter shapes: {where}"
+        assert r.mults is None or r.mults.ok, f"mults: executed {r.mults.measured}, analysed {r.mults.analysed}: {where}"
+        assert r.saved.ok, f"bytes kept for backward: executed {r.saved.measured}, analysed {r.saved.analysed}: {where}"
+    assert report.held.ok, f"total kept for backward: {report.held.measured} vs {report.held.analysed}\n---\n{text}"

@@ -76,8 +76,14 @@ def col2im(cols: np.ndarray, shape, kernels, strides, dilations, outs) -> np.nda
 
 
 def crop(xp: np.ndarray, pads, sizes) -> np.ndarray:
-    """Undo :func:`pad`: the interior of xp of spatial ``sizes``."""
-    return xp[(slice(None), slice(None), *(slice(b, b + s) for (b, _), s in zip(pads, sizes)))]
+    """Undo :func:`pad`: the interior of xp of spatial ``sizes``. Trailing
+    cells that :func:`pad_to_fit` trimmed (no window reaches them) come back
+    as zeros, so a gradient always has its input's shape."""
+    out = xp[(slice(None), slice(None), *(slice(b, b + s) for (b, _), s in zip(pads, sizes)))]
+    short = [s - n for s, n in zip(sizes, out.shape[2:])]
+    if any(short):
+        out = np.pad(out, [(0, 0), (0, 0), *((0, m) for m in short)])
+    return out
 
 
 def upsample_zeros(x: np.ndarray, factors) -> np.ndarray:

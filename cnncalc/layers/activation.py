@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from math import prod
 
+from ..errors import FieldError
 from .base import Layer, Saved, register
 from .fields import Int, Number, spec_field
 
@@ -73,6 +74,19 @@ class Softmax(Activation):
     keeps_output = True
     dim: int = spec_field(Int(0), 0, "axis of one sample to normalise over (0 = channels)")
 
+    def out_shape(self, xs):
+        return _check_dim(self, xs[0])
+
+
+def _check_dim(layer, x):
+    """``dim`` must be an axis of one sample (0 … rank − 1)."""
+    if layer.dim >= len(x):
+        raise FieldError(
+            "dim", f"dim={layer.dim} but one sample has {len(x)} ax{'is' if len(x) == 1 else 'es'} "
+            f"(shape {list(x)}); use 0 … {len(x) - 1}",
+        )
+    return x
+
 
 @register
 @dataclass(frozen=True)
@@ -82,6 +96,9 @@ class LogSoftmax(Activation):
     summary = "log of softmax along the channel axis."
     keeps_output = True
     dim: int = spec_field(Int(0), 0, "axis of one sample to normalise over (0 = channels)")
+
+    def out_shape(self, xs):
+        return _check_dim(self, xs[0])
 
 
 @register

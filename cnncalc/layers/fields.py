@@ -137,6 +137,8 @@ def parse_stride(field, value):
             raise FieldError(field, f"stride must be ≥ 1 or a fraction S2/S1 like '1/2', got {value}")
         return value
     if isinstance(value, float):
+        if value != value or value in (float("inf"), float("-inf")):
+            raise FieldError(field, f"stride must be a finite number, got {value!r}")
         frac = Fraction(value)
         if value <= 0 or frac.denominator > 1024:
             raise FieldError(
@@ -273,6 +275,8 @@ class Number(Kind):
     def parse(self, field, value):
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise FieldError(field, f"must be {self.description}, got {_type_name(value)} {value!r}")
+        if value != value or value in (float("inf"), float("-inf")):
+            raise FieldError(field, f"must be a finite number, got {value!r}")
         if self.minimum is not None and value < self.minimum:
             raise FieldError(field, f"must be {self.description}, got {value}")
         if self.maximum is not None and (

@@ -15,8 +15,13 @@ from ..window import crop, pad_to_fit, tap_slices, taps
 
 
 def scatter_add(flat_index: np.ndarray, values: np.ndarray, size: int, dtype) -> np.ndarray:
-    """out[flat_index[i]] += values[i] for a flat output of ``size`` elements."""
-    return np.bincount(flat_index.ravel(), weights=values.ravel(), minlength=size).astype(dtype, copy=False)
+    """out[flat_index[i]] += values[i] for a flat output of ``size`` elements;
+    index −1 (a window of padding only) adds nothing."""
+    index, weights = flat_index.ravel(), values.ravel()
+    keep = index >= 0
+    if not keep.all():
+        index, weights = index[keep], weights[keep]
+    return np.bincount(index, weights=weights, minlength=size).astype(dtype, copy=False)
 
 
 class _WindowKernel(Kernel):
@@ -39,7 +44,9 @@ class MaxPoolKernel(_WindowKernel):
     """x (N, C, *i) → y (N, C, *o); keeps the argmax of every window (int64),
     as a flat position in x (which max_unpool reuses).
 
-    Padding is −∞, so a maximum is always a real input cell (PyTorch's rule)."""
+    Padding is −∞, so a maximum is a real input cell whenever the window
+    holds one; a window of padding only (possible with large padding or
+    dilation) gives −∞ and the position −1, which receives no gradient."""
 
     def forward(self, x):
         self.in_full_shape = x.shape
@@ -57,10 +64,13 @@ class MaxPoolKernel(_WindowKernel):
         n, c = x.shape[:2]
         tap_coords = np.unravel_index(arg, self.kernels)
         flat = np.arange(n * c, dtype=np.int64).reshape(n, c, *(1,) * len(self.outs))
+        inside = True
         for a, (o, s, d) in enumerate(zip(self.outs, self.strides, self.dilations)):
             start = (np.arange(o, dtype=np.int64) * s - used_pads[a][0]).reshape((o,) + (1,) * (len(self.outs) - a - 1))
-            flat = flat * x.shape[2 + a] + (start + tap_coords[a] * d)
-        self.save(indices=flat)
+            coord = start + tap_coords[a] * d
+            inside = inside & (coord >= 0) & (coord < x.shape[2 + a])
+            flat = flat * x.shape[2 + a] + coord
+        self.save(indices=np.where(inside, flat, -1))
         return best
 
     def backward(self, dy):

@@ -135,7 +135,9 @@ class MaxUnpoolKernel(Kernel):
         return scatter_add(self._indices(), x, size, x.dtype).reshape(n, *self.out_shape)
 
     def backward(self, dy):
-        return (dy.reshape(-1)[self._indices()].reshape(dy.shape[0], *self.in_shapes[0]),)
+        index = self._indices()  # −1: a pooling window of padding only, no gradient
+        picked = np.where(index >= 0, dy.reshape(-1)[np.maximum(index, 0)], 0).astype(dy.dtype, copy=False)
+        return (picked.reshape(dy.shape[0], *self.in_shapes[0]),)
 
 
 @register_kernel("zero_pad")
