@@ -147,3 +147,11 @@ def test_analyze_explain_prints_table_then_work():
     assert "⌊(32 + 2·0 − 5) / 1⌋ + 1 = ⌊27 / 1⌋ + 1 = 27 + 1 = 28" in out
     assert "400·120 + 120 = 48,120" in out
     assert "r = 5 + (2 − 1)·1 = 6,   j = 1·2 = 2" in out
+
+
+def test_analyze_explain_refuses_machine_formats_and_writes_with_table(tmp_path):
+    assert run("analyze", SPECS / "lenet5.yaml", "--explain", "--format", "json").exit_code == 2
+    out = tmp_path / "report.txt"
+    result = run("analyze", SPECS / "lenet5.yaml", "--explain", "-o", out)
+    assert result.exit_code == 0, result.output
+    assert "The work, layer by layer" in out.read_text(encoding="utf-8")

@@ -61,7 +61,10 @@ def analyze(spec, input_shape, batch, dtype, convention, fmt, exact, output, exp
             click.echo("\n".join(explain_lines(result)))
         return 0
     text = render_text(result, fmt, exact=exact)
-    if explain and fmt is not Format.JSON:
+    if explain and fmt is not Format.TABLE:
+        raise click.UsageError("--explain adds the work after the table; it does not mix with --format "
+                               f"{fmt.value} (machine-readable output)")
+    if explain:
         from ..homework.explain import explain_lines
 
         text += "\n".join(explain_lines(result)) + "\n"
