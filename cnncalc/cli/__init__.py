@@ -16,7 +16,44 @@ from ..errors import EXIT_BAD_INPUT, CnncalcError
 EXIT_INTERNAL = 3
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+class _LazyGroup(click.Group):
+    """A group that imports only the module of the command being run.
+
+    ``cnncalc analyze`` must start fast, so running a command imports
+    ``cnncalc/cli/<command>.py`` first and everything else only if that module
+    does not define the command. Anything that looks at the whole set
+    (``--help``, completion, ``cli.commands``) imports every command module
+    through :func:`_register_commands`, the one list of them.
+    """
+
+    @property
+    def commands(self):
+        _register_commands()
+        return self._commands
+
+    @commands.setter
+    def commands(self, value):
+        self._commands = value
+
+    def add_command(self, cmd, name=None):
+        name = name or cmd.name
+        if name is None:
+            raise TypeError("Command has no name.")
+        self._commands[name] = cmd  # not through the property: this runs while modules import
+
+    def get_command(self, ctx, cmd_name):
+        if cmd_name not in self._commands and cmd_name.isidentifier():
+            import importlib.util
+
+            module = f"{__name__}.{cmd_name}"
+            if importlib.util.find_spec(module) is not None:
+                importlib.import_module(module)
+        if cmd_name in self._commands:
+            return self._commands[cmd_name]
+        return self.commands.get(cmd_name)
+
+
+@click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(package_name="cnncalc")
 def cli():
     """Exact shapes, parameters, multiplications, receptive fields and memory of CNNs described in YAML.
@@ -29,9 +66,6 @@ def _register_commands():
     from . import analyze, homework, schema, verify  # noqa: F401  (each module adds its command to `cli`)
     from . import layers, zoo  # noqa: F401
     from . import check, diff  # noqa: F401
-
-
-_register_commands()
 
 
 def main(argv=None) -> None:
