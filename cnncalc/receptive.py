@@ -22,9 +22,16 @@ Number = int | Fraction
 
 
 def _norm(x: Number) -> Number:
+    if x.__class__ is int:  # the common case, first (this runs for every layer and axis)
+        return x
     if isinstance(x, Fraction) and x.denominator == 1:
         return int(x)
     return x
+
+
+def _half(n: int) -> Number:
+    """n / 2, an int when n is even."""
+    return n // 2 if n % 2 == 0 else Fraction(n, 2)
 
 
 def effective_kernel(kernel: int, dilation: int = 1) -> int:
@@ -50,7 +57,7 @@ class AxisStep:
         """A sliding window (convolution or pooling) with effective kernel k,
         stride s and padding p before the first cell:
         output 0 covers input cells −p … k − 1 − p, centred at (k − 1)/2 − p."""
-        return cls(kernel, stride, Fraction(kernel - 1, 2) - pad_before)
+        return cls(kernel, stride, _norm(_half(kernel - 1) - pad_before))
 
     @classmethod
     def resampled_window(cls, kernel: int, up: int, down: int, pad_before: Number) -> "AxisStep":
@@ -79,11 +86,15 @@ class AxisRF:
     @property
     def padding(self) -> Number:
         """Effective padding P = (r − 1)/2 − start."""
-        return _norm(Fraction(self.size - 1, 1) / 2 - self.start)
+        return _norm(_half(self.size - 1) - self.start)
 
     def then(self, step: AxisStep) -> "AxisRF":
         """Compose with one more layer:
         r ← r + (span − 1)·j,  start ← start + offset·j,  j ← j·jump."""
+        if self.jump.__class__ is int and step.jump.__class__ is int and step.offset.__class__ is int \
+                and self.start.__class__ is int and step.span.__class__ is int and self.size.__class__ is int:
+            j = self.jump  # all integers: no Fraction arithmetic needed
+            return AxisRF(self.size + (step.span - 1) * j, j * step.jump, self.start + step.offset * j, self.whole)
         return AxisRF(
             size=_norm(self.size + (step.span - 1) * self.jump),
             jump=_norm(self.jump * step.jump),

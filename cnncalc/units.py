@@ -9,14 +9,18 @@ _SI = [(10**15, "P"), (10**12, "T"), (10**9, "G"), (10**6, "M"), (10**3, "K")]
 _BIN = [(2**50, "PiB"), (2**40, "TiB"), (2**30, "GiB"), (2**20, "MiB"), (2**10, "KiB")]
 
 
-def _four_digits(value: Fraction) -> str:
-    """Four significant digits, e.g. 138.4, 15.47, 1.000."""
+def _four_digits(value: Fraction | tuple[int, int]) -> str:
+    """Four significant digits, e.g. 138.4, 15.47, 1.000. ``value`` is a
+    Fraction or an exact quotient (n, scale) of integers (no Fraction built:
+    this runs for every cell of a table)."""
+    n, scale = (value.numerator, value.denominator) if isinstance(value, Fraction) else value
+    quotient = n / scale  # int / int is correctly rounded, as float(Fraction(n, scale))
     for decimals in (3, 2, 1, 0):
-        if value < 10 ** (4 - decimals):
-            text = f"{float(value):.{decimals}f}"
+        if n < 10 ** (4 - decimals) * scale:
+            text = f"{quotient:.{decimals}f}"
             if len(text.replace(".", "")) <= 4 or decimals == 0:
                 return text
-    return f"{float(value):.0f}"
+    return f"{quotient:.0f}"
 
 
 def _scaled(n: int, units, base: int, sep: str, small: str) -> str:
@@ -28,10 +32,10 @@ def _scaled(n: int, units, base: int, sep: str, small: str) -> str:
     for i, (scale, suffix) in enumerate(ascending):
         last = i == len(ascending) - 1
         if last or n < ascending[i + 1][0]:
-            text = _four_digits(Fraction(n, scale))
+            text = _four_digits((n, scale))
             if float(text) >= base and not last:  # 999999 rounds to 1000K: say 1.000M
                 scale, suffix = ascending[i + 1]
-                text = _four_digits(Fraction(n, scale))
+                text = _four_digits((n, scale))
             return f"{sign}{text}{sep}{suffix}"
     raise AssertionError  # pragma: no cover
 

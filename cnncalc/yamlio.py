@@ -107,6 +107,8 @@ class _Composer:
         self.count = 0
         self.anchors: dict[str, tuple] = {}  # anchor → (value, expanded size, depth)
         self.constructor = yaml.constructor.SafeConstructor()
+        self.resolved: dict = {}  # (text, implicit) → tag
+        self.constructed: dict = {}  # (tag, text) → value
 
     def loc(self, event) -> Loc:
         return _mark_loc(event.start_mark, self.file)
@@ -146,16 +148,29 @@ class _Composer:
     def scalar(self, event, loc: Loc):
         tag = event.tag
         if tag is None or tag == "!":
-            tag = self.loader.resolve(yaml.ScalarNode, event.value, event.implicit)
-            if tag in _IMPLICIT_AS_TEXT:
-                tag = _STR
+            # Specs repeat the same few scalars (16, 3, same, relu) thousands of
+            # times: resolve each distinct one once.
+            key = (event.value, event.implicit)
+            tag = self.resolved.get(key)
+            if tag is None:
+                tag = self.loader.resolve(yaml.ScalarNode, event.value, event.implicit)
+                if tag in _IMPLICIT_AS_TEXT:
+                    tag = _STR
+                if len(self.resolved) < 4096:
+                    self.resolved[key] = tag
         if tag not in _SCALAR_TAGS and tag != _MERGE:
             raise SpecError(f"YAML tag '{event.tag or tag}' is not allowed; specs hold plain values only", loc=loc)
         if tag in (_STR, _MERGE):
             return event.value, tag
+        key = (tag, event.value)
+        if key in self.constructed:  # ints, floats, booleans, null: immutable, safe to share
+            return self.constructed[key], tag
         node = yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark, event.style)
         try:
-            return self.constructor.construct_object(node, deep=True), tag
+            value = self.constructor.construct_object(node, deep=True)
+            if len(self.constructed) < 4096:
+                self.constructed[key] = value
+            return value, tag
         except (yaml.YAMLError, ValueError, OverflowError) as exc:
             shown = event.value if len(event.value) <= 40 else event.value[:37] + "..."
             problem = "too many digits" if "digits" in str(exc) else str(exc)

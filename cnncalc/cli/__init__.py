@@ -19,11 +19,10 @@ EXIT_INTERNAL = 3
 class _LazyGroup(click.Group):
     """A group that imports only the module of the command being run.
 
-    ``cnncalc analyze`` must start fast, so running a command imports
-    ``cnncalc/cli/<command>.py`` first and everything else only if that module
-    does not define the command. Anything that looks at the whole set
-    (``--help``, completion, ``cli.commands``) imports every command module
-    through :func:`_register_commands`, the one list of them.
+    ``cnncalc analyze`` must start fast, so running it imports
+    ``cnncalc/cli/analyze.py`` alone. Any other command, and anything that
+    looks at the whole set (``--help``, completion, ``cli.commands``), imports
+    every command module through :func:`_register_commands`, the one list of them.
     """
 
     @property
@@ -42,12 +41,8 @@ class _LazyGroup(click.Group):
         self._commands[name] = cmd  # not through the property: this runs while modules import
 
     def get_command(self, ctx, cmd_name):
-        if cmd_name not in self._commands and cmd_name.isidentifier():
-            import importlib.util
-
-            module = f"{__name__}.{cmd_name}"
-            if importlib.util.find_spec(module) is not None:
-                importlib.import_module(module)
+        if cmd_name == "analyze" and cmd_name not in self._commands:
+            from . import analyze  # noqa: F401  (the main job: keep its start-up small)
         if cmd_name in self._commands:
             return self._commands[cmd_name]
         return self.commands.get(cmd_name)

@@ -51,10 +51,9 @@ def analyze(spec, input_shape, batch, dtype, convention, fmt, exact, output, exp
         return 0
     fmt = Format(fmt)
     if fmt is Format.TABLE and output is None:
-        from ..render.table import print_table
-        from .console import output_console
+        from ..render.fasttable import print_analysis_table
 
-        print_table(result, output_console(), exact=exact)
+        print_analysis_table(result, exact=exact)
         if explain:
             from ..homework.explain import explain_lines
 

@@ -333,9 +333,16 @@ def spec_field(kind: Kind, default=REQUIRED, doc: str = ""):
     return dataclasses.field(default=default, metadata={"kind": kind, "doc": doc})
 
 
+_FIELDS_CACHE: dict[type, list] = {}
+
+
 def layer_fields(cls) -> list[dataclasses.Field]:
-    """The user-settable fields of a layer class, in declaration order."""
-    return [f for f in dataclasses.fields(cls) if "kind" in f.metadata]
+    """The user-settable fields of a layer class, in declaration order
+    (computed once per class: the parser asks for every layer of a spec)."""
+    found = _FIELDS_CACHE.get(cls)
+    if found is None:
+        found = _FIELDS_CACHE[cls] = [f for f in dataclasses.fields(cls) if "kind" in f.metadata]
+    return list(found)
 
 
 def per_axis(value, ndim: int, field: str) -> tuple:

@@ -1,0 +1,124 @@
+"""Wall-clock benchmark of ``cnncalc analyze`` as a whole process.
+
+Run:  python benchmarks/bench_analyze.py [--repeat 7] [--sizes 1000,5000,10000,20000]
+
+It times, as separate processes, with stdout a pipe (not a terminal):
+
+* references measured in the same run: ``python -c pass`` (interpreter start)
+  and ``python -c "import rich.table"`` (the table library alone);
+* ``cnncalc analyze specs/vgg16.yaml`` (target: < 150 ms wall);
+* a generated spec of 10,000 explicit layer entries, in every output format
+  (target: < 1 s), and 1k/5k/10k/20k layers to show the cost is linear.
+
+Each figure is the median of ``--repeat`` runs, printed with its ratio to the
+references, so that a slower or busier machine shows in the references too.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+FORMATS = ("table", "json", "csv", "markdown")
+
+
+def cnncalc_command() -> list[str]:
+    """The installed console script beside this interpreter, else ``-m cnncalc``."""
+    script = Path(sys.executable).with_name("cnncalc")
+    if script.exists():
+        return [str(script)]
+    found = shutil.which("cnncalc")
+    return [found] if found else [sys.executable, "-m", "cnncalc"]
+
+
+def wall(argv: list[str], repeat: int) -> float:
+    """Median wall time in seconds of running ``argv`` to completion."""
+    env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "FORCE_COLOR")}
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        proc = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+        times.append(time.perf_counter() - start)
+        if proc.returncode != 0:
+            raise SystemExit(f"{' '.join(argv)} failed ({proc.returncode}):\n{proc.stderr.decode()}")
+    return statistics.median(times)
+
+
+def generated_spec(n_layers: int) -> str:
+    """A plain chain of ``n_layers`` explicit entries (no repeat: the YAML
+    holds every entry), cycling through conv / batch norm / ReLU / pooling
+    that keep the shape, so any depth is valid."""
+    cycle = [
+        "  - conv: {out_channels: 16, kernel_size: 3, padding: same}",
+        "  - batch_norm",
+        "  - relu",
+        "  - conv: {out_channels: 16, kernel_size: [1, 3], padding: [0, 1], bias: false}",
+        "  - max_pool: {kernel_size: 3, stride: 1, padding: 1}",
+    ]
+    lines = [f"name: chain{n_layers}", "input: [16, 32, 32]", "layers:"]
+    lines += [cycle[i % len(cycle)] for i in range(n_layers)]
+    return "\n".join(lines) + "\n"
+
+
+def ms(seconds: float) -> str:
+    return f"{seconds * 1000:8.1f} ms"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--repeat", type=int, default=7, help="runs per figure (median is reported)")
+    parser.add_argument("--sizes", default="1000,5000,10000,20000", help="layer counts for the linearity check")
+    args = parser.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",")]
+    cmd = cnncalc_command()
+    print(f"python {sys.version.split()[0]} · {os.cpu_count()} cores · {args.repeat} runs per figure, median")
+    print(f"cnncalc command: {' '.join(cmd)}\n")
+
+    python_start = wall([sys.executable, "-c", "pass"], args.repeat)
+    rich_import = wall([sys.executable, "-c", "import rich.table"], args.repeat)
+    print("references")
+    print(f"  python -c pass                      {ms(python_start)}")
+    print(f"  python -c 'import rich.table'       {ms(rich_import)}")
+
+    vgg = wall([*cmd, "analyze", str(ROOT / "specs" / "vgg16.yaml")], args.repeat)
+    print("\ncnncalc analyze specs/vgg16.yaml (table, stdout a pipe)")
+    print(
+        f"  {ms(vgg)}   = {vgg / python_start:4.1f}× python start, {vgg / rich_import:4.1f}× rich import"
+        f"   target < 150 ms: {'met' if vgg < 0.150 else 'MISSED'}"
+    )
+    for fmt in ("json", "csv", "markdown"):
+        t = wall([*cmd, "analyze", str(ROOT / "specs" / "vgg16.yaml"), "--format", fmt], args.repeat)
+        print(f"  --format {fmt:<9} {ms(t)}")
+
+    with tempfile.TemporaryDirectory() as tmp:
+        paths = {}
+        for n in sorted({*sizes, 10_000}):
+            paths[n] = Path(tmp) / f"chain{n}.yaml"
+            paths[n].write_text(generated_spec(n))
+
+        print("\n10,000 explicit layers, every format (target < 1 s)")
+        for fmt in FORMATS:
+            t = wall([*cmd, "analyze", str(paths[10_000]), "--format", fmt], args.repeat)
+            print(f"  --format {fmt:<9} {ms(t)}   {t / python_start:5.1f}× python start   "
+                  f"{'met' if t < 1.0 else 'MISSED'}")
+
+        print("\nlinearity (table format): wall time, time above python start per layer, ratio to the first size")
+        base = None
+        for n in sizes:
+            t = wall([*cmd, "analyze", str(paths[n])], max(3, args.repeat // 2))
+            per_layer = (t - python_start) / n
+            base = base or per_layer
+            print(f"  {n:>6} layers {ms(t)}   {per_layer * 1e6:7.1f} µs/layer   ×{per_layer / base:4.2f}")
+        print("  (a linear cost keeps µs/layer flat; ×2 at 20k would mean quadratic growth)")
+
+
+if __name__ == "__main__":
+    main()
