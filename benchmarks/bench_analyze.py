@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -39,17 +40,34 @@ def cnncalc_command() -> list[str]:
     return [found] if found else [sys.executable, "-m", "cnncalc"]
 
 
+#: the child's environment: no forced width or colour, and bytecode caching on
+#: (an installed cnncalc has its .pyc files; PYTHONDONTWRITEBYTECODE would make
+#: every run recompile every module)
+ENV = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "FORCE_COLOR", "PYTHONDONTWRITEBYTECODE")}
+CPU: dict[tuple, float] = {}  # argv -> median CPU seconds (user + system) of the child
+
+
 def wall(argv: list[str], repeat: int) -> float:
-    """Median wall time in seconds of running ``argv`` to completion."""
-    env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "FORCE_COLOR")}
-    times = []
-    for _ in range(repeat):
+    """Median wall time in seconds of running ``argv`` to completion (after
+    one unmeasured warm-up run); the median CPU time goes to ``CPU``."""
+    times, cpus = [], []
+    for i in range(repeat + 1):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         start = time.perf_counter()
-        proc = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
-        times.append(time.perf_counter() - start)
+        proc = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=ENV)
+        elapsed = time.perf_counter() - start
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
         if proc.returncode != 0:
             raise SystemExit(f"{' '.join(argv)} failed ({proc.returncode}):\n{proc.stderr.decode()}")
+        if i:
+            times.append(elapsed)
+            cpus.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
+    CPU[tuple(argv)] = statistics.median(cpus)
     return statistics.median(times)
+
+
+def cpu(argv: list[str]) -> str:
+    return f"cpu {CPU[tuple(argv)] * 1000:6.1f} ms"
 
 
 def generated_spec(n_layers: int) -> str:
@@ -82,21 +100,27 @@ def main() -> None:
     print(f"python {sys.version.split()[0]} · {os.cpu_count()} cores · {args.repeat} runs per figure, median")
     print(f"cnncalc command: {' '.join(cmd)}\n")
 
-    python_start = wall([sys.executable, "-c", "pass"], args.repeat)
-    rich_import = wall([sys.executable, "-c", "import rich.table"], args.repeat)
-    print("references")
-    print(f"  python -c pass                      {ms(python_start)}")
-    print(f"  python -c 'import rich.table'       {ms(rich_import)}")
+    print(f"load average {os.getloadavg()[0]:.1f} (wall times on a busy machine grow; CPU times much less)\n")
 
-    vgg = wall([*cmd, "analyze", str(ROOT / "specs" / "vgg16.yaml")], args.repeat)
+    py_pass = [sys.executable, "-c", "pass"]
+    py_rich = [sys.executable, "-c", "import rich.table"]
+    python_start = wall(py_pass, args.repeat)
+    rich_import = wall(py_rich, args.repeat)
+    print("references")
+    print(f"  python -c pass                      {ms(python_start)}   {cpu(py_pass)}")
+    print(f"  python -c 'import rich.table'       {ms(rich_import)}   {cpu(py_rich)}")
+
+    vgg_cmd = [*cmd, "analyze", str(ROOT / "specs" / "vgg16.yaml")]
+    vgg = wall(vgg_cmd, args.repeat)
     print("\ncnncalc analyze specs/vgg16.yaml (table, stdout a pipe)")
     print(
-        f"  {ms(vgg)}   = {vgg / python_start:4.1f}× python start, {vgg / rich_import:4.1f}× rich import"
-        f"   target < 150 ms: {'met' if vgg < 0.150 else 'MISSED'}"
+        f"  {ms(vgg)}   {cpu(vgg_cmd)}   = {vgg / python_start:4.1f}× python start, "
+        f"{vgg / rich_import:4.1f}× rich import   target < 150 ms: {'met' if vgg < 0.150 else 'MISSED'}"
     )
     for fmt in ("json", "csv", "markdown"):
-        t = wall([*cmd, "analyze", str(ROOT / "specs" / "vgg16.yaml"), "--format", fmt], args.repeat)
-        print(f"  --format {fmt:<9} {ms(t)}")
+        argv = [*vgg_cmd, "--format", fmt]
+        t = wall(argv, args.repeat)
+        print(f"  --format {fmt:<9} {ms(t)}   {cpu(argv)}")
 
     with tempfile.TemporaryDirectory() as tmp:
         paths = {}
@@ -106,18 +130,20 @@ def main() -> None:
 
         print("\n10,000 explicit layers, every format (target < 1 s)")
         for fmt in FORMATS:
-            t = wall([*cmd, "analyze", str(paths[10_000]), "--format", fmt], args.repeat)
-            print(f"  --format {fmt:<9} {ms(t)}   {t / python_start:5.1f}× python start   "
+            argv = [*cmd, "analyze", str(paths[10_000]), "--format", fmt]
+            t = wall(argv, args.repeat)
+            print(f"  --format {fmt:<9} {ms(t)}   {cpu(argv)}   {t / python_start:5.1f}× python start   "
                   f"{'met' if t < 1.0 else 'MISSED'}")
 
-        print("\nlinearity (table format): wall time, time above python start per layer, ratio to the first size")
+        print("\nlinearity (table format): CPU time above the VGG-16 run, per layer, and its ratio to the first size")
         base = None
         for n in sizes:
-            t = wall([*cmd, "analyze", str(paths[n])], max(3, args.repeat // 2))
-            per_layer = (t - python_start) / n
+            argv = [*cmd, "analyze", str(paths[n])]
+            t = wall(argv, max(3, args.repeat // 2))
+            per_layer = (CPU[tuple(argv)] - CPU[tuple(vgg_cmd)]) / n
             base = base or per_layer
-            print(f"  {n:>6} layers {ms(t)}   {per_layer * 1e6:7.1f} µs/layer   ×{per_layer / base:4.2f}")
-        print("  (a linear cost keeps µs/layer flat; ×2 at 20k would mean quadratic growth)")
+            print(f"  {n:>6} layers {ms(t)}   {cpu(argv)}   {per_layer * 1e6:7.1f} µs/layer   ×{per_layer / base:4.2f}")
+        print("  (linear cost keeps µs/layer flat; quadratic growth would double it from 10k to 20k)")
 
 
 if __name__ == "__main__":

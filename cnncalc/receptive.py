@@ -66,6 +66,8 @@ class AxisStep:
         order (the lectures' fractional stride down/up; a transposed convolution
         is up = s, down = 1, p = k − 1 − padding). In input cells:
         span 1 + (k − 1)/up, jump down/up, offset ((k − 1)/2 − p)/up."""
+        if up == 1:  # an ordinary window: no Fraction arithmetic
+            return cls.window(kernel, down, pad_before)
         return cls(
             _norm(1 + Fraction(kernel - 1, up)),
             _norm(Fraction(down, up)),

@@ -9,8 +9,8 @@ formatting, in time linear in the number of cells. It does not wrap: when a
 terminal is narrower than the table, :func:`print_analysis_table` hands the
 table to rich, which squeezes it.
 
-Colour follows rich's rules: only on a terminal, never with ``NO_COLOR``
-set or ``TERM=dumb``, always with ``FORCE_COLOR`` set.
+Colour: never with ``NO_COLOR`` set, always with ``FORCE_COLOR`` set,
+otherwise only on a terminal whose ``TERM`` is not ``dumb``.
 """
 
 from __future__ import annotations
@@ -33,10 +33,13 @@ _SGR = {
 
 
 def color_wanted(stream) -> bool:
-    """rich's decision: FORCE_COLOR wins, then NO_COLOR / TERM=dumb, then 'is a terminal'."""
+    """NO_COLOR (any value) means no escape codes at all; then FORCE_COLOR
+    means colour; then TERM=dumb means none; then colour on a terminal only."""
+    if os.environ.get("NO_COLOR"):
+        return False
     if os.environ.get("FORCE_COLOR"):
         return True
-    if os.environ.get("NO_COLOR") or os.environ.get("TERM", "").lower() in ("dumb", "unknown"):
+    if os.environ.get("TERM", "").lower() in ("dumb", "unknown"):
         return False
     isatty = getattr(stream, "isatty", None)
     return bool(isatty and isatty())
@@ -50,17 +53,21 @@ def _sgr(style) -> str:
 
 
 def _width(text: str) -> int:
+    """Terminal cells of ``text``: 2 for East Asian wide characters, 0 for
+    combining marks, else 1 (rich's rule, without importing rich)."""
     if text.isascii():
         return len(text)
-    from rich.cells import cell_len
+    from unicodedata import combining, east_asian_width
 
-    return cell_len(text)
+    return sum(0 if combining(ch) else 2 if east_asian_width(ch) in "WF" else 1 for ch in text)
 
 
 def _cell(value):
     """(plain text, style, width) of a cell that rich would accept (str or Text)."""
     if value.__class__ is str:
         text, style = value, None
+    elif value is None:
+        text, style = "", None
     else:
         text = getattr(value, "plain", None)
         if text is None:
@@ -137,6 +144,42 @@ def table_lines(table, *, color: bool) -> list[str]:
     return lines
 
 
+class _Text:
+    """The part of rich's Text that the table builder uses."""
+
+    __slots__ = ("plain", "style")
+
+    def __init__(self, text: str = "", style=None):
+        self.plain = text
+        self.style = style or None
+
+
+class _Column:
+    __slots__ = ("header", "footer", "justify", "style", "_cells")
+
+    def __init__(self, header="", footer="", justify="left", style=None, **_):
+        self.header, self.footer, self.justify, self.style = header, footer, justify, style
+        self._cells = []
+
+
+class _Table:
+    """The part of rich's Table that the table builder uses: enough to draw
+    it here without importing rich (which costs a fifth of a VGG-16 run)."""
+
+    def __init__(self, title=None, title_justify="center", show_footer=False, header_style=None,
+                 footer_style=None, **_):
+        self.title, self.title_justify, self.show_footer = title, title_justify, show_footer
+        self.header_style, self.footer_style = header_style, footer_style
+        self.columns: list[_Column] = []
+
+    def add_column(self, header="", **kw):
+        self.columns.append(_Column(header, **kw))
+
+    def add_row(self, *cells):
+        for column, cell in zip(self.columns, cells):
+            column._cells.append(cell)
+
+
 def print_analysis_table(analysis, *, exact: bool = False, stream=None) -> None:
     """Write the analyze table, its totals and the convention notes to
     ``stream`` (stdout): fast, unless a terminal is too narrow for it."""
@@ -146,7 +189,7 @@ def print_analysis_table(analysis, *, exact: bool = False, stream=None) -> None:
     terminal = bool(getattr(stream, "isatty", None) and stream.isatty())
     encoding = (getattr(stream, "encoding", None) or "utf-8").lower()
     bars = terminal and "utf" in encoding
-    table, footer, notes = build(analysis, exact=exact, bars=bars)
+    table, footer, notes = build(analysis, exact=exact, bars=bars, kit=(_Table, _Text))
     color = color_wanted(stream)
     lines = table_lines(table, color=color)
     width = None  # a pipe or a file: never squeeze

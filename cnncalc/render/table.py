@@ -12,11 +12,16 @@ from .common import axes_label, convention_lines, memory_text, output_rf_text, r
 SHARE_WIDTH = 8  # cells of a share bar in the table
 
 
-def build(analysis: Analysis, *, exact: bool = False, bars: bool = False):
+def build(analysis: Analysis, *, exact: bool = False, bars: bool = False, kit=None):
     """The rich renderables: (table, footer lines). ``bars``: draw the share
-    columns as bars (a terminal); otherwise they hold percentages only."""
-    from rich.table import Table
-    from rich.text import Text
+    columns as bars (a terminal); otherwise they hold percentages only.
+    ``kit``: the (Table, Text) classes to build with, rich's by default
+    (:mod:`cnncalc.render.fasttable` passes light stand-ins)."""
+    if kit is None:
+        from rich.table import Table
+        from rich.text import Text
+    else:
+        Table, Text = kit
 
     count = grouped if exact else human_count
     graph = analysis.graph

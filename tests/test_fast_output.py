@@ -1,0 +1,96 @@
+"""The fast analyze outputs draw exactly what the reference renderers draw:
+the table as rich lays it out, the JSON as json.dumps would."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from cnncalc import analyze_file
+from cnncalc.render import jsonout
+from cnncalc.render.fasttable import color_wanted, print_analysis_table
+from cnncalc.render.table import print_table
+from conftest import SPECS
+
+SHIPPED = sorted(p.stem for p in SPECS.glob("*.yaml"))
+
+
+def _rich_text(analysis, **kw) -> str:
+    from rich.console import Console
+
+    buffer = io.StringIO()
+    print_table(analysis, Console(file=buffer, width=200, highlight=False, soft_wrap=False), **kw)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_fast_table_is_byte_identical_to_rich(name):
+    analysis = analyze_file(SPECS / f"{name}.yaml")
+    fast = io.StringIO()
+    print_analysis_table(analysis, stream=fast)
+    assert fast.getvalue() == _rich_text(analysis)
+
+
+def test_fast_table_exact_numbers_and_wide_characters():
+    from conftest import analyze_text
+
+    analysis = analyze_text(
+        "name: 网络\ninput: [3, 8, 8]\nlayers:\n  - conv: {out_channels: 4, kernel_size: 3}\n    name: 卷积层\n  - relu\n"
+    )
+    fast = io.StringIO()
+    print_analysis_table(analysis, stream=fast, exact=True)
+    assert fast.getvalue() == _rich_text(analysis, exact=True)
+
+
+@pytest.mark.parametrize("name", ["lenet5", "resnet18", "unet"])
+def test_json_layers_on_one_line_each_same_data(name):
+    analysis = analyze_file(SPECS / f"{name}.yaml")
+    text = jsonout.render(analysis)
+    assert json.loads(text) == json.loads(json.dumps(jsonout.to_dict(analysis)))
+    assert text.count("\n    {\"index\": ") == len(analysis.layers)
+
+
+def test_colour_rules(monkeypatch):
+    class Tty(io.StringIO):
+        def isatty(self):
+            return True
+
+    for var in ("NO_COLOR", "FORCE_COLOR", "TERM"):
+        monkeypatch.delenv(var, raising=False)
+    assert color_wanted(Tty()) and not color_wanted(io.StringIO())
+    monkeypatch.setenv("NO_COLOR", "1")
+    assert not color_wanted(Tty())
+    monkeypatch.delenv("NO_COLOR")
+    monkeypatch.setenv("TERM", "dumb")
+    assert not color_wanted(Tty())
+    monkeypatch.setenv("FORCE_COLOR", "1")
+    assert color_wanted(io.StringIO())
+    monkeypatch.setenv("NO_COLOR", "")  # empty: not set, as no-color.org says
+    assert color_wanted(io.StringIO())
+    monkeypatch.setenv("NO_COLOR", "1")
+    assert not color_wanted(Tty())
+
+
+def _run(*args, **env):
+    full = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "FORCE_COLOR", "COLUMNS")}
+    full.update(env)
+    return subprocess.run([sys.executable, "-m", "cnncalc", "analyze", *args], capture_output=True, text=True, env=full)
+
+
+def test_piped_output_is_plain_and_force_color_paints():
+    plain = _run(str(SPECS / "lenet5.yaml"))
+    assert plain.returncode == 0 and "\x1b[" not in plain.stdout
+    painted = _run(str(SPECS / "lenet5.yaml"), FORCE_COLOR="1")
+    assert "\x1b[1m" in painted.stdout  # bold header
+    assert "\x1b[" not in _run(str(SPECS / "lenet5.yaml"), FORCE_COLOR="1", NO_COLOR="1").stdout
+
+
+def test_columns_narrower_than_the_table_hands_it_to_rich():
+    out = _run(str(SPECS / "vgg16.yaml"), COLUMNS="80").stdout
+    assert max(len(line) for line in out.splitlines()[:40]) <= 80
+    assert "138,357,544" in out
