@@ -258,3 +258,14 @@ def test_analyze_shows_training_memory_breakdown():
     assert data["layers"][1]["memory"]["kept_for_backward_bytes"] == 6 * 28 * 28 * 4  # relu keeps its output
     table = run("analyze", SPECS / "lenet5.yaml", "--optimizer", "adam").output
     assert "Training memory:" in table and "adam state" in table and "Kept" in table
+
+
+@pytest.mark.parametrize("name, shape", [("resnet18", (3, 32, 32)), ("mobilenet_v2", (3, 32, 32)),
+                                         ("squeezenet1_0", (3, 64, 64))])
+def test_shipped_graph_specs_verify(name, shape):
+    from cnncalc import analyze_file
+
+    analysis = analyze_file(SPECS / f"{name}.yaml", input_shape=shape, batch=2)
+    report = verify(analysis)
+    assert report.ok, [r.name for r in report.layers if not r.ok]
+    assert report.held.measured == analysis.training_memory.activations
