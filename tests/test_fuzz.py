@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from cnncalc import SpecError, analyze, loads_spec
 from strategies import spec_docs, to_yaml
 
-EXAMPLES = int(os.environ.get("CNNCALC_FUZZ_EXAMPLES", "300"))
+EXAMPLES = int(os.environ.get("CNNCALC_FUZZ_EXAMPLES", "250"))
 
 FUZZ = settings(
     max_examples=EXAMPLES,
@@ -122,7 +122,7 @@ def test_mangled_yaml_answers_or_raises_spec_error(doc, data):
         assert LOCATION.match(str(err)), str(err)
 
 
-EXEC_EXAMPLES = int(os.environ.get("CNNCALC_FUZZ_EXEC_EXAMPLES", os.environ.get("CNNCALC_FUZZ_EXAMPLES", "150")))
+EXEC_EXAMPLES = int(os.environ.get("CNNCALC_FUZZ_EXEC_EXAMPLES", os.environ.get("CNNCALC_FUZZ_EXAMPLES", "120")))
 
 
 @settings(FUZZ, max_examples=EXEC_EXAMPLES, derandomize=EXEC_EXAMPLES <= 1000)

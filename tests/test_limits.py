@@ -181,8 +181,17 @@ def test_more_than_one_document_is_an_error():
 def test_limits_can_be_raised(monkeypatch):
     import cnncalc.spec as spec
 
-    text = "input: [1, 4]\nlayers:\n  - relu:\n    repeat: 60000\n"
+    monkeypatch.setattr(spec, "MAX_LAYERS", 100)
+    text = "input: [1, 4]\nlayers:\n  - relu:\n    repeat: 150\n"
     with pytest.raises(SpecError, match="CNNCALC_MAX_LAYERS"):
         loads_spec(text)
-    monkeypatch.setattr(spec, "MAX_LAYERS", 70_000)
-    assert len(loads_spec(text).nodes) == 60_000
+    monkeypatch.setattr(spec, "MAX_LAYERS", 200)
+    assert len(loads_spec(text).nodes) == 150
+
+
+def test_limits_come_from_the_environment():
+    code = "import cnncalc.spec as s, cnncalc.yamlio as y; print(s.MAX_LAYERS, y.MAX_NODES, y.MAX_DEPTH, y.MAX_FILE_BYTES)"
+    env = {"CNNCALC_MAX_LAYERS": "7", "CNNCALC_MAX_YAML_NODES": "8", "CNNCALC_MAX_YAML_DEPTH": "9",
+           "CNNCALC_MAX_SPEC_BYTES": "10", "PATH": "/usr/bin:/bin"}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=60)
+    assert out.stdout.split() == ["7", "8", "9", "10"], out.stderr

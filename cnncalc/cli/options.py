@@ -10,6 +10,7 @@ import click
 
 from ..analysis import DTYPE_BYTES
 from ..conventions import Convention
+from ..errors import UsageError
 
 
 class ShapeParam(click.ParamType):
@@ -50,16 +51,21 @@ convention_option = click.option("--convention", type=enum_choice(Convention), d
 def write_atomic(path: str, text: str) -> None:
     """Write a whole file or nothing: a temporary file renamed into place."""
     directory = os.path.dirname(os.path.abspath(path)) or "."
-    fd, tmp = tempfile.mkstemp(prefix=".cnncalc-", dir=directory)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=".cnncalc-", dir=directory)
+    except OSError as exc:  # no such directory, no permission, read-only file system
+        raise UsageError(f"cannot write {path}: {exc.strerror}") from None
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         try:
             os.unlink(tmp)
         except OSError:
             pass
+        if isinstance(exc, OSError):  # disk full, target is a directory, ...
+            raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
         raise
 
 
