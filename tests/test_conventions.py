@@ -85,9 +85,10 @@ def test_every_preset_has_a_summary_and_rule():
 
 # -- against the real tools --------------------------------------------------------
 
-NETS = ["lenet5", "alexnet", "vgg11", "vgg16", "vgg16_bn"]
+NETS = ["lenet5", "alexnet", "vgg11", "vgg16", "vgg16_bn", "resnet18", "mobilenet_v2"]
 #: small inputs where the count scales exactly (adaptive pooling fixes the head)
-SMALL = {"lenet5": None, "alexnet": (3, 64, 64), "vgg11": (3, 32, 32), "vgg16": (3, 32, 32), "vgg16_bn": (3, 32, 32)}
+SMALL = {"lenet5": None, "alexnet": (3, 64, 64), "vgg11": (3, 32, 32), "vgg16": (3, 32, 32), "vgg16_bn": (3, 32, 32),
+         "resnet18": (3, 64, 64), "mobilenet_v2": (3, 64, 64)}
 
 
 def _torchinfo(model, shape):

@@ -33,10 +33,14 @@ TORCH_CLASS = {
     "dense": "Linear",
     "dropout": "Dropout",
     "batch_norm": "BatchNorm2d",
+    "relu6": "ReLU6",
 }
 
 
-@pytest.mark.parametrize("name", list(torch_nets.NETS))
+SEQUENTIAL = ["lenet5", "alexnet", "vgg11", "vgg16", "vgg16_bn"]
+
+
+@pytest.mark.parametrize("name", SEQUENTIAL)
 def test_every_layer_matches_torch(name):
     result = analyze_file(SPECS / f"{name}.yaml")
     model = torch_nets.build(name, device="meta")
@@ -52,6 +56,27 @@ def test_every_layer_matches_torch(name):
     assert result.totals.params_trainable == sum(
         p.numel() for p in model.parameters() if p.requires_grad
     )
+
+
+@pytest.mark.parametrize("name", ["resnet18", "mobilenet_v2"])
+def test_every_layer_of_a_branching_net_matches_torch(name):
+    """Branches run in a different order in torch, so compare the layers as a
+    multiset of (type, output shape, parameters, buffers); merges have no module."""
+    from collections import Counter
+
+    result = analyze_file(SPECS / f"{name}.yaml")
+    model = torch_nets.build(name, device="meta")
+    theirs = Counter(
+        (t["class"], t["output_shape"], t["params"], t["buffers"])
+        for t in torch_nets.leaf_records(model, result.input_shape)
+    )
+    ours = Counter(
+        (TORCH_CLASS[r.type_name], r.output_shape, r.params.trainable, r.params.buffers)
+        for r in result.layers
+        if r.type_name != "add"
+    )
+    assert ours == theirs, f"only cnncalc: {ours - theirs}; only torch: {theirs - ours}"
+    assert result.totals.params_trainable == sum(p.numel() for p in model.parameters())
 
 
 # -- randomised convolution and pooling geometry --------------------------------

@@ -67,12 +67,86 @@ def vgg(name: str = "vgg16", batch_norm: bool = False) -> nn.Module:
     )
 
 
+class BasicBlock(nn.Module):
+    """torchvision.models.resnet.BasicBlock."""
+
+    def __init__(self, inp: int, width: int, stride: int = 1):
+        super().__init__()
+        self.conv1 = nn.Conv2d(inp, width, 3, stride=stride, padding=1, bias=False)
+        self.bn1 = nn.BatchNorm2d(width)
+        self.relu = nn.ReLU(inplace=True)
+        self.conv2 = nn.Conv2d(width, width, 3, padding=1, bias=False)
+        self.bn2 = nn.BatchNorm2d(width)
+        self.downsample = None
+        if stride != 1 or inp != width:
+            self.downsample = nn.Sequential(nn.Conv2d(inp, width, 1, stride=stride, bias=False), nn.BatchNorm2d(width))
+
+    def forward(self, x):
+        identity = x if self.downsample is None else self.downsample(x)
+        out = self.relu(self.bn1(self.conv1(x)))
+        out = self.bn2(self.conv2(out))
+        out += identity
+        return self.relu(out)
+
+
+def resnet18() -> nn.Module:
+    layers, inp = [], 64
+    for width, stride in ((64, 1), (128, 2), (256, 2), (512, 2)):
+        layers.append(nn.Sequential(BasicBlock(inp, width, stride), BasicBlock(width, width)))
+        inp = width
+    return nn.Sequential(
+        nn.Conv2d(3, 64, 7, stride=2, padding=3, bias=False), nn.BatchNorm2d(64), nn.ReLU(inplace=True),
+        nn.MaxPool2d(3, stride=2, padding=1),
+        *layers,
+        nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(512, 1000),
+    )
+
+
+def _conv_bn(inp, out, kernel=3, stride=1, groups=1):
+    """torchvision's Conv2dNormActivation with ReLU6."""
+    return [nn.Conv2d(inp, out, kernel, stride, (kernel - 1) // 2, groups=groups, bias=False),
+            nn.BatchNorm2d(out), nn.ReLU6(inplace=True)]
+
+
+class InvertedResidual(nn.Module):
+    """torchvision.models.mobilenetv2.InvertedResidual."""
+
+    def __init__(self, inp: int, out: int, stride: int, expand: int):
+        super().__init__()
+        hidden = inp * expand
+        layers = _conv_bn(inp, hidden, 1) if expand != 1 else []
+        layers += _conv_bn(hidden, hidden, stride=stride, groups=hidden)
+        layers += [nn.Conv2d(hidden, out, 1, bias=False), nn.BatchNorm2d(out)]
+        self.conv = nn.Sequential(*layers)
+        self.use_res_connect = stride == 1 and inp == out
+
+    def forward(self, x):
+        return x + self.conv(x) if self.use_res_connect else self.conv(x)
+
+
+def mobilenet_v2() -> nn.Module:
+    """torchvision's MobileNetV2 (width 1.0), with the final pooling as a
+    module (torchvision calls F.adaptive_avg_pool2d; see test_conventions)."""
+    blocks, inp = [], 32
+    for t, c, n, s in ((1, 16, 1, 1), (6, 24, 2, 2), (6, 32, 3, 2), (6, 64, 4, 2), (6, 96, 3, 1),
+                       (6, 160, 3, 2), (6, 320, 1, 1)):
+        for i in range(n):
+            blocks.append(InvertedResidual(inp, c, s if i == 0 else 1, t))
+            inp = c
+    return nn.Sequential(
+        *_conv_bn(3, 32, stride=2), *blocks, *_conv_bn(320, 1280, 1),
+        nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Dropout(0.2), nn.Linear(1280, 1000),
+    )
+
+
 NETS = {
     "lenet5": lenet5,
     "alexnet": alexnet,
     "vgg11": lambda: vgg("vgg11"),
     "vgg16": lambda: vgg("vgg16"),
     "vgg16_bn": lambda: vgg("vgg16", batch_norm=True),
+    "resnet18": resnet18,
+    "mobilenet_v2": mobilenet_v2,
 }
 
 

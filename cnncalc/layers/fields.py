@@ -265,12 +265,12 @@ class Number(Kind):
 
     @property
     def description(self) -> str:
-        parts = ["a number"]
+        bounds = []
         if self.minimum is not None:
-            parts.append(f"≥ {self.minimum}")
+            bounds.append(f"≥ {self.minimum}")
         if self.maximum is not None:
-            parts.append(("< " if self.exclusive_maximum else "≤ ") + str(self.maximum))
-        return " ".join(parts)
+            bounds.append(("< " if self.exclusive_maximum else "≤ ") + str(self.maximum))
+        return " ".join(["a number", " and ".join(bounds)]) if bounds else "a number"
 
     def parse(self, field, value):
         if isinstance(value, bool) or not isinstance(value, (int, float)):
