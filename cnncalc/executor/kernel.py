@@ -64,6 +64,7 @@ class Kernel:
         self.zero_products = 0  # forward products with a padded zero (per batch)
         self.phase = "forward"
         self.peers: dict[str, "Kernel"] = {}  # the other kernels of the network, by node name
+        self.scratchpad: dict[str, np.ndarray] = {}  # shared by the network's kernels (see scratch)
         self.setup()
 
     # -- to override -------------------------------------------------------
@@ -115,11 +116,27 @@ class Kernel:
     def _count(self, n: int) -> None:
         self.products[self.phase] += int(n)
 
-    def matmul(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    def matmul(self, a: np.ndarray, b: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
         """``a @ b`` (stacked), counting m·k·n products per matrix pair."""
         batch = prod(np.broadcast_shapes(a.shape[:-2], b.shape[:-2]))
         self._count(batch * a.shape[-2] * a.shape[-1] * b.shape[-1])
-        return np.matmul(a, b)
+        return np.matmul(a, b, out=out)
+
+    def scratch(self, slot: str, shape) -> np.ndarray:
+        """A temporary array of ``shape`` from a buffer the network's kernels
+        share per slot (im2col columns and their gradients), so the largest
+        temporaries are allocated once instead of once per layer and pass.
+        Valid until the next ``scratch`` call for the same slot."""
+        size = prod(shape)
+        buffer = self.scratchpad.get(slot)
+        if buffer is None or buffer.size < size or buffer.dtype != self.dtype:
+            buffer = self.scratchpad[slot] = np.empty(size, dtype=self.dtype)
+        return buffer[:size].reshape(shape)
+
+    def grad_buffer(self, name: str, shape) -> np.ndarray | None:
+        """The gradient array of a previous pass, to be overwritten in place."""
+        old = self.grads.get(name)
+        return old if old is not None and old.shape == tuple(shape) else None
 
     def multiply(self, a, b) -> np.ndarray:
         """Element-wise product, counting one product per output element."""

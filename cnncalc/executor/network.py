@@ -44,8 +44,10 @@ class Network:
             )
             for r in analysis.layers
         }
+        scratchpad: dict = {}
         for kernel in self.kernels.values():
             kernel.peers = self.kernels  # kernels that reuse another's state (max_unpool)
+            kernel.scratchpad = scratchpad
         self.outputs = self.graph.outputs()
         self.shapes: dict[str, tuple] = {}  # array shapes (batch first) seen in the last forward
 

@@ -53,13 +53,18 @@ def pad_to_fit(x: np.ndarray, pads, outs, kernels, strides, dilations, value=0.0
     return pad(x, used, value), used
 
 
-def im2col(xp: np.ndarray, groups: int, kernels, strides, dilations, outs) -> np.ndarray:
-    """Columns (G, C/G·∏k, N·∏o): one column per output position and sample."""
+def im2col(xp: np.ndarray, groups: int, kernels, strides, dilations, outs, out=None) -> np.ndarray:
+    """Columns (G, C/G·∏k, N·∏o): one column per output position and sample
+    (written into ``out`` when given)."""
     n, c = xp.shape[:2]
     nd = len(kernels)
     view = windows(xp, kernels, strides, dilations, outs)  # (N, C, *o, *k)
     order = (1, *range(2 + nd, 2 + 2 * nd), 0, *range(2, 2 + nd))  # (C, *k, N, *o)
-    return view.transpose(order).reshape(groups, (c // groups) * prod(kernels), n * prod(outs))
+    shape = (groups, (c // groups) * prod(kernels), n * prod(outs))
+    if out is None:
+        return view.transpose(order).reshape(shape)
+    np.copyto(out.reshape(c, *kernels, n, *outs), view.transpose(order))
+    return out.reshape(shape)
 
 
 def col2im(cols: np.ndarray, shape, kernels, strides, dilations, outs) -> np.ndarray:

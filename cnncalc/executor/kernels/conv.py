@@ -47,7 +47,12 @@ class ConvKernel(Kernel):
 
     def _cols(self, x):
         xp = pad(upsample_zeros(x, self.ups), self.pads)
-        return xp.shape, im2col(xp, self.groups, self.kernels, self.strides, self.dilations, self.outs)
+        n, c = xp.shape[:2]
+        if all(k == 1 for k in self.kernels) and all(s == 1 for s in self.strides) and n == 1:
+            return xp.shape, xp.reshape(self.groups, c // self.groups, -1)  # 1×1: the input is its own columns
+        g = self.groups
+        out = self.scratch("cols", (g, (c // g) * prod(self.kernels), n * prod(self.outs)))
+        return xp.shape, im2col(xp, g, self.kernels, self.strides, self.dilations, self.outs, out=out)
 
     def forward(self, x):
         self.save(x=x)
@@ -75,7 +80,8 @@ class ConvKernel(Kernel):
         if self.bias is not None:
             self.grads["bias"] = dy.sum(axis=(0, *range(2, dy.ndim)))
         w = self.weight.reshape(g, c_out // g, -1)
-        dcols = self.matmul(w.transpose(0, 2, 1), dy_cols)  # (G, K/G, N·P)
+        wt = w.transpose(0, 2, 1)
+        dcols = self.matmul(wt, dy_cols, out=self.scratch("dcols", (g, wt.shape[1], dy_cols.shape[2])))
         dxp = col2im(dcols, padded_shape, self.kernels, self.strides, self.dilations, self.outs)
         sizes = tuple((i - 1) * u + 1 for i, u in zip(x.shape[2:], self.ups))
         return (downsample(crop(dxp, self.pads, sizes), self.ups),)

@@ -25,7 +25,8 @@ class DenseKernel(Kernel):
 
     def backward(self, dy):
         x = self.saved["x"]
-        self.grads["weight"] = self.matmul(dy.T, x)
+        # written over the previous pass's gradient: no fresh pages for a 100M-entry weight
+        self.grads["weight"] = self.matmul(dy.T, x, out=self.grad_buffer("weight", self.weight.shape))
         if self.bias is not None:
             self.grads["bias"] = dy.sum(axis=0)
         return (self.matmul(dy, self.weight),)
