@@ -34,6 +34,8 @@ def test_lecture_convolution_4x5_stride_1_and_2():
     run = load_and_run(EXAMPLES / "conv_4x5.yaml")
     assert run.outputs["stride1"] == [D([[2.1, 1.1, 2.1, 3.8], [1.5, 1.2, 1.4, 1.4], [1.7, 2, 2.5, 3.4]])]
     assert run.outputs["stride2"] == [D([[2.1, 2.1], [1.7, 2.5]])]  # dSample of the stride-1 map
+    # "Example: Stride = 2 and Padding": a column of zeros on the right
+    assert run.outputs["stride2_padded"] == [D([[2.1, 2.1, 3.4], [1.7, 2.5, 2.4]])]
 
 
 def test_lecture_max_pool_values_and_index_map():

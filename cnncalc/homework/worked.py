@@ -234,8 +234,12 @@ def _desc(kernel, stride, pads, dilation):
     def ax(v):
         return str(v[0]) if len(set(v)) == 1 else "×".join(map(str, v))
 
-    pad_text = ax([p[0] for p in pads]) if all(a == b for a, b in pads) else str([list(p) for p in pads])
-    text = f"F = {'×'.join(map(str, kernel))}, S = {ax(stride)}, P = {pad_text}"
+    if all(a == b for a, b in pads):
+        pad_text = f"P = {ax([p[0] for p in pads])}"
+    else:  # the lectures' P_t, P_b, P_l, P_r
+        (pt, pb), (pl, pr) = pads
+        pad_text = f"P_t = {pt}, P_b = {pb}, P_l = {pl}, P_r = {pr}"
+    text = f"F = {'×'.join(map(str, kernel))}, S = {ax(stride)}, {pad_text}"
     if any(d > 1 for d in dilation):
         text += f", d = {ax(dilation)}"
     return text
