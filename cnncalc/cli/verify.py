@@ -76,7 +76,7 @@ def verify(spec, input_shape, batch, seed, dtype, gradcheck, max_memory, quiet):
 
     from ..executor.verify import estimate_bytes, verify as run_verify
 
-    need = estimate_bytes(analysis)
+    need = estimate_bytes(analysis, gradcheck)
     limit, what = (max_memory, "--max-memory") if max_memory is not None else (available_memory(), "available memory")
     if limit is not None and need > limit:
         raise UsageError(

@@ -78,19 +78,24 @@ class VerifyReport:
         return [r.name for r in self.layers if not r.ok] + ([] if self.held.ok else ["(total kept for backward)"])
 
 
-def estimate_bytes(analysis) -> int:
+def estimate_bytes(analysis, gradcheck: bool = False) -> int:
     """Memory a verify run needs: parameters and gradients, everything kept
-    for backward, and the largest layer's working set (input, output, their
-    gradients and the kernel's temporary arrays)."""
+    for backward, the largest layer's working set (input, output and their
+    gradients), and the shared scratch buffers (columns and their gradients,
+    as large as the largest layer's); with ``gradcheck`` also the float64 copy
+    of the parameters and gradients."""
     tm = analysis.training_memory
     size = DTYPE_BYTES[analysis.dtype]
-    peak = 0
+    largest = work = 0
     for r in analysis.layers:
         cls = kernel_for(r.node.layer)
-        work = cls.workspace(r.node.layer, r.input_shapes, r.output_shape) if cls else 0
-        elements = 2 * sum(prod(s) for s in r.input_shapes) + 2 * prod(r.output_shape) + work
-        peak = max(peak, elements * analysis.batch * size)
-    return tm.params + tm.buffers + tm.gradients + tm.activations + peak
+        if cls:
+            work = max(work, cls.workspace(r.node.layer, r.input_shapes, r.output_shape))
+        largest = max(largest, 2 * sum(prod(s) for s in r.input_shapes) + 2 * prod(r.output_shape))
+    need = tm.params + tm.buffers + tm.gradients + tm.activations + (largest + 2 * work) * analysis.batch * size
+    if gradcheck:
+        need += (tm.params + tm.buffers + tm.gradients) * 8 // size
+    return need
 
 
 def verify(analysis, *, seed: int = 0, gradcheck: bool = False, progress=None) -> VerifyReport:
@@ -146,6 +151,7 @@ def verify(analysis, *, seed: int = 0, gradcheck: bool = False, progress=None) -
             )
         )
     if gradcheck:
+        del net  # its arrays make room for the float64 copy
         errors = gradient_check(analysis, seed=seed, progress=tick)
         for rep in reports:
             rep.grad_detail = errors[rep.name]
