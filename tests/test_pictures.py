@@ -125,13 +125,13 @@ def test_chart_to_a_file_is_ascii(tmp_path):
     assert "#" in text and "█" not in text and "61,706" in text
 
 
-def _table(analysis, *, terminal: bool) -> str:
+def _table(analysis, *, terminal: bool, width: int = 200) -> str:
     from rich.console import Console
 
     from cnncalc.render.table import print_table
 
     buffer = io.StringIO()
-    console = Console(file=buffer, width=160, force_terminal=terminal, color_system=None, highlight=False)
+    console = Console(file=buffer, width=width, force_terminal=terminal, color_system=None, highlight=False)
     print_table(analysis, console)
     return buffer.getvalue()
 
@@ -145,3 +145,10 @@ def test_table_share_columns(vgg16):
     plain = _table(vgg16, terminal=False)
     assert "█" not in plain and "▏" not in plain
     assert "74.3%" in next(line for line in plain.splitlines() if " dense1 " in line)
+
+
+def test_narrow_terminal_gets_bars_without_percentages(vgg16):
+    narrow = _table(vgg16, terminal=True, width=110)
+    dense1 = next(line for line in narrow.splitlines() if " dense1 " in line)
+    assert "████" in dense1 and "74.3%" not in dense1
+    assert " dense1 " in dense1  # the layer names still fit

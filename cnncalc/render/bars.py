@@ -63,14 +63,17 @@ def percent(value: int, total: int) -> str:
     return f"{tenths // 10}.{tenths % 10}%"
 
 
-def share_cell(value: int, total: int, *, width: int, unicode: bool) -> str:
-    """The table's share column: a bar and the percentage (terminal), or the
-    percentage alone (plain text); empty for a layer with none."""
+def share_cell(value: int, total: int, *, width: int, unicode: bool, with_percent: bool = True) -> str:
+    """The table's share column: a bar and the percentage (terminal; the bar
+    alone when ``with_percent`` is false), or the percentage alone (plain
+    text); empty for a layer with none."""
     if value <= 0 or total <= 0:
         return ""
     pct = percent(value, total)
     if not unicode:
         return pct
+    if not with_percent:
+        return bar(value, total, width)
     return f"{bar(value, total, width)} {pct:>5}"
 
 

@@ -199,6 +199,9 @@ def print_analysis_table(analysis, *, exact: bool = False, stream=None) -> None:
         width = shutil.get_terminal_size().columns
     elif os.environ.get("COLUMNS", "").isdigit():
         width = int(os.environ["COLUMNS"])
+    if width and bars and _width(lines[-1]) > width:  # narrow: share bars without percentages
+        table, footer, notes = build(analysis, exact=exact, bars="compact", kit=(_Table, _Text))
+        lines = table_lines(table, color=color)
     if width and _width(lines[-1]) > width:  # the bottom rule is as wide as the table
         from ..cli.console import output_console
 

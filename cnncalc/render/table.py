@@ -10,11 +10,13 @@ from .bars import share_cell
 from .common import axes_label, convention_lines, memory_text, output_rf_text, row_cells, training_memory_text
 
 SHARE_WIDTH = 8  # cells of a share bar in the table
+COMPACT_SHARE_WIDTH = 6  # bars without percentages, when the full table does not fit
 
 
-def build(analysis: Analysis, *, exact: bool = False, bars: bool = False, kit=None):
+def build(analysis: Analysis, *, exact: bool = False, bars: bool | str = False, kit=None):
     """The rich renderables: (table, footer lines). ``bars``: draw the share
-    columns as bars (a terminal); otherwise they hold percentages only.
+    columns as bars with percentages (a terminal), ``"compact"`` bars alone;
+    otherwise they hold percentages only.
     ``kit``: the (Table, Text) classes to build with, rich's by default
     (:mod:`cnncalc.render.fasttable` passes light stand-ins)."""
     if kit is None:
@@ -45,8 +47,10 @@ def build(analysis: Analysis, *, exact: bool = False, bars: bool = False, kit=No
     table.add_column("Memory", justify="right", footer=human_bytes(t.activation_bytes))
     kept = analysis.training_memory
     table.add_column("Kept", justify="right", footer=human_bytes(kept.activations))
-    table.add_column("Params share", justify="left" if bars else "right", style="magenta", no_wrap=True)
-    table.add_column("MACs share", justify="left" if bars else "right", style="blue", no_wrap=True)
+    share = {"width": COMPACT_SHARE_WIDTH if bars == "compact" else SHARE_WIDTH, "unicode": bool(bars),
+             "with_percent": bars != "compact"}
+    table.add_column("Params %", justify="left" if bars else "right", style="magenta", no_wrap=True)
+    table.add_column("MACs %", justify="left" if bars else "right", style="blue", no_wrap=True)
     for r in analysis.layers:
         c = row_cells(r)
         params = count(c["params"])
@@ -62,8 +66,8 @@ def build(analysis: Analysis, *, exact: bool = False, bars: bool = False, kit=No
             c["rf"],
             human_bytes(c["memory"]),
             human_bytes(kept.layers[c["name"]].bytes),
-            share_cell(c["params"], t.params_trainable, width=SHARE_WIDTH, unicode=bars),
-            share_cell(c["macs"], t.macs, width=SHARE_WIDTH, unicode=bars),
+            share_cell(c["params"], t.params_trainable, **share),
+            share_cell(c["macs"], t.macs, **share),
         )
     footer = [
         f"Parameters: {grouped(t.params_trainable)} trainable ({human_count(t.params_trainable)})"
@@ -81,7 +85,13 @@ def build(analysis: Analysis, *, exact: bool = False, bars: bool = False, kit=No
 def print_table(analysis: Analysis, console, *, exact: bool = False) -> None:
     from rich.text import Text
 
-    table, footer, notes = build(analysis, exact=exact, bars=console.is_terminal and not console.options.ascii_only)
+    bars = console.is_terminal and not console.options.ascii_only
+    table, footer, notes = build(analysis, exact=exact, bars=bars)
+    if bars:  # a narrow terminal: bars without percentages rather than squeezed columns
+        from rich.measure import Measurement
+
+        if Measurement.get(console, console.options.update_width(10**4), table).maximum > console.width:
+            table, footer, notes = build(analysis, exact=exact, bars="compact")
     console.print(table)
     for line in footer:
         console.print(Text(line, style="yellow" if line.startswith("warning") else ""))
