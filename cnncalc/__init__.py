@@ -13,6 +13,7 @@ The analysis never imports numpy; only the executor does.
 """
 
 from . import budget as _budget  # noqa: F401  (registers the 'budget:' spec section)
+from .homework import keys as _homework_keys  # noqa: F401  (registers expect:, expect_total:, values:, weights:, ...)
 from .analysis import Analysis, LayerResult, Totals, analyze, analyze_file
 from .conventions import Convention
 from .errors import CnncalcError, FieldError, Loc, SpecError

@@ -34,3 +34,15 @@ def test_every_example_analyses():
     for path in sorted(EXAMPLES.glob("*.yaml")):
         result = CliRunner().invoke(cli, ["analyze", str(path)])
         assert result.exit_code == 0, (path, result.output)
+
+
+def test_homework_keys_are_known_to_a_bare_analyze_process():
+    """`cnncalc analyze` imports only its own command module: the keys must still be registered."""
+    import subprocess
+    import sys
+
+    for name in ("conv_4x5.yaml", "backprop_3x3.yaml"):
+        for fmt in ("table", "json"):
+            proc = subprocess.run([sys.executable, "-m", "cnncalc", "analyze", str(EXAMPLES / name), "--format", fmt],
+                                  capture_output=True, text=True, timeout=60)
+            assert proc.returncode == 0, proc.stderr
