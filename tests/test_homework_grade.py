@@ -110,3 +110,12 @@ def test_expect_does_not_disturb_analyze(spec_file):
     result = CliRunner().invoke(cli, ["analyze", str(spec_file(ISSUE_EXAMPLE))])
     assert result.exit_code == 0, result.output
     assert "1,520" in result.output or "1.520K" in result.output or "1.52K" in result.output
+
+
+def test_shipped_grading_example_has_one_wrong_answer(capsys):
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parent.parent / "examples" / "homework" / "grade_lecture6.yaml"
+    assert status("grade", path) == 1
+    out = capsys.readouterr().out
+    assert "Score: 7/8" in out and "r = 5 + (2 − 1)·2 = 7" in out
