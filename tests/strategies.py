@@ -41,7 +41,7 @@ def _weighted(valid, invalid, p_invalid):
 
     @st.composite
     def pick(draw):
-        return draw(invalid if draw(_ints(0, 999)) >= cut else valid)
+        return draw(invalid if draw(_ints(0, 999)) >= cut and not _CLEAN[0] else valid)
 
     return pick()
 
@@ -54,6 +54,16 @@ def _ints(lo: int, hi: int):
 def _one_in(draw, n: int) -> bool:
     """True about once in n draws (shrinks to False)."""
     return draw(_ints(0, n - 1)) == n - 1
+
+
+#: Set while spec_docs(clean=True) draws: no deliberately invalid values
+#: (the executor property wants valid networks; the draws stay the same shape).
+_CLEAN = [False]
+
+
+def _bad(draw, n: int) -> bool:
+    """Like _one_in, for a deliberately invalid branch (never when clean)."""
+    return _one_in(draw, n) and not _CLEAN[0]
 
 
 def _pick(draw, items):
@@ -159,7 +169,7 @@ def layer_entry(draw, ndim, names: list[str], depth: int = 0):
     """One entry of ``layers:`` (possibly a repeated group)."""
     if depth < 2 and _one_in(draw, 15):
         body = [draw(layer_entry(ndim, names, depth + 1)) for _ in range(draw(_ints(1, 3)))]
-        group = {"layers": body, "repeat": draw(_BAD_REPEAT) if _one_in(draw, 20) else draw(_ints(1, 3))}
+        group = {"layers": body, "repeat": draw(_BAD_REPEAT) if _bad(draw, 20) else draw(_ints(1, 3))}
         if draw(st.booleans()):
             group["name"] = f"g{len(names)}"
         return group
@@ -169,7 +179,7 @@ def layer_entry(draw, ndim, names: list[str], depth: int = 0):
     if cls is not None:
         for f in layer_fields(cls):
             required = f.default is REQUIRED
-            if (not _one_in(draw, 50)) if required else _one_in(draw, 3):
+            if (not _bad(draw, 50)) if required else _one_in(draw, 3):
                 kind = f.metadata["kind"]
                 if isinstance(kind, F.Text) and names and not _one_in(draw, 10):
                     fields[f.name] = _pick(draw, names)  # a reference such as max_unpool's pool
@@ -177,7 +187,7 @@ def layer_entry(draw, ndim, names: list[str], depth: int = 0):
                     fields[f.name] = draw(value_for(kind, ndim))
         if cls.takes_activation and _one_in(draw, 4):
             fields["activation"] = draw(_activations())
-    if _one_in(draw, 41):
+    if _bad(draw, 41):
         fields[_pick(draw, ["kernal_size", "strides", "units", "x"])] = 1
     entry: dict = {}
     form = draw(_ints(0, 2))
@@ -189,13 +199,13 @@ def layer_entry(draw, ndim, names: list[str], depth: int = 0):
         entry = {type_name: fields or None}
     name = None
     if _one_in(draw, 3):
-        name = _pick(draw, ["input", "", 3, *names[-1:]]) if _one_in(draw, 30) else f"n{len(names)}"
+        name = _pick(draw, ["input", "", 3, *names[-1:]]) if _bad(draw, 30) else f"n{len(names)}"
     if cls is not None and (cls.max_inputs > 1 or _one_in(draw, 10)):
         pool = ["input", *names]
         lo = cls.min_inputs
         hi = max(lo, min(cls.max_inputs, 3))
         refs = [_pick(draw, pool) for _ in range(draw(_ints(lo, hi)))]
-        inputs = draw(_BAD_INPUTS) if _one_in(draw, 30) else refs
+        inputs = draw(_BAD_INPUTS) if _bad(draw, 30) else refs
         if entry is None:
             entry = {type_name: None}
         entry["inputs"] = inputs
@@ -208,22 +218,82 @@ def layer_entry(draw, ndim, names: list[str], depth: int = 0):
     if _one_in(draw, 13):
         if entry is None:
             entry = {type_name: None}
-        entry["repeat"] = draw(_BAD_REPEAT) if _one_in(draw, 5) else draw(_ints(1, 3))
+        entry["repeat"] = draw(_BAD_REPEAT) if _bad(draw, 5) else draw(_ints(1, 3))
     return type_name if entry is None else entry
 
 
+def _parametrise(value, draw):
+    """Put block parameters into a body: out_channels/out_features become
+    $width or an expression of it, now and then a `when: $on`."""
+    if isinstance(value, list):
+        return [_parametrise(v, draw) for v in value]
+    if not isinstance(value, dict):
+        return value
+    out = {}
+    for key, v in value.items():
+        if key in ("out_channels", "out_features") and not _one_in(draw, 4):
+            v = _pick(draw, ["$width", "$(width * 2)", "$(width // 2 + 1)", "$(width - width)", "$nothing", "$(width +)"])
+        out[key] = _parametrise(v, draw)
+    if "layers" not in out and _one_in(draw, 6):
+        out["when"] = _pick(draw, ["$on", "$(not on)", "$(width > 2)", "maybe"])
+    return out
+
+
 @st.composite
-def spec_docs(draw, max_layers: int = 6):
-    """A whole spec as a Python document (dicts, lists, scalars)."""
+def block_def(draw, ndim):
+    """A block with parameters width (sometimes required) and on."""
+    local: list[str] = []
+    body = [draw(layer_entry(ndim, local, depth=1)) for _ in range(draw(_ints(1, 3)))]
+    width_default = None if _one_in(draw, 3) else draw(_ints(1, 4))
+    return {"params": {"width": width_default, "on": draw(st.booleans())}, "layers": _parametrise(body, draw)}
+
+
+@st.composite
+def block_use(draw):
+    """One use of block 'unit': bare, with arguments, repeated, with overrides or bad arguments."""
+    form = draw(_ints(0, 5))
+    if form == 0:
+        return "unit"
+    entry = {"unit": {"width": draw(_ints(1, 4))}}
+    if form == 2:
+        entry["repeat"] = draw(_ints(1, 3))
+    elif form == 3:
+        entry["repeat"] = 2
+        entry["overrides"] = {draw(_ints(-1, 2)): {"on": draw(st.booleans())}}
+    elif form == 4:
+        entry["unit"] = draw(st.one_of(st.just({"widht": 2}), st.just({"width": "$width"}), GARBAGE))
+    elif form == 5:
+        entry["unit"]["on"] = draw(st.booleans())
+    return entry
+
+
+@st.composite
+def spec_docs(draw, max_layers: int = 6, clean: bool = False):
+    """A whole spec as a Python document (dicts, lists, scalars); with
+    ``clean`` no value is deliberately invalid (shapes may still not fit)."""
+    outer, _CLEAN[0] = _CLEAN[0], clean
+    try:
+        return _spec_doc(draw, max_layers)
+    finally:
+        _CLEAN[0] = outer
+
+
+def _spec_doc(draw, max_layers):
     ndim = draw(_ints(0, 3))
     shape = [draw(_ints(1, 6)), *(draw(_ints(1, 12)) for _ in range(ndim))]
-    if _one_in(draw, 30):
+    if _bad(draw, 30):
         shape = draw(_BAD_SHAPES)
     names: list[str] = []
     layers = []
+    block = draw(block_def(ndim)) if _one_in(draw, 5) else None
     for _ in range(draw(_ints(1, max_layers))):
-        layers.append(draw(layer_entry(ndim, names)))
+        if block is not None and _one_in(draw, 3):
+            layers.append(draw(block_use()))
+        else:
+            layers.append(draw(layer_entry(ndim, names)))
     doc = {"input": shape, "layers": layers}
+    if block is not None:
+        doc = {"input": shape, "blocks": {"unit": block}, "layers": layers}
     if _one_in(draw, 6):
         default_type = _pick(draw, sorted(REGISTRY))
         default_fields = {}
@@ -231,9 +301,9 @@ def spec_docs(draw, max_layers: int = 6):
             if _one_in(draw, 3):
                 default_fields[f.name] = draw(value_for(f.metadata["kind"], ndim))
         doc["defaults"] = {default_type: default_fields}
-    if _one_in(draw, 61):
+    if _bad(draw, 61):
         doc[_pick(draw, ["layerz", "inputs", "nmae"])] = 1
-    if _one_in(draw, 61):
+    if _bad(draw, 61):
         del doc[_pick(draw, ["input", "layers"])]
     return doc
 

@@ -126,7 +126,7 @@ EXEC_EXAMPLES = int(os.environ.get("CNNCALC_FUZZ_EXEC_EXAMPLES", os.environ.get(
 
 
 @settings(FUZZ, max_examples=EXEC_EXAMPLES, derandomize=EXEC_EXAMPLES <= 1000)
-@given(spec_docs(max_layers=5))
+@given(spec_docs(max_layers=5, clean=True))
 def test_executor_agrees_with_analysis(doc):
     """For every valid generated spec, running it (numpy, batch 2) gives the
     analysed output shape, parameter and buffer counts, multiplications (for

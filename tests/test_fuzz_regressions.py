@@ -60,3 +60,16 @@ def test_non_finite_numbers_are_spec_errors():
     with pytest.raises(SpecError, match="finite") as info:
         analyze(loads_spec("input: [1, 8]\nlayers:\n  - dropout: {p: .nan}\n"))
     assert info.value.field == "p"
+
+
+@pytest.mark.parametrize("layer", ["crop: {cropping: 0}", "downsample: {factor: 1}", "upsample: {scale_factor: 1, mode: zeros}"])
+def test_identity_sized_resampling_is_a_new_tensor(layer):
+    """With nothing cropped or resampled the kernel must still return a new
+    array: the training-memory estimate counts the output and the input
+    apart when both are kept (here the input by the first leaky_relu)."""
+    pytest.importorskip("numpy")
+    from cnncalc.executor.verify import verify
+
+    text = f"input: [1, 4]\nlayers:\n  - leaky_relu\n  - {layer}\n    inputs: [input]\n  - leaky_relu\n"
+    report = verify(analyze(loads_spec(text), batch=2), seed=0)
+    assert report.ok, (report.failures, report.held)

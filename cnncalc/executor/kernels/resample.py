@@ -53,7 +53,8 @@ class UpsampleKernel(Kernel):
     def forward(self, x):
         mode = self.layer.mode
         if mode == "zeros":
-            return upsample_zeros(x, self.factors)
+            y = upsample_zeros(x, self.factors)
+            return x.copy() if y is x else y  # factor 1: still a new tensor, as the memory estimate counts it
         if mode == "nearest":
             return _repeat(x, self.factors)
         y = x
@@ -92,7 +93,7 @@ class DownsampleKernel(Kernel):
 
     def forward(self, x):
         self.in_full_shape = x.shape
-        return np.ascontiguousarray(downsample(x, self.factors))
+        return downsample(x, self.factors).copy()  # a new tensor even for factor 1 (never a view of x)
 
     def backward(self, dy):
         dx = np.zeros(self.in_full_shape, dtype=dy.dtype)
@@ -162,7 +163,7 @@ class CropKernel(Kernel):
 
     def forward(self, x):
         inner = tuple(slice(b, b + o) for (b, _), o in zip(self.sides, self.out_shape[1:]))
-        return np.ascontiguousarray(x[(slice(None), slice(None), *inner)])
+        return x[(slice(None), slice(None), *inner)].copy()  # a new tensor even when nothing is cropped
 
     def backward(self, dy):
         return (np.pad(dy, ((0, 0), (0, 0), *self.sides)),)
