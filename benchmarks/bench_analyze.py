@@ -135,16 +135,16 @@ def main() -> None:
             print(f"  --format {fmt:<9} {ms(t)}   {cpu(argv)}   {t / python_start:5.1f}× python start   "
                   f"{'met' if t < 1.0 else 'MISSED'}")
 
-        print("\nlinearity (table format): CPU time above the VGG-16 run, per layer, and its ratio to the first size")
-        base = None
+        print("\nlinearity (table format): CPU time, and the extra CPU time per extra layer from one size to the next")
+        previous = None
         for n in sizes:
             argv = [*cmd, "analyze", str(paths[n])]
             t = wall(argv, max(3, args.repeat // 2))
-            per_layer = (CPU[tuple(argv)] - CPU[tuple(vgg_cmd)]) / n
-            base = base or per_layer
-            print(f"  {n:>6} layers {ms(t)}   {cpu(argv)}   {per_layer * 1e6:7.1f} µs/layer   ×{per_layer / base:4.2f}")
-        print("  (linear cost keeps µs/layer flat; quadratic growth would double it from 10k to 20k)")
-
+            now = CPU[tuple(argv)]
+            marginal = "" if previous is None else f"   {(now - previous[1]) / (n - previous[0]) * 1e6:6.1f} µs/layer from {previous[0]:,}"
+            print(f"  {n:>6,} layers {ms(t)}   {cpu(argv)}{marginal}")
+            previous = (n, now)
+        print("  (linear: the same µs/layer between every pair of sizes; quadratic: it doubles with the size)")
 
 if __name__ == "__main__":
     main()

@@ -57,7 +57,7 @@ def percent(value: int, total: int) -> str:
     """Share as a percentage with one decimal (exact rounding), '0%' for nothing."""
     if total <= 0 or value <= 0:
         return "0%"
-    tenths = (Fraction(value * 1000, total) + Fraction(1, 2)).__floor__()
+    tenths = (2000 * value + total) // (2 * total)  # ⌊1000·value/total + 1/2⌋, in integers
     if tenths == 0:
         return "<0.1%"
     return f"{tenths // 10}.{tenths % 10}%"
