@@ -181,6 +181,11 @@ def test_layer_chains_match_torch(layers):
     check_against_torch(spec([3, 5, 4], *layers), batch=3)
 
 
+@pytest.mark.parametrize("stride", ["1/2", "[1/3, 2/3]", "[3/2, 1/2]"])
+def test_fractional_stride_conv_matches_torch(stride):
+    check_against_torch(spec([2, 5, 4], f"conv: {{out_channels: 3, kernel_size: 3, stride: {stride}, padding: 1}}"))
+
+
 def test_1d_and_3d_resampling_match_torch():
     check_against_torch(spec([2, 5], "upsample: {scale_factor: 3, mode: linear}", "kmax_pool: {k: 4}"))
     check_against_torch(spec([2, 3, 2, 4], "upsample: {scale_factor: [2, 1, 2], mode: trilinear}",

@@ -8,7 +8,6 @@ asymmetric padding goes through F.pad first.
 
 from __future__ import annotations
 
-from fractions import Fraction
 from math import prod
 
 import torch
@@ -80,9 +79,12 @@ class TorchRun:
         nd = x.dim() - 2
         if t in _ACT:
             return _ACT[t](x, L)
+        if t in ("conv", "locally_connected") and any(u > 1 for u in k.ups):
+            # fractional stride S2/S1: S1 − 1 zeros between the cells first (the lectures' uSample)
+            up = x.new_zeros((*x.shape[:2], *((i - 1) * u + 1 for i, u in zip(x.shape[2:], k.ups))))
+            up[(slice(None), slice(None), *(slice(None, None, u) for u in k.ups))] = x
+            x = up
         if t == "conv":
-            if any(Fraction(s).denominator != 1 for s in per_axis(L.stride, nd, "stride")):
-                raise NotImplementedError("fractional stride")
             sym = _sym(k.pads)
             if sym is None:
                 x, sym = _pad(x, k.pads), 0
