@@ -213,3 +213,46 @@ def test_presets_reproduce_the_tools_on_every_layer_type():
     result = analyze_text(ZOO_SPEC)
     problems = _compare_with_tools(result, _zoo_torch().eval())
     assert not problems, "\n".join(problems)
+
+
+#: the resampling layers: transposed convolutions (torchinfo charges output
+#: positions) and nearest / bilinear upsampling (fvcore and ptflops handle them)
+RESAMPLING_SPEC = """
+input: [4, 6, 6]
+layers:
+  - conv_transpose: {out_channels: 8, kernel_size: 3, stride: 2, padding: 1, output_padding: 1}
+  - relu
+  - upsample: {scale_factor: 2, mode: nearest}
+  - conv_transpose: {out_channels: 4, kernel_size: [2, 3], stride: [2, 1], groups: 2, bias: false}
+  - upsample: {scale_factor: 2, mode: bilinear}
+  - conv: {out_channels: 2, kernel_size: 1}
+"""
+
+
+def _resampling_torch():
+    from torch import nn
+
+    return nn.Sequential(
+        nn.ConvTranspose2d(4, 8, 3, 2, 1, output_padding=1), nn.ReLU(), nn.Upsample(scale_factor=2, mode="nearest"),
+        nn.ConvTranspose2d(8, 4, (2, 3), stride=(2, 1), groups=2, bias=False),
+        nn.Upsample(scale_factor=2, mode="bilinear"), nn.Conv2d(4, 2, 1),
+    )
+
+
+@pytest.mark.torch
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+def test_presets_reproduce_the_tools_on_resampling_layers():
+    pytest.importorskip("torch")
+    result = analyze_text(RESAMPLING_SPEC)
+    problems = _compare_with_tools(result, _resampling_torch().eval())
+    assert not problems, "\n".join(problems)
+
+
+def test_torchinfo_charges_transposed_convolution_per_output_position():
+    text = "input: [4, 6, 6]\nlayers:\n  - conv_transpose: {out_channels: 8, kernel_size: 3, stride: 2, bias: false}\n"
+    r = analyze_text(text, convention="torchinfo")
+    right = 4 * 8 * 9 * 6 * 6  # every input value meets every kernel weight once
+    assert r.totals.multiplications == right
+    assert r.layers[0].output_shape == (8, 13, 13)
+    assert r.totals.macs == 4 * 8 * 9 * 13 * 13  # torchinfo's count: (13/6)² ≈ stride² too many
+    assert macs(text, "fvcore") == macs(text, "ptflops") == right
