@@ -4,7 +4,8 @@ receptive-field growth view.
 Everything here returns plain strings (the caller adds colour), so the same
 code serves a terminal (Unicode eighth blocks) and a pipe or file (ASCII
 ``#``), and golden files can pin the output at a fixed width. Bar lengths are
-exact integer arithmetic on the counts: no floats decide a cell.
+exact integer arithmetic on the counts (cheap enough for 10,000-layer
+tables): no floats decide a cell.
 """
 
 from __future__ import annotations
@@ -42,14 +43,18 @@ def bar(value: int | Fraction, total: int | Fraction, width: int, *, unicode: bo
     if total <= 0 or value <= 0:
         return " " * width
     steps = 8 if unicode else 1
-    filled = min(Fraction(value) / Fraction(total), Fraction(1)) * width * steps
-    n = int(filled + Fraction(1, 2))  # round half up
-    n = max(n, 1)
+    if value > total:
+        value = total
+    if value.__class__ is not int or total.__class__ is not int:  # Fractions: scale to integers
+        value, total = Fraction(value), Fraction(total)
+        value, total = value.numerator * total.denominator, total.numerator * value.denominator
+    # n = round-half-up(value / total · width · steps), in integers
+    n = (2 * value * width * steps + total) // (2 * total)
     if unicode:
-        full, part = divmod(n, 8)
+        full, part = divmod(max(n, 1), 8)
         text = FULL * full + (EIGHTHS[part] if part else "")
     else:
-        text = "#" * n if n and filled >= Fraction(1, 2) else "."
+        text = "#" * n if n else "."
     return text.ljust(width)
 
 
