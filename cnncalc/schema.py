@@ -44,6 +44,11 @@ def spec_schema() -> dict:
             "oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}, "minItems": 1}],
         },
         "repeat": {"type": "integer", "minimum": 1, "description": "repeat this entry N times"},
+        "when": {
+            "description": "false skips the entry (its name then stands for its first input); "
+                           "in a block: $param or $(expression)",
+            "oneOf": [{"type": "boolean"}, {"type": "string", "pattern": "^\\$"}],
+        },
     }
     type_names = sorted([*layer_base.REGISTRY, *layer_base.ALIASES])
     variants = [{"type": "string", "enum": type_names, "description": "a layer with default fields"}]
@@ -70,12 +75,26 @@ def spec_schema() -> dict:
             "required": ["type", *required],
         }
         variants.append(explicit)
+    # a block instance: {block_name: {arguments}} with the entry keys, or a bare block name
+    variants.append({"type": "string", "description": "a block defined under 'blocks:', with its default arguments"})
+    variants.append({
+        "type": "object",
+        "description": "a block instance {block_name: {arguments}}; 'overrides' maps a repetition to arguments",
+        "properties": {
+            **entry_props,
+            "overrides": {"type": "object", "additionalProperties": {"type": "object"}},
+        },
+        "minProperties": 1,
+        "additionalProperties": {"oneOf": [{"type": "object"}, {"type": "null"}]},
+    })
     group = {
         "type": "object",
         "properties": {
             "layers": {"$ref": "#/$defs/layers"},
             "repeat": entry_props["repeat"],
             "name": entry_props["name"],
+            "inputs": entry_props["inputs"],
+            "when": entry_props["when"],
         },
         "required": ["layers"],
         "additionalProperties": False,
@@ -100,6 +119,21 @@ def spec_schema() -> dict:
                 "description": "default fields per layer type",
                 "properties": defaults_props,
                 "additionalProperties": False,
+            },
+            "blocks": {
+                "type": "object",
+                "description": "reusable blocks: params (name → default, ~ for required) and layers; "
+                               "values may be $param or $(integer expression); 'input' is the block's input",
+                "additionalProperties": {
+                    "type": "object",
+                    "properties": {
+                        "params": {"type": "object"},
+                        "layers": {"type": "array", "minItems": 1},
+                        "description": {"type": "string"},
+                    },
+                    "required": ["layers"],
+                    "additionalProperties": False,
+                },
             },
             "layers": {"$ref": "#/$defs/layers"},
             **{

@@ -85,6 +85,7 @@ class GroupInfo:
     kind: str  # block name, or "group"
     parent: str | None
     loc: Loc
+    output: str | None = None  # the node whose output the group's name stands for
 
 
 class _Ctx:
@@ -200,7 +201,7 @@ def parse_spec(doc, file: str | None = None, input_shape=None) -> Graph:
         name=name,
         description=description,
         sections={k: doc[k] for k in doc if k in SECTIONS},
-        groups=dict(ctx.groups),
+        groups=_group_outputs(ctx),
     )
 
 
@@ -472,7 +473,7 @@ def _expand_entry(entry, loc, ctx: _Ctx, scope: _Scope):
                            entry.loc_of("inputs"), field="inputs")
             ctx.previous = inputs[0]
         if name is not None and count > 1:
-            _open_group(ctx, scope, scope.prefix + name, "group", entry.loc)
+            _open_group(ctx, scope, scope.prefix + name, f"group ×{count}", entry.loc)
         for r in range(count):
             if name is None:
                 _expand_list(body, ctx, scope)
@@ -495,7 +496,7 @@ def _expand_entry(entry, loc, ctx: _Ctx, scope: _Scope):
     inputs = _parse_inputs(entry, scope)
     _guard_size(ctx, count, entry.loc_of("repeat"))
     if name is not None and count > 1:
-        _open_group(ctx, scope, scope.prefix + name, "group", entry.loc)
+        _open_group(ctx, scope, scope.prefix + name, f"{type_name} ×{count}", entry.loc)
     for r in range(count):
         node_name = None
         if name is not None:
@@ -579,7 +580,7 @@ def _expand_block(block, entry: YMap, args: YMap, loc: Loc, ctx: _Ctx, scope: _S
         ctx.previous = inputs[0]
     base = name if name is not None else None
     if base is not None and count > 1:
-        _open_group(ctx, scope, scope.prefix + base, "repeat", entry.loc)
+        _open_group(ctx, scope, scope.prefix + base, f"{block.name} ×{count}", entry.loc)
     outer = _Scope(scope.prefix + base + ".", scope, scope.prefix + base, counters=scope.counters) \
         if base is not None and count > 1 else scope
     ctx.active_blocks.append(block.name)
@@ -820,6 +821,22 @@ def _resolve_step(ctx: _Ctx, ref: _Ref):
     if name == INPUT:
         return INPUT
     return None
+
+
+def _group_outputs(ctx: _Ctx) -> dict:
+    """The groups with their output node filled in (a group ending in a
+    skipped entry stands for that entry's input, possibly outside it)."""
+    out = {}
+    for name, info in ctx.groups.items():
+        ref = ctx.group_out.get(name)
+        output = None
+        for _ in range(10_000):
+            if ref is None or isinstance(ref, str):
+                output = ref
+                break
+            ref = _resolve_step(ctx, ref)
+        out[name] = dataclasses.replace(info, output=output)
+    return out
 
 
 def _link(ctx: _Ctx, file) -> list[Node]:

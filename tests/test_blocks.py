@@ -210,3 +210,20 @@ def test_warning_for_an_unused_branch_names_its_line():
     r = analyze_text("input: [3, 8, 8]\nblocks:\n  b:\n    layers:\n      - relu:\n        name: lost\n"
                      "      - sigmoid:\n        inputs: input\nlayers:\n  - b\n")
     assert r.warnings and r.warnings[0][0] == "b1.lost" and "<spec>:5" in r.warnings[0][1]
+
+
+def test_readme_residual_example_runs():
+    import re
+
+    from conftest import ROOT
+
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = text[text.index("## Graphs: residual adds"):]
+    example = re.search(r"```yaml\n(.*?)```", section, re.S).group(1)
+    r = analyze_text(example)
+    assert r["layer2.0.add1"].node.inputs == ("layer2.0.bn2", "layer2.0.downsample.batch_norm1")
+    assert r["layer1.1.add1"].node.inputs == ("layer1.1.bn2", "layer1.0.relu2")
+    # conv 64→128 3×3, bn, conv 128→128 3×3, bn, projection 1×1 64→128, bn
+    assert sum(x.params.trainable for x in r.layers if x.name.startswith("layer2.0.")) == (
+        73_728 + 256 + 147_456 + 256 + 8_192 + 256
+    )

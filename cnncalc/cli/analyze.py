@@ -52,9 +52,11 @@ def _without_cyclic_gc(fn):
 @click.option("--rf", is_flag=True, help="Instead of the table, how the receptive field grows layer by layer.")
 @click.option("--optimizer", type=click.Choice(["sgd", "momentum", "adam"]), default="sgd", show_default=True,
               help="Optimizer whose state the training-memory estimate includes (0, 1 or 2 arrays per parameter).")
+@click.option("--depth", type=click.IntRange(min=0), default=None,
+              help="Show blocks down to this depth; deeper blocks collapse into one summed row (0: top level only).")
 @_without_cyclic_gc
 def analyze(spec, input_shape, batch, dtype, convention, fmt, exact, output, explain=False, chart=None, rf=False,
-            optimizer="sgd"):
+            optimizer="sgd", depth=None):
     """Shapes, parameters, MACs, receptive fields and memory of every layer of SPEC.
 
     \b
@@ -62,6 +64,7 @@ def analyze(spec, input_shape, batch, dtype, convention, fmt, exact, output, exp
       cnncalc analyze specs/vgg16.yaml
       cnncalc analyze specs/vgg16.yaml --format json --batch 32 --dtype float16
       cnncalc analyze vgg16 --chart params
+      cnncalc analyze resnet50 --depth 1
     """
     from ..analysis import analyze as run_analysis
     from ..spec import load_spec
@@ -76,13 +79,13 @@ def analyze(spec, input_shape, batch, dtype, convention, fmt, exact, output, exp
     if fmt is Format.TABLE and output is None:
         from ..render.fasttable import print_analysis_table
 
-        print_analysis_table(result, exact=exact)
+        print_analysis_table(result, exact=exact, depth=depth)
         if explain:
             from ..homework.explain import explain_lines
 
             click.echo("\n".join(explain_lines(result)))
         return 0
-    text = render_text(result, fmt, exact=exact)
+    text = render_text(result, fmt, exact=exact, depth=depth)
     if explain and fmt is not Format.TABLE:
         raise click.UsageError("--explain adds the work after the table; it does not mix with --format "
                                f"{fmt.value} (machine-readable output)")
@@ -97,13 +100,15 @@ def analyze(spec, input_shape, batch, dtype, convention, fmt, exact, output, exp
     return 0
 
 
-def render_text(result, fmt: Format, *, exact: bool = False) -> str:
+def render_text(result, fmt: Format, *, exact: bool = False, depth: int | None = None) -> str:
     if fmt is Format.JSON:
         from ..render.jsonout import render
     elif fmt is Format.CSV:
         from ..render.csvout import render
     elif fmt is Format.MARKDOWN:
         from ..render.markdown import render
+
+        return render(result, depth=depth)
     else:
         import io
 
@@ -112,6 +117,6 @@ def render_text(result, fmt: Format, *, exact: bool = False) -> str:
         from ..render.table import print_table
 
         buffer = io.StringIO()
-        print_table(result, Console(file=buffer, width=200, no_color=True, highlight=False), exact=exact)
+        print_table(result, Console(file=buffer, width=200, no_color=True, highlight=False), exact=exact, depth=depth)
         return buffer.getvalue()
     return render(result)

@@ -180,7 +180,7 @@ class _Table:
             column._cells.append(cell)
 
 
-def print_analysis_table(analysis, *, exact: bool = False, stream=None) -> None:
+def print_analysis_table(analysis, *, exact: bool = False, stream=None, depth: int | None = None) -> None:
     """Write the analyze table, its totals and the convention notes to
     ``stream`` (stdout): fast, unless a terminal is too narrow for it."""
     from .table import build, print_table
@@ -189,7 +189,7 @@ def print_analysis_table(analysis, *, exact: bool = False, stream=None) -> None:
     terminal = bool(getattr(stream, "isatty", None) and stream.isatty())
     encoding = (getattr(stream, "encoding", None) or "utf-8").lower()
     bars = terminal and "utf" in encoding
-    table, footer, notes = build(analysis, exact=exact, bars=bars, kit=(_Table, _Text))
+    table, footer, notes = build(analysis, exact=exact, bars=bars, kit=(_Table, _Text), depth=depth)
     color = color_wanted(stream)
     lines = table_lines(table, color=color)
     width = None  # a pipe or a file: never squeeze
@@ -200,12 +200,12 @@ def print_analysis_table(analysis, *, exact: bool = False, stream=None) -> None:
     elif os.environ.get("COLUMNS", "").isdigit():
         width = int(os.environ["COLUMNS"])
     if width and bars and _width(lines[-1]) > width:  # narrow: share bars without percentages
-        table, footer, notes = build(analysis, exact=exact, bars="compact", kit=(_Table, _Text))
+        table, footer, notes = build(analysis, exact=exact, bars="compact", kit=(_Table, _Text), depth=depth)
         lines = table_lines(table, color=color)
     if width and _width(lines[-1]) > width:  # the bottom rule is as wide as the table
         from ..cli.console import output_console
 
-        print_table(analysis, output_console(), exact=exact)
+        print_table(analysis, output_console(), exact=exact, depth=depth)
         return
     for line in footer:
         lines.append(f"\x1b[33m{line}\x1b[0m" if color and line.startswith("warning") else line)

@@ -8,7 +8,23 @@ from ..units import grouped, human_bytes, human_count
 from .common import axes_label, convention_lines, memory_text, output_rf_text, row_cells
 
 
-def render(analysis: Analysis) -> str:
+def _depth_lines(analysis: Analysis, depth: int) -> list[str]:
+    """Rows with blocks collapsed below ``depth`` (bold: a block's summed row)."""
+    from ..hierarchy import rows
+
+    lines = []
+    for row in rows(analysis, depth):
+        indent = "&nbsp;&nbsp;" * row.depth
+        name = f"{indent}**{row.name}**" if row.is_group else f"{indent}{row.name}"
+        rf = row_cells(row.output)["rf"]
+        lines.append(
+            f"| {row.indices} | {name} | {row.type_name} | {'×'.join(map(str, row.output_shape))} | "
+            f"{grouped(row.params)} | {grouped(row.macs)} | {rf} | {human_bytes(row.activation_bytes)} |"
+        )
+    return lines
+
+
+def render(analysis: Analysis, depth: int | None = None) -> str:
     title = analysis.graph.name or analysis.graph.file or "network"
     label = axes_label(len(analysis.input_shape) - 1)
     lines = [
@@ -17,7 +33,9 @@ def render(analysis: Analysis) -> str:
         f"| # | Layer | Type | Output ({label}) | Params | MACs | RF | Memory |",
         "|--:|:--|:--|:--|--:|--:|:--|--:|",
     ]
-    for r in analysis.layers:
+    if depth is not None:
+        lines += _depth_lines(analysis, depth)
+    for r in () if depth is not None else analysis.layers:
         c = row_cells(r)
         lines.append(
             f"| {c['index']} | {c['name']} | {c['type']} | {c['output']} | {grouped(c['params'])} | "

@@ -13,12 +13,15 @@ SHARE_WIDTH = 8  # cells of a share bar in the table
 COMPACT_SHARE_WIDTH = 6  # bars without percentages, when the full table does not fit
 
 
-def build(analysis: Analysis, *, exact: bool = False, bars: bool | str = False, kit=None):
+def build(analysis: Analysis, *, exact: bool = False, bars: bool | str = False, kit=None,
+          depth: int | None = None):
     """The rich renderables: (table, footer lines). ``bars``: draw the share
     columns as bars with percentages (a terminal), ``"compact"`` bars alone;
     otherwise they hold percentages only.
     ``kit``: the (Table, Text) classes to build with, rich's by default
-    (:mod:`cnncalc.render.fasttable` passes light stand-ins)."""
+    (:mod:`cnncalc.render.fasttable` passes light stand-ins).
+    Blocks and named groups get a summed row with their layers indented
+    below; ``depth`` collapses groups at that depth into their summed row."""
     if kit is None:
         from rich.table import Table
         from rich.text import Text
@@ -51,7 +54,10 @@ def build(analysis: Analysis, *, exact: bool = False, bars: bool | str = False, 
              "with_percent": bars != "compact"}
     table.add_column("Params %", justify="left" if bars else "right", style="magenta", no_wrap=True)
     table.add_column("MACs %", justify="left" if bars else "right", style="blue", no_wrap=True)
-    for r in analysis.layers:
+    hierarchical = bool(analysis.graph.groups) or depth is not None
+    if hierarchical:
+        _add_hierarchy_rows(table, analysis, count, share, depth, Text)
+    for r in () if hierarchical else analysis.layers:
         c = row_cells(r)
         params = count(c["params"])
         if c["buffers"]:
@@ -82,16 +88,50 @@ def build(analysis: Analysis, *, exact: bool = False, bars: bool | str = False, 
     return table, footer, convention_lines(analysis)
 
 
-def print_table(analysis: Analysis, console, *, exact: bool = False) -> None:
+def _add_hierarchy_rows(table, analysis: Analysis, count, share: dict, depth: int | None, Text) -> None:
+    """Rows of :func:`cnncalc.hierarchy.rows`: names indented by depth, group
+    rows in bold with their sums (▾ open, ▸ collapsed)."""
+    from ..hierarchy import rows
+
+    t = analysis.totals
+    kept = analysis.training_memory
+    for row in rows(analysis, depth):
+        indent = "  " * row.depth
+        params = count(row.params)
+        if row.buffers:
+            params += f" +{count(row.buffers)}b"
+        if row.is_group:
+            mark = "▸ " if row.collapsed else "▾ "
+            name = Text(indent + mark + row.name, style="bold")
+            rf_cell, kept_cell = row_cells(row.output)["rf"], ""
+        else:
+            name = Text(indent + row.name)
+            rf_cell, kept_cell = row_cells(row.layer)["rf"], human_bytes(kept.layers[row.name].bytes)
+        table.add_row(
+            row.indices,
+            name,
+            Text(row.type_name, style="bold cyan") if row.is_group else row.type_name,
+            "×".join(map(str, row.output_shape)),
+            params if row.params or row.buffers else Text("0", style="dim"),
+            count(row.macs) if row.macs else Text("0", style="dim"),
+            rf_cell,
+            human_bytes(row.activation_bytes),
+            kept_cell,
+            share_cell(row.params, t.params_trainable, **share),
+            share_cell(row.macs, t.macs, **share),
+        )
+
+
+def print_table(analysis: Analysis, console, *, exact: bool = False, depth: int | None = None) -> None:
     from rich.text import Text
 
     bars = console.is_terminal and not console.options.ascii_only
-    table, footer, notes = build(analysis, exact=exact, bars=bars)
+    table, footer, notes = build(analysis, exact=exact, bars=bars, depth=depth)
     if bars:  # a narrow terminal: bars without percentages rather than squeezed columns
         from rich.measure import Measurement
 
         if Measurement.get(console, console.options.update_width(10**4), table).maximum > console.width:
-            table, footer, notes = build(analysis, exact=exact, bars="compact")
+            table, footer, notes = build(analysis, exact=exact, bars="compact", depth=depth)
     console.print(table)
     for line in footer:
         console.print(Text(line, style="yellow" if line.startswith("warning") else ""))
