@@ -17,8 +17,11 @@ A spec is a YAML mapping::
 
 A layer entry may also carry ``name``, ``inputs`` (earlier node names, or
 ``input``) and ``repeat: N``; a ``{repeat: N, layers: [...]}`` entry repeats a
-list. Everything is checked here, with the file, line and column of each
-value, before any arithmetic runs.
+list. Reusable blocks live under ``blocks:`` (see :mod:`cnncalc.blocks`):
+each instance expands in a scope of its own, so node names are hierarchical
+(``layer3.1.conv2``) and ``input`` inside a block is the block's input;
+``when: false`` skips an entry. Everything is checked here, with the file,
+line and column of each value, before any arithmetic runs.
 """
 
 from __future__ import annotations

@@ -78,3 +78,12 @@ def test_markdown_depth_and_bad_depth():
     assert "| 139–306 | **denseblock3** | dense_layer ×24 | 1024×14×14 | 2,837,760 | 549,126,144 |" in result.output
     bad = CliRunner().invoke(cli, ["analyze", str(SPECS / "resnet18.yaml"), "--depth", "-1"])
     assert bad.exit_code == 2
+
+
+def test_json_lists_groups_with_sums(resnet18):
+    from cnncalc.render.jsonout import to_dict
+
+    groups = {g["name"]: g for g in to_dict(resnet18)["groups"]}
+    assert groups["layer2.0.downsample"]["parent"] == "layer2.0"
+    assert groups["layer2.0.downsample"]["params"] == {"trainable": 8_192 + 256, "buffers": 256}
+    assert sum(groups[f"layer{i}"]["params"]["trainable"] for i in (1, 2, 3, 4)) + 9_408 + 128 + 513_000 == 11_689_512

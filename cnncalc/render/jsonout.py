@@ -62,6 +62,7 @@ def to_dict(analysis: Analysis) -> dict:
             "receptive_field": [a.to_json() for a in analysis.output_rf],
         },
         "outputs": analysis.output_names,
+        "groups": _groups(analysis),
         "warnings": [{"layer": name, "message": message} for name, message in analysis.warnings],
     }
 
@@ -77,6 +78,27 @@ def _training(analysis: Analysis) -> dict:
         "kept_for_backward_bytes": tm.activations,
         "total_bytes": tm.total,
     }
+
+
+def _groups(analysis: Analysis) -> list[dict]:
+    """Block instances and named groups with their summed numbers."""
+    from ..hierarchy import rows
+
+    return [
+        {
+            "name": row.name,
+            "block": row.type_name,
+            "parent": analysis.graph.groups[row.name].parent,
+            "output": row.output.name,
+            "output_shape": list(row.output_shape),
+            "layers": [row.first_index, row.last_index],
+            "params": {"trainable": row.params, "buffers": row.buffers},
+            "multiplications": row.multiplications,
+            "macs": row.macs,
+        }
+        for row in rows(analysis)
+        if row.is_group
+    ]
 
 
 def render(analysis: Analysis) -> str:
