@@ -178,9 +178,11 @@ layers:
     assert misaligned(r) == []
 
 
-def test_resnet18_field_matches_araujo():
-    # Araujo et al., Distill 2019, table: ResNet-18 (v1) receptive field 435, stride 32;
-    # the shortcuts are aligned with the main path everywhere
+def test_resnet18_field_by_hand():
+    # r ← r + (k − 1)·j along the longest path: conv 7/2 → 7 (j 2), pool 3/2 → 11 (j 4),
+    # layer1: four 3×3 → 43; layer2: 43 + 2·4 = 51 (j 8), three more → 99;
+    # layer3: 99 + 2·8 = 115 (j 16) → 211; layer4: 211 + 2·16 = 243 (j 32) → 435.
+    # The 1×1 projection shortcuts are aligned with the main path everywhere.
     from cnncalc import analyze_file
     from conftest import SPECS
 
