@@ -195,3 +195,22 @@ def test_limits_come_from_the_environment():
            "CNNCALC_MAX_SPEC_BYTES": "10", "PATH": "/usr/bin:/bin"}
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=60)
     assert out.stdout.split() == ["7", "8", "9", "10"], out.stderr
+
+
+def test_verify_refuses_ten_to_the_ninth_channels_with_its_memory_estimate(tmp_path):
+    """The analysis answers instantly; the executor must not try to allocate."""
+    import io
+    import time
+    from contextlib import redirect_stderr, redirect_stdout
+
+    from cnncalc.cli import main
+
+    spec = tmp_path / "wide.yaml"
+    spec.write_text(HOSTILE["10^9 channels"][0])
+    err = io.StringIO()
+    start = time.process_time()
+    with redirect_stdout(io.StringIO()), redirect_stderr(err), pytest.raises(SystemExit) as info:
+        main(["verify", str(spec), "--quiet"])
+    assert time.process_time() - start < 1.0
+    assert info.value.code == 2
+    assert "verify would need about" in err.getvalue() and "bytes" in err.getvalue(), err.getvalue()
