@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+
+# Property tests draw the same examples on every run (CI must not flake on a
+# lucky draw, and no local example database may change what runs). Exploration
+# happens in the long fuzz mode (CNNCALC_FUZZ_EXAMPLES), which randomises, or
+# with HYPOTHESIS_PROFILE=explore.
+settings.register_profile("cnncalc", derandomize=True, database=None)
+settings.register_profile("explore", derandomize=False)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "cnncalc"))
 
 ROOT = Path(__file__).resolve().parent.parent
 SPECS = ROOT / "specs"

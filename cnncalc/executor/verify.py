@@ -167,9 +167,20 @@ def verify(analysis, *, seed: int = 0, gradcheck: bool = False, progress=None) -
     )
 
 
-def relative_error(a: float, b: float) -> float:
+def relative_error(a: float, b: float, noise: float = 0.0) -> float:
+    """|a − b| relative to the larger of the two; a difference within
+    ``noise`` (the rounding error of the finite difference) counts as 0."""
+    diff = abs(a - b)
+    if diff <= noise:
+        return 0.0
     scale = max(abs(a), abs(b))
-    return 0.0 if scale < 1e-12 else abs(a - b) / scale
+    return 0.0 if scale < 1e-12 else diff / scale
+
+
+#: Independent random draws a gradient check may use per layer and target. A
+#: finite difference that straddles a kink (ReLU at 0, a tie in max pooling)
+#: is wrong by O(1) on one draw; a real gradient bug is wrong on every draw.
+GRAD_DRAWS = 3
 
 
 def gradient_check(analysis, *, seed: int = 0, eps: float = 1e-6, progress=None) -> dict[str, dict[str, float]]:
@@ -178,6 +189,9 @@ def gradient_check(analysis, *, seed: int = 0, eps: float = 1e-6, progress=None)
     For each layer, on random inputs x and a random output cotangent u: for
     the input and each parameter t with a random direction v,
     analytic ⟨∂⟨u, f⟩/∂t, v⟩ against numeric (⟨u, f(t + εv)⟩ − ⟨u, f(t − εv)⟩)/2ε.
+    The reported error is the smallest over up to GRAD_DRAWS draws of (x, u, v)
+    (see GRAD_DRAWS); differences below the rounding noise of the finite
+    difference, 64·ε_mach·|⟨u, f⟩|/ε, count as 0.
     Returns layer → {target: relative error}.
     """
     rng = np.random.default_rng(seed + 1)
@@ -185,38 +199,50 @@ def gradient_check(analysis, *, seed: int = 0, eps: float = 1e-6, progress=None)
     results = {}
     for r in analysis.layers:
         k = net.kernels[r.name]
-        xs = [rng.standard_normal((analysis.batch, *s)) for s in r.input_shapes]
-        u = rng.standard_normal((analysis.batch, *r.output_shape))
-
-        def value():
-            k.phase = "forward"
-            return float(np.vdot(u, k.forward(*xs)))
-
-        k.forward(*xs)
-        k.phase = "backward"
-        dxs = k.backward(u)
-        k.forward(*xs)  # leave its state as on these inputs (max_unpool reads its pool's)
-        grads = {f"input{i}" if len(xs) > 1 else "input": dx for i, dx in enumerate(dxs)}
-        grads.update({name: g.copy() for name, g in k.grads.items()})
-        targets = {name: xs[i] for i, name in enumerate(n for n in grads if n.startswith("input"))}
-        targets.update(k.params)
-        errors = {}
-        for name, array in targets.items():
-            if grads.get(name) is None:
-                continue
-            v = rng.standard_normal(array.shape)
-            analytic = float(np.vdot(grads[name], v))
-            original = array.copy()
-            array += eps * v
-            plus = value()
-            array[...] = original - eps * v
-            minus = value()
-            array[...] = original
-            errors[name] = relative_error(analytic, (plus - minus) / (2 * eps))
+        errors: dict[str, float] = {}
+        for _ in range(GRAD_DRAWS):
+            for name, error in _check_layer_once(k, r, analysis.batch, rng, eps).items():
+                errors[name] = min(error, errors.get(name, error))
+            if all(e <= GRAD_TOLERANCE for e in errors.values()):
+                break
         results[r.name] = errors
         if progress:
             progress()
     return results
 
 
-__all__ = ["Check", "LayerReport", "VerifyReport", "verify", "gradient_check", "estimate_bytes", "INDEX_BYTES"]
+def _check_layer_once(k, r, batch: int, rng, eps: float) -> dict[str, float]:
+    """One draw of the dot-product test for one layer's kernel ``k``."""
+    xs = [rng.standard_normal((batch, *s)) for s in r.input_shapes]
+    u = rng.standard_normal((batch, *r.output_shape))
+
+    def value():
+        k.phase = "forward"
+        return float(np.vdot(u, k.forward(*xs)))
+
+    k.forward(*xs)
+    k.phase = "backward"
+    dxs = k.backward(u)
+    k.forward(*xs)  # leave its state as on these inputs (max_unpool reads its pool's)
+    grads = {f"input{i}" if len(xs) > 1 else "input": dx for i, dx in enumerate(dxs)}
+    grads.update({name: g.copy() for name, g in k.grads.items()})
+    targets = {name: xs[i] for i, name in enumerate(n for n in grads if n.startswith("input"))}
+    targets.update(k.params)
+    errors = {}
+    for name, array in targets.items():
+        if grads.get(name) is None:
+            continue
+        v = rng.standard_normal(array.shape)
+        analytic = float(np.vdot(grads[name], v))
+        original = array.copy()
+        array += eps * v
+        plus = value()
+        array[...] = original - eps * v
+        minus = value()
+        array[...] = original
+        noise = 64 * np.finfo(np.float64).eps * max(abs(plus), abs(minus)) / eps
+        errors[name] = relative_error(analytic, (plus - minus) / (2 * eps), noise)
+    return errors
+
+
+__all__ = ["Check", "LayerReport", "VerifyReport", "verify", "gradient_check", "GRAD_DRAWS", "estimate_bytes", "INDEX_BYTES"]
