@@ -51,17 +51,38 @@ class MaxPoolKernel(_WindowKernel):
     def forward(self, x):
         self.in_full_shape = x.shape
         xp, used_pads = self._padded(x, -np.inf)
-        best = arg = None
-        for t, tap in enumerate(taps(self.kernels)):
-            v = xp[self._slices(tap)]
-            if best is None:
-                best, arg = v.copy(), np.zeros(v.shape, dtype=np.int64)
-            else:
-                better = v > best
-                np.copyto(best, v, where=better)
-                np.copyto(arg, t, where=better)
-        # flat position in x of each window's maximum
         n, c = x.shape[:2]
+        sizes = x.shape[2:]
+        nd = len(self.outs)
+        tap_list = list(taps(self.kernels))
+        # unpadded: every window lies inside x, so the argmax is tracked
+        # directly as the tap's offset in x's flat index (no unravel later)
+        padded = any(b or a for b, a in used_pads)
+        axis_steps = [prod(sizes[a + 1:]) for a in range(nd)]
+        offsets = [sum(t * d * st for t, d, st in zip(tap, self.dilations, axis_steps)) for tap in tap_list]
+        # the winning tap, as a small integer: taps come in increasing order, so
+        # "tap t if better else keep" is max(arg, better·t) (masked copies are ~20× slower)
+        tap_type = np.uint8 if len(tap_list) <= 256 else np.int64
+        best = xp[self._slices(tap_list[0])].copy()
+        arg = np.zeros(best.shape, dtype=tap_type)
+        better = np.empty(best.shape, dtype=bool)
+        scaled = np.empty(best.shape, dtype=tap_type)
+        for t, tap in enumerate(tap_list[1:], 1):
+            v = xp[self._slices(tap)]
+            np.greater(v, best, out=better)
+            np.maximum(best, v, out=best)  # = v where better (NaN propagates, as in torch)
+            np.multiply(better, tap_type(t), out=scaled)
+            np.maximum(arg, scaled, out=arg)
+        del better, scaled
+        if not padded:
+            flat = np.asarray(offsets, dtype=np.int64).take(arg)
+            origin = np.arange(n * c, dtype=np.int64).reshape(n, c, *(1,) * nd) * prod(sizes)
+            for a, (o, s) in enumerate(zip(self.outs, self.strides)):
+                origin = origin + (np.arange(o, dtype=np.int64) * (s * axis_steps[a])).reshape((o,) + (1,) * (nd - a - 1))
+            flat += origin
+            self.save(indices=flat)
+            return best
+        # flat position in x of each window's maximum
         tap_coords = np.unravel_index(arg, self.kernels)
         flat = np.arange(n * c, dtype=np.int64).reshape(n, c, *(1,) * len(self.outs))
         inside = True
@@ -74,7 +95,18 @@ class MaxPoolKernel(_WindowKernel):
         return best
 
     def backward(self, dy):
-        dx = scatter_add(self.saved["indices"], dy, prod(self.in_full_shape), dy.dtype)
+        index = self.saved["indices"]
+        if all((k - 1) * d < s for k, d, s in zip(self.kernels, self.dilations, self.strides)):
+            # windows do not overlap: every input cell gets at most one gradient,
+            # written in dy's dtype (no float64 bincount)
+            dx = np.zeros(prod(self.in_full_shape), dtype=dy.dtype)
+            keep = index >= 0
+            if keep.all():
+                dx[index.ravel()] = dy.ravel()
+            else:
+                dx[index[keep]] = dy[keep]
+        else:
+            dx = scatter_add(index, dy, prod(self.in_full_shape), dy.dtype)
         return (dx.reshape(self.in_full_shape),)
 
 
