@@ -45,10 +45,13 @@ class ConvKernel(Kernel):
     def workspace(cls, layer, xs, y):
         return xs[0][0] * prod(y[1:]) * prod(layer._geometry(xs[0])[0])  # the columns
 
+    def _cols_are_input(self, n):
+        return all(k == 1 for k in self.kernels) and all(s == 1 for s in self.strides) and n == 1
+
     def _cols(self, x):
         xp = pad(upsample_zeros(x, self.ups), self.pads)
         n, c = xp.shape[:2]
-        if all(k == 1 for k in self.kernels) and all(s == 1 for s in self.strides) and n == 1:
+        if self._cols_are_input(n):
             return xp.shape, xp.reshape(self.groups, c // self.groups, -1)  # 1×1: the input is its own columns
         g = self.groups
         out = self.scratch("cols", (g, (c // g) * prod(self.kernels), n * prod(self.outs)))
@@ -79,8 +82,12 @@ class ConvKernel(Kernel):
             self.grads["bias"] = dy.sum(axis=(0, *range(2, dy.ndim)))
         w = self.weight.reshape(g, c_out // g, -1)
         wt = w.transpose(0, 2, 1)
-        dcols = self.matmul(wt, dy_cols, out=self.scratch("dcols", (g, wt.shape[1], dy_cols.shape[2])))
-        dxp = col2im(dcols, padded_shape, self.kernels, self.strides, self.dilations, self.outs)
+        if self._cols_are_input(n):
+            # 1×1, stride 1: the columns' gradient is the padded input's gradient (no col2im pass)
+            dxp = self.matmul(wt, dy_cols).reshape(padded_shape)
+        else:
+            dcols = self.matmul(wt, dy_cols, out=self.scratch("dcols", (g, wt.shape[1], dy_cols.shape[2])))
+            dxp = col2im(dcols, padded_shape, self.kernels, self.strides, self.dilations, self.outs)
         sizes = tuple((i - 1) * u + 1 for i, u in zip(x.shape[2:], self.ups))
         return (downsample(crop(dxp, self.pads, sizes), self.ups),)
 
