@@ -31,16 +31,25 @@ class BatchNormKernel(Kernel):
     def _axes(self, x):
         return (0, *range(2, x.ndim))
 
+    def _per_channel_dot(self, a, b):
+        """Σ a·b over (N, *spatial) for each channel, without an a·b temporary."""
+        n, c = a.shape[:2]
+        a3, b3 = a.reshape(n, c, -1), b.reshape(n, c, -1)
+        return np.einsum("ncp,ncp->c", a3, b3, dtype=self.dtype)
+
     def forward(self, x):
         axes, shape = self._axes(x), self._shape(x)
         m = x.size // x.shape[1]
         mean = x.mean(axis=axes, dtype=self.dtype)
-        var = x.var(axis=axes, dtype=self.dtype)
+        xmu = x - mean.reshape(shape)
+        var = (self._per_channel_dot(xmu, xmu) / m).astype(self.dtype, copy=False)
         invstd = (1.0 / np.sqrt(var + self.layer.eps)).astype(self.dtype)
         self.save(x=x, mean=mean, invstd=invstd)
-        y = (x - mean.reshape(shape)) * invstd.reshape(shape)
+        # y = (x − μ)·(γ/σ) + β, written into the x − μ temporary (fewer full passes)
+        y = xmu
+        scale = invstd if self.weight is None else invstd * self.weight
+        y *= scale.reshape(shape)
         if self.weight is not None:
-            y *= self.weight.reshape(shape)
             y += self.bias.reshape(shape)
         if self.layer.track_running_stats:
             mom = self.layer.momentum
@@ -53,14 +62,20 @@ class BatchNormKernel(Kernel):
         x, mean, invstd = self.saved["x"], self.saved["mean"], self.saved["invstd"]
         axes, shape = self._axes(x), self._shape(x)
         m = x.size // x.shape[1]
-        xhat = (x - mean.reshape(shape)) * invstd.reshape(shape)
+        # with x̂ = (x − μ)/σ: Σdy·x̂ = Σdy·(x − μ)/σ, and
+        # dx = γ/σ·dy − γ/σ·Σdy/m − (x − μ)·γ/σ³·Σdy·(x − μ)/m, per-channel coefficients
+        xmu = x - mean.reshape(shape)
+        sum_dy = dy.sum(axis=axes, dtype=self.dtype)
+        dot = self._per_channel_dot(dy, xmu)
+        gamma = self.weight if self.weight is not None else np.ones_like(invstd)
         if self.weight is not None:
-            self.grads["weight"] = (dy * xhat).sum(axis=axes)
-            self.grads["bias"] = dy.sum(axis=axes)
-            dxhat = dy * self.weight.reshape(shape)
-        else:
-            dxhat = dy
-        dx = dxhat - dxhat.mean(axis=axes).reshape(shape) - xhat * (dxhat * xhat).mean(axis=axes).reshape(shape)
-        dx *= invstd.reshape(shape)
-        del m
+            self.grads["weight"] = (dot * invstd).astype(self.dtype, copy=False)
+            self.grads["bias"] = sum_dy
+        k_dy = gamma * invstd
+        k_xmu = -gamma * invstd**3 * dot / m
+        k_const = -k_dy * sum_dy / m
+        dx = dy * k_dy.reshape(shape)
+        xmu *= k_xmu.reshape(shape)
+        dx += xmu
+        dx += k_const.reshape(shape)
         return (dx,)
