@@ -229,6 +229,40 @@ def test_batch_norm_updates_running_statistics_like_pytorch():
     np.testing.assert_allclose(xhat.mean(axis=(0, 2, 3)), 0, atol=1e-12)
 
 
+def _batch_norm_float64(x, gamma, beta, dy, eps=1e-5):
+    """Batch norm forward and input/parameter gradients in float64, by the textbook formulas."""
+    axes = (0, 2, 3)
+    x, dy = x.astype(np.float64), dy.astype(np.float64)
+    mu, var = x.mean(axis=axes, keepdims=True), x.var(axis=axes, keepdims=True)
+    xhat = (x - mu) / np.sqrt(var + eps)
+    g = gamma.astype(np.float64)[None, :, None, None]
+    y = g * xhat + beta.astype(np.float64)[None, :, None, None]
+    m = x.size // x.shape[1]
+    dxhat = dy * g
+    dx = (m * dxhat - dxhat.sum(axis=axes, keepdims=True) - xhat * (dxhat * xhat).sum(axis=axes, keepdims=True))
+    dx /= m * np.sqrt(var + eps)
+    return y, dx, (dy * xhat).sum(axis=axes), dy.sum(axis=axes)
+
+
+@pytest.mark.parametrize("offset", [0.0, 0.5, 300.0])
+def test_batch_norm_float32_keeps_its_precision_when_the_mean_dwarfs_the_spread(offset):
+    # E[x²] − μ² is used only where μ² ≤ σ²; an offset of 300σ takes the centred path
+    net, _ = one_layer("batch_norm", (5, 6, 7), batch=3, dtype="float32")
+    k = net.kernels["batch_norm1"]
+    rng = np.random.default_rng(1)
+    x = (offset + rng.standard_normal((3, 5, 6, 7))).astype(np.float32)
+    dy = rng.standard_normal(x.shape).astype(np.float32)
+    y = k.forward(x)
+    (dx,) = k.backward(dy)
+    y64, dx64, dgamma64, dbeta64 = _batch_norm_float64(x, k.params["weight"], k.params["bias"], dy)
+    assert y.dtype == dx.dtype == np.float32
+    np.testing.assert_allclose(y, y64, rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(dx, dx64, rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(k.grads["weight"], dgamma64, rtol=1e-4, atol=1e-3)
+    np.testing.assert_allclose(k.grads["bias"], dbeta64, rtol=1e-4, atol=1e-3)
+    assert k.centred == (offset > 1)
+
+
 def test_gradient_check_detects_a_wrong_backward(monkeypatch):
     from cnncalc.executor.kernels.activation import _ELEMENTWISE
 

@@ -7,6 +7,18 @@ import numpy as np
 from ..kernel import Kernel, register_kernel
 
 
+def _channel_sums(a3: np.ndarray, ones: np.ndarray) -> np.ndarray:
+    """Σ over (N, P) per channel of a (N, C, P) array, as a matrix-vector
+    product (BLAS: several times faster than ``a.sum(axis=(0, 2))``)."""
+    return np.matmul(a3, ones).sum(axis=0)
+
+
+def _channel_dots(a3: np.ndarray, b3: np.ndarray) -> np.ndarray:
+    """Σ a·b over (N, P) per channel of two (N, C, P) arrays, as one stacked
+    1×P by P×1 product per (sample, channel): no a·b temporary."""
+    return np.matmul(a3[:, :, None, :], b3[:, :, :, None])[:, :, 0, 0].sum(axis=0)
+
+
 @register_kernel("batch_norm")
 class BatchNormKernel(Kernel):
     """weight γ, bias β (C,); buffers running_mean, running_var (C,).
@@ -14,6 +26,14 @@ class BatchNormKernel(Kernel):
     forward:  x̂ = (x − μ_B)/√(σ²_B + eps), y = γ·x̂ + β over the axes (N, *spatial)
     backward: dx = γ/√(σ²+eps)/m · (m·dy − Σdy − x̂·Σ(dy·x̂)),  m = N·∏spatial
     Keeps x, μ_B and 1/√(σ²_B + eps), as PyTorch does.
+
+    Both passes use per-channel coefficients so each is a few full passes
+    over the activations: forward y = x·a + b (σ² = E[x²] − μ²), backward
+    dx = dy·a + x·c + d, with channel sums and dot products as BLAS
+    matrix-vector products. Where the mean is large against the spread
+    (μ² > 15σ² in some channel, where E[x²] − μ² would lose more than 4 of
+    float32's 24 bits), σ² and the output come from x − μ instead, the
+    textbook two-pass form.
     """
 
     def setup(self):
@@ -25,57 +45,64 @@ class BatchNormKernel(Kernel):
             self.buffer("running_mean", np.zeros(c))
             self.buffer("running_var", np.ones(c))
 
-    def _shape(self, x):
-        return (1, x.shape[1], *(1,) * (x.ndim - 2))
-
-    def _axes(self, x):
-        return (0, *range(2, x.ndim))
-
-    def _per_channel_dot(self, a, b):
-        """Σ a·b over (N, *spatial) for each channel, without an a·b temporary."""
-        n, c = a.shape[:2]
-        a3, b3 = a.reshape(n, c, -1), b.reshape(n, c, -1)
-        return np.einsum("ncp,ncp->c", a3, b3, dtype=self.dtype)
+    def _flat(self, a):
+        return a.reshape(a.shape[0], a.shape[1], -1)  # (N, C, P)
 
     def forward(self, x):
-        axes, shape = self._axes(x), self._shape(x)
-        m = x.size // x.shape[1]
-        mean = x.mean(axis=axes, dtype=self.dtype)
-        xmu = x - mean.reshape(shape)
-        var = (self._per_channel_dot(xmu, xmu) / m).astype(self.dtype, copy=False)
+        x3 = self._flat(x)
+        n, c, p = x3.shape
+        m = n * p
+        ones = np.ones(p, dtype=self.dtype)
+        mean = (_channel_sums(x3, ones) / m).astype(self.dtype, copy=False)
+        var = _channel_dots(x3, x3) / m - mean * mean
+        centred = self.centred = bool(np.any(mean * mean > 15 * var))  # E[x²] − μ² would lose digits
+        if centred:
+            xmu = x3 - mean[:, None]
+            var = _channel_dots(xmu, xmu) / m
+        var = np.maximum(var, 0).astype(self.dtype, copy=False)
         invstd = (1.0 / np.sqrt(var + self.layer.eps)).astype(self.dtype)
         self.save(x=x, mean=mean, invstd=invstd)
-        # y = (x − μ)·(γ/σ) + β, written into the x − μ temporary (fewer full passes)
-        y = xmu
         scale = invstd if self.weight is None else invstd * self.weight
-        y *= scale.reshape(shape)
-        if self.weight is not None:
-            y += self.bias.reshape(shape)
+        if centred:
+            y = xmu
+            y *= scale[:, None]
+            if self.weight is not None:
+                y += self.bias[:, None]
+        else:
+            shift = -mean * scale if self.weight is None else self.bias - mean * scale
+            y = x3 * scale[:, None]
+            y += shift[:, None]
         if self.layer.track_running_stats:
             mom = self.layer.momentum
             unbiased = var * (m / (m - 1)) if m > 1 else var
             self.buffers["running_mean"][...] = (1 - mom) * self.buffers["running_mean"] + mom * mean
             self.buffers["running_var"][...] = (1 - mom) * self.buffers["running_var"] + mom * unbiased
-        return y
+        return y.reshape(x.shape)
 
     def backward(self, dy):
         x, mean, invstd = self.saved["x"], self.saved["mean"], self.saved["invstd"]
-        axes, shape = self._axes(x), self._shape(x)
-        m = x.size // x.shape[1]
-        # with x̂ = (x − μ)/σ: Σdy·x̂ = Σdy·(x − μ)/σ, and
-        # dx = γ/σ·dy − γ/σ·Σdy/m − (x − μ)·γ/σ³·Σdy·(x − μ)/m, per-channel coefficients
-        xmu = x - mean.reshape(shape)
-        sum_dy = dy.sum(axis=axes, dtype=self.dtype)
-        dot = self._per_channel_dot(dy, xmu)
+        x3, dy3 = self._flat(x), self._flat(dy)
+        n, c, p = x3.shape
+        m = n * p
+        # with x̂ = (x − μ)/σ: Σdy·x̂ = (Σdy·x − μ·Σdy)/σ, and
+        # dx = γ/σ·dy − γ/σ³·Σdy·(x − μ)/m·(x − μ) − γ/σ·Σdy/m
+        sum_dy = _channel_sums(dy3, np.ones(p, dtype=self.dtype))
+        centred = self.centred  # as forward decided
+        xmu = x3 - mean[:, None] if centred else None
+        dot = _channel_dots(dy3, xmu) if centred else _channel_dots(dy3, x3) - mean * sum_dy
         gamma = self.weight if self.weight is not None else np.ones_like(invstd)
         if self.weight is not None:
             self.grads["weight"] = (dot * invstd).astype(self.dtype, copy=False)
-            self.grads["bias"] = sum_dy
-        k_dy = gamma * invstd
-        k_xmu = -gamma * invstd**3 * dot / m
+            self.grads["bias"] = sum_dy.astype(self.dtype, copy=False)
+        k_dy = (gamma * invstd).astype(self.dtype, copy=False)
+        k_xmu = (-gamma * invstd**3 * dot / m).astype(self.dtype, copy=False)
         k_const = -k_dy * sum_dy / m
-        dx = dy * k_dy.reshape(shape)
-        xmu *= k_xmu.reshape(shape)
-        dx += xmu
-        dx += k_const.reshape(shape)
-        return (dx,)
+        dx = dy3 * k_dy[:, None]
+        if centred:
+            xmu *= k_xmu[:, None]
+            dx += xmu
+        else:
+            k_const = k_const - k_xmu * mean
+            dx += x3 * k_xmu[:, None]
+        dx += k_const.astype(self.dtype, copy=False)[:, None]
+        return (dx.reshape(x.shape),)
