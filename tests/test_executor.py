@@ -7,6 +7,8 @@ import json
 
 import numpy as np
 import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 from click.testing import CliRunner
 
 from cnncalc.cli import cli
@@ -44,7 +46,14 @@ CONV_CASES = [
     ((4, 8, 7), "{out_channels: 4, kernel_size: 3, groups: 4, stride: 2, padding: same}"),  # depthwise
     ((2, 11), "{out_channels: 3, kernel_size: 4, padding: causal, dilation: 2}"),  # 1D
     ((2, 5, 6, 4), "{out_channels: 2, kernel_size: [2, 3, 2], padding: [1, 0, 1], bias: false}"),  # 3D
+    # stride-1 'same' geometries take the flat path (one shift per kernel tap, no padded copy)
+    ((2, 4, 5, 6), "{out_channels: 3, kernel_size: 3, padding: same, dilation: [1, 2, 1]}"),  # 3D
+    ((3, 6, 7), "{out_channels: 2, kernel_size: [2, 4], padding: same}"),  # even kernels: uneven padding
+    ((3, 6, 7), "{out_channels: 4, kernel_size: [3, 5], padding: [[0, 3], [2, 2]]}"),  # only the first axis differs
 ]
+
+
+FLAT_CASES = {2, 4, 6, 7, 8}  # stride 1, every axis after the first kept: one shift per kernel tap
 
 
 @pytest.mark.parametrize("shape, fields", CONV_CASES)
@@ -57,6 +66,7 @@ def test_conv_kernel_matches_loop_reference(shape, fields):
     bias = kernel.bias
     expected = conv_loops(x, kernel.weight, bias, kernel.strides, kernel.dilations, pads, kernel.groups)
     np.testing.assert_allclose(y, expected, rtol=1e-10, atol=1e-12)
+    assert kernel.flat == (CONV_CASES.index((shape, fields)) in FLAT_CASES)
     # the counted products are the analysed multiplications, exactly
     assert kernel.products["forward"] == analysis.batch * analysis.layers[0].multiplications
     dy = np.random.default_rng(1).standard_normal(y.shape)
@@ -66,6 +76,39 @@ def test_conv_kernel_matches_loop_reference(shape, fields):
     np.testing.assert_allclose(kernel.grads["weight"], rdw, rtol=1e-10, atol=1e-12)
     if bias is not None:
         np.testing.assert_allclose(kernel.grads["bias"], rdb, rtol=1e-10, atol=1e-12)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.data())
+def test_flat_columns_equal_the_padded_gather_and_its_adjoint(data):
+    """im2col_flat/col2im_flat (stride 1, every axis after the first kept) equal
+    im2col of the padded input and col2im cropped back, on random geometries."""
+    from cnncalc.executor.window import col2im, col2im_flat, crop, flat_taps_apply, im2col, im2col_flat, pad
+
+    nd = data.draw(st.integers(1, 3))
+    sizes = data.draw(st.tuples(*[st.integers(1, 6)] * nd))
+    kernels = data.draw(st.tuples(*[st.integers(1, 3)] * nd))
+    dilations = data.draw(st.tuples(*[st.integers(1, 2)] * nd))
+    pads, outs = [], []
+    for axis, (size, k, d) in enumerate(zip(sizes, kernels, dilations)):
+        span = d * (k - 1)
+        before = data.draw(st.integers(0, span + (axis == 0)))
+        after = data.draw(st.integers(0, span + 1)) if axis == 0 else span - before
+        pads.append((before, after))
+        outs.append(size + before + after - span)
+    assume(all(o >= 1 for o in outs))
+    groups = data.draw(st.sampled_from([1, 2]))
+    n, c = data.draw(st.integers(1, 2)), groups * data.draw(st.integers(1, 2))
+    ones = (1,) * nd
+    assert flat_taps_apply(sizes, outs, ones)
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((n, c, *sizes))
+    xp = pad(x, pads)
+    cols = im2col(xp, groups, kernels, ones, dilations, outs)
+    assert np.array_equal(im2col_flat(x, groups, kernels, dilations, pads, outs), cols)
+    dcols = rng.standard_normal(cols.shape)
+    expected = crop(col2im(dcols, xp.shape, kernels, ones, dilations, outs), pads, sizes)
+    np.testing.assert_allclose(col2im_flat(dcols, x.shape, kernels, dilations, pads, outs), expected, rtol=1e-12)
 
 
 def test_padded_zero_products_are_counted_apart():

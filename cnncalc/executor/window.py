@@ -80,6 +80,79 @@ def col2im(cols: np.ndarray, shape, kernels, strides, dilations, outs) -> np.nda
     return out
 
 
+def flat_taps_apply(sizes, outs, strides, ups=None) -> bool:
+    """Whether :func:`im2col_flat`/:func:`col2im_flat` handle this geometry:
+    stride 1 and every spatial axis after the first as long in the output as
+    in the input (a 'same' convolution), so that a kernel tap is one shift of
+    the flattened positions."""
+    return (all(s == 1 for s in strides) and all(u == 1 for u in (ups or ()))
+            and tuple(outs[1:]) == tuple(sizes[1:]))
+
+
+def _flat_taps(sizes, outs, kernels, dilations, pads):
+    """Per kernel tap: (tap number, flat shift, first and end output position
+    whose input is inside the flat range, the wrapped strips). Output position
+    q meets input q + o with o = tap·dilation − pad_before; flattened, that is
+    q + shift. Positions whose o moves an axis after the first out of range
+    would wrap into a neighbouring row: those strips (axis, slice) are the
+    padding and are zeroed instead."""
+    steps = [prod(sizes[a + 1:]) for a in range(len(sizes))]
+    total_in, total_out = prod(sizes), prod(outs)
+    for number, tap in enumerate(taps(kernels)):
+        offsets = [t * d - b for t, d, (b, _) in zip(tap, dilations, pads)]
+        shift = sum(o * s for o, s in zip(offsets, steps))
+        first, end = max(0, -shift), min(total_out, total_in - shift)
+        strips = []
+        for axis in range(1, len(sizes)):
+            o, n = offsets[axis], sizes[axis]
+            if o < 0:
+                strips.append((axis, slice(0, min(-o, n))))
+            elif o > 0:
+                strips.append((axis, slice(max(n - o, 0), n)))
+        yield number, shift, first, max(first, end), strips
+
+
+def _zero_strips(block, outs, strips):
+    """Zero the wrapped strips of a (C, N, ∏outs) tap block, in place."""
+    if strips:
+        grid = block.reshape(*block.shape[:2], *outs)
+        for axis, cut in strips:
+            grid[(slice(None), slice(None), *(slice(None),) * axis, cut)] = 0
+
+
+def im2col_flat(x: np.ndarray, groups: int, kernels, dilations, pads, outs, out=None) -> np.ndarray:
+    """:func:`im2col` of the unpadded x for a stride-1 'same' geometry (see
+    :func:`flat_taps_apply`): one contiguous copy per kernel tap instead of a
+    padded copy and a strided gather."""
+    n, c, *sizes = x.shape
+    t, p = prod(kernels), prod(outs)
+    cols = np.empty((c, t, n, p), dtype=x.dtype) if out is None else out.reshape(c, t, n, p)
+    src = x.reshape(n, c, -1).swapaxes(0, 1)  # (C, N, ∏sizes)
+    for number, shift, first, end, strips in _flat_taps(sizes, outs, kernels, dilations, pads):
+        block = cols[:, number]
+        block[:, :, :first] = 0
+        block[:, :, end:] = 0
+        block[:, :, first:end] = src[:, :, first + shift:end + shift]
+        _zero_strips(block, outs, strips)
+    return cols.reshape(groups, c // groups * t, n * p)
+
+
+def col2im_flat(cols: np.ndarray, shape, kernels, dilations, pads, outs) -> np.ndarray:
+    """:func:`col2im` straight into the unpadded input's ``shape`` for a
+    stride-1 'same' geometry: one contiguous add per kernel tap. The wrapped
+    strips of ``cols`` (products with padding) are zeroed in place."""
+    n, c, *sizes = shape
+    t, p = prod(kernels), prod(outs)
+    cols = cols.reshape(c, t, n, p)
+    out = np.zeros((n, c, prod(sizes)), dtype=cols.dtype)
+    dst = out.swapaxes(0, 1)  # (C, N, ∏sizes)
+    for number, shift, first, end, strips in _flat_taps(sizes, outs, kernels, dilations, pads):
+        block = cols[:, number]
+        _zero_strips(block, outs, strips)
+        dst[:, :, first + shift:end + shift] += block[:, :, first:end]
+    return out.reshape(shape)
+
+
 def crop(xp: np.ndarray, pads, sizes) -> np.ndarray:
     """Undo :func:`pad`: the interior of xp of spatial ``sizes``. Trailing
     cells that :func:`pad_to_fit` trimmed (no window reaches them) come back

@@ -9,7 +9,8 @@ from math import prod
 import numpy as np
 
 from ..kernel import Kernel, register_kernel
-from ..window import col2im, crop, downsample, im2col, pad, padded_taps, upsample_zeros
+from ..window import (col2im, col2im_flat, crop, downsample, flat_taps_apply, im2col, im2col_flat, pad, padded_taps,
+                      upsample_zeros)
 
 
 @register_kernel("conv")
@@ -19,6 +20,9 @@ class ConvKernel(Kernel):
     forward:  x (N, C_in, *i) → y (N, C_out, *o);  y_g = W_g @ cols_g
     backward: dW_g = dY_g @ cols_gᵀ, dcols_g = W_gᵀ @ dY_g → col2im → dx
     Only x is kept: the columns are rebuilt in backward (∏k times smaller memory).
+    A stride-1 'same' convolution builds and sums its columns with one
+    contiguous copy or add per kernel tap on the unpadded input
+    (:func:`~cnncalc.executor.window.im2col_flat`).
     A fractional stride S2/S1 inserts S1 − 1 zeros between input cells first
     (the products with them are counted, as the analysis counts them, and
     reported as products on zeros).
@@ -40,6 +44,7 @@ class ConvKernel(Kernel):
         self.zero_per_sample = c_out * (c_in // self.groups) * padded_taps(
             x[1:], self.pads, self.kernels, self.strides, self.dilations, self.outs, self.ups
         )
+        self.flat = flat_taps_apply(x[1:], self.outs, self.strides, self.ups)
 
     @classmethod
     def workspace(cls, layer, xs, y):
@@ -49,12 +54,16 @@ class ConvKernel(Kernel):
         return all(k == 1 for k in self.kernels) and all(s == 1 for s in self.strides) and n == 1
 
     def _cols(self, x):
-        xp = pad(upsample_zeros(x, self.ups), self.pads)
-        n, c = xp.shape[:2]
-        if self._cols_are_input(n):
-            return xp.shape, xp.reshape(self.groups, c // self.groups, -1)  # 1×1: the input is its own columns
+        """(shape of the padded input, columns (G, C/G·∏k, N·∏o))."""
+        n, c = x.shape[:2]
         g = self.groups
+        if self._cols_are_input(n):
+            xp = pad(upsample_zeros(x, self.ups), self.pads)
+            return xp.shape, xp.reshape(g, c // g, -1)  # 1×1: the (padded) input is its own columns
         out = self.scratch("cols", (g, (c // g) * prod(self.kernels), n * prod(self.outs)))
+        if self.flat:  # no padded copy is built
+            return None, im2col_flat(x, g, self.kernels, self.dilations, self.pads, self.outs, out=out)
+        xp = pad(upsample_zeros(x, self.ups), self.pads)
         return xp.shape, im2col(xp, g, self.kernels, self.strides, self.dilations, self.outs, out=out)
 
     def forward(self, x):
@@ -87,6 +96,8 @@ class ConvKernel(Kernel):
             dxp = self.matmul(wt, dy_cols).reshape(padded_shape)
         else:
             dcols = self.matmul(wt, dy_cols, out=self.scratch("dcols", (g, wt.shape[1], dy_cols.shape[2])))
+            if self.flat:
+                return (col2im_flat(dcols, x.shape, self.kernels, self.dilations, self.pads, self.outs),)
             dxp = col2im(dcols, padded_shape, self.kernels, self.strides, self.dilations, self.outs)
         sizes = tuple((i - 1) * u + 1 for i, u in zip(x.shape[2:], self.ups))
         return (downsample(crop(dxp, self.pads, sizes), self.ups),)
@@ -178,6 +189,7 @@ class LocallyConnectedKernel(ConvKernel):
         self.zero_per_sample = c_out * (c_in // g) * padded_taps(
             x[1:], self.pads, self.kernels, self.strides, self.dilations, self.outs, self.ups
         )
+        self.flat = False  # its backward sums columns into the padded input
 
     def forward(self, x):
         self.save(x=x)
