@@ -5,8 +5,8 @@
 
 For each network: one forward+backward pass (best of --repeat) with cnncalc's
 executor and with torch (same thread count, torch.nn.functional with the same
-weights), the ratio, the GFLOP/s achieved (2 × the products the kernels
-counted, forward and backward), that as a fraction of numpy's own 4096×4096
+weights; the two alternate pass by pass), the ratio, the GFLOP/s achieved
+(2 × the products the kernels counted, forward and backward), that as a fraction of numpy's own 4096×4096
 float32 matmul throughput measured here, and the peak memory of the numpy
 pass (tracemalloc, which numpy reports its buffers to) against cnncalc's
 training-memory estimate. Targets (issue 5): ratio ≤ 1.0, ≥ 50% of matmul
@@ -33,7 +33,7 @@ from cnncalc import analyze_file  # noqa: E402
 from cnncalc.executor.network import Network  # noqa: E402
 
 
-def matmul_gflops(n: int = 4096, repeat: int = 3) -> float:
+def matmul_gflops(n: int = 4096, repeat: int = 5) -> float:
     rng = np.random.default_rng(0)
     a = rng.standard_normal((n, n), dtype=np.float32)
     b = rng.standard_normal((n, n), dtype=np.float32)
@@ -50,7 +50,7 @@ def _time(fn) -> float:
 
 def numpy_step(net, x, cot):
     net.forward(x)
-    net.backward(cot)
+    net.backward(cot, input_grad=False)  # a training step: torch's input has no requires_grad either
 
 
 def bench(name: str, repeat: int, threads: int, with_torch: bool):
@@ -62,15 +62,14 @@ def bench(name: str, repeat: int, threads: int, with_torch: bool):
         k.products = {"forward": 0, "backward": 0}
     numpy_step(net, x, cot)  # warm-up; also counts the products of one pass
     products = sum(sum(k.products.values()) for k in net.kernels.values())
-    ours = min(_time(lambda: numpy_step(net, x, cot)) for _ in range(repeat))
 
-    theirs = None
+    torch_step = None
     if with_torch:
         try:
             import torch
             from torch_executor import TorchRun
         except ImportError:
-            with_torch = False
+            pass
         else:
             torch.set_num_threads(threads)
             run = TorchRun(net, dtype=torch.float32)
@@ -82,9 +81,15 @@ def bench(name: str, repeat: int, threads: int, with_torch: bool):
                 sum((outs[n] * c).sum() for n, c in cots.items()).backward()
 
             torch_step()
-            theirs = min(_time(torch_step) for _ in range(repeat))
-            del run
-            gc.collect()
+    # interleaved, so a burst of load on this shared machine slows both sides alike
+    ours, theirs = [], []
+    for _ in range(repeat):
+        ours.append(_time(lambda: numpy_step(net, x, cot)))
+        if torch_step:
+            theirs.append(_time(torch_step))
+    ours, theirs = min(ours), (min(theirs) if theirs else None)
+    torch_step = run = None
+    gc.collect()
 
     # peak memory of one numpy pass, parameters and gradients included
     del net
@@ -101,7 +106,7 @@ def bench(name: str, repeat: int, threads: int, with_torch: bool):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--nets", nargs="+", default=["vgg16", "resnet50"])
-    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--no-torch", action="store_true")
     args = parser.parse_args(argv)
     threads = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()

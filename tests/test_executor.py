@@ -355,3 +355,23 @@ def test_gradient_check_tolerates_rounding_noise_of_a_degenerate_batch_norm(seed
     # rounding noise. That noise must not read as a gradient error.
     analysis = analyze_text("input: [3, 1, 1]\nlayers:\n  - batch_norm\n", batch=2)
     assert verify(analysis, seed=seed, gradcheck=True).ok
+
+
+def test_a_training_step_skips_only_the_input_gradient():
+    analysis = analyze_text(
+        "input: [3, 8, 8]\nlayers:\n  - conv: {out_channels: 4, kernel_size: 3, padding: 1}\n  - relu\n"
+        "  - flatten\n  - dense: {out_features: 5}\n", batch=2)
+    net = Network(analysis, dtype="float64", seed=0)
+    x, cot = net.random_input(), net.loss_weights()
+    net.forward(x)
+    dx = net.backward(cot)
+    full = {n: {p: g.copy() for p, g in k.grads.items()} for n, k in net.kernels.items()}
+    products = net.kernels["conv1"].products["backward"]
+    net.forward(x)
+    assert net.backward(cot, input_grad=False) is None and dx.shape == x.shape
+    for name, grads in full.items():
+        for p, g in grads.items():
+            np.testing.assert_array_equal(net.kernels[name].grads[p], g)
+    # the second pass counted the weight gradient's products only: 4·27·64 per sample
+    assert net.kernels["conv1"].products["backward"] - products == 2 * 4 * 27 * 64
+    assert net.kernels["conv1"].needs_input_grad == (True,)  # the per-layer gradient check still gets dx

@@ -63,6 +63,7 @@ class Kernel:
         self.products = {"forward": 0, "backward": 0}
         self.zero_products = 0  # forward products with a padded zero (per batch)
         self.phase = "forward"
+        self.needs_input_grad = (True,) * len(self.in_shapes)  # set per pass by Network.backward
         self.peers: dict[str, "Kernel"] = {}  # the other kernels of the network, by node name
         self.scratchpad: dict[str, np.ndarray] = {}  # shared by the network's kernels (see scratch)
         self.setup()
@@ -75,7 +76,9 @@ class Kernel:
         raise NotImplementedError
 
     def backward(self, dy: np.ndarray) -> tuple:
-        """Gradients for each input (``None`` for none); fills ``self.grads``."""
+        """Gradients for each input (``None`` for none); fills ``self.grads``.
+        A kernel may return ``None`` for an input whose ``needs_input_grad``
+        is false (the network's own input, when nobody asks for its gradient)."""
         raise NotImplementedError
 
     @classmethod

@@ -77,24 +77,29 @@ class Network:
                 on_layer(node, y)
         return {name: values[name] for name in self.outputs}
 
-    def backward(self, cotangents: dict[str, np.ndarray], on_layer: Callable | None = None, release=True):
-        """Gradient of ⟨cotangents, outputs⟩ for the input; parameter
-        gradients land in each kernel's ``grads``."""
+    def backward(self, cotangents: dict[str, np.ndarray], on_layer: Callable | None = None, release=True,
+                 input_grad=True):
+        """Gradient of ⟨cotangents, outputs⟩ for the input (``None`` with
+        ``input_grad=False``: a training step needs only the parameters'
+        gradients, and the first layer then skips its input gradient);
+        parameter gradients land in each kernel's ``grads``."""
         grads = dict(cotangents)
         for node in reversed(self.graph.nodes):
             kernel = self.kernels[node.name]
             kernel.phase = "backward"
             dy = grads.pop(node.name)
+            kernel.needs_input_grad = tuple(input_grad or src != INPUT for src in node.inputs)
             dxs = kernel.backward(dy)
+            kernel.needs_input_grad = (True,) * len(node.inputs)
             if release:
                 kernel.release()
             for src, dx in zip(node.inputs, dxs):
-                if dx is None:
+                if dx is None or (src == INPUT and not input_grad):
                     continue
                 grads[src] = grads[src] + dx if src in grads else dx
             if on_layer:
                 on_layer(node, dy)
-        return grads.get(INPUT)
+        return grads.get(INPUT) if input_grad else None
 
     def held_bytes(self) -> int:
         """Bytes of every array kept for backward, each memory block once."""

@@ -89,6 +89,8 @@ class ConvKernel(Kernel):
         del cols
         if self.bias is not None:
             self.grads["bias"] = dy.sum(axis=(0, *range(2, dy.ndim)))
+        if not self.needs_input_grad[0]:
+            return (None,)
         w = self.weight.reshape(g, c_out // g, -1)
         wt = w.transpose(0, 2, 1)
         if self._cols_are_input(n):

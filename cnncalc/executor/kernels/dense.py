@@ -29,7 +29,7 @@ class DenseKernel(Kernel):
         self.grads["weight"] = self.matmul(dy.T, x, out=self.grad_buffer("weight", self.weight.shape))
         if self.bias is not None:
             self.grads["bias"] = dy.sum(axis=0)
-        return (self.matmul(dy, self.weight),)
+        return (self.matmul(dy, self.weight) if self.needs_input_grad[0] else None,)
 
 
 @register_kernel("flatten")
