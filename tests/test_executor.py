@@ -50,10 +50,13 @@ CONV_CASES = [
     ((2, 4, 5, 6), "{out_channels: 3, kernel_size: 3, padding: same, dilation: [1, 2, 1]}"),  # 3D
     ((3, 6, 7), "{out_channels: 2, kernel_size: [2, 4], padding: same}"),  # even kernels: uneven padding
     ((3, 6, 7), "{out_channels: 4, kernel_size: [3, 5], padding: [[0, 3], [2, 2]]}"),  # only the first axis differs
+    # strided 'same' geometries: the flat path on phases (ResNet's 3×3/2 and 7×7/2)
+    ((4, 8, 8), "{out_channels: 3, kernel_size: 3, stride: 2, padding: 1}"),
+    ((3, 11, 10), "{out_channels: 2, kernel_size: 7, stride: 2, padding: 3}"),
 ]
 
 
-FLAT_CASES = {2, 4, 6, 7, 8}  # stride 1, every axis after the first kept: one shift per kernel tap
+FLAT_CASES = {1, 2, 3, 4, 6, 7, 8, 9, 10}  # every axis after the first ⌈size/stride⌉ long: one shift per kernel tap
 
 
 @pytest.mark.parametrize("shape, fields", CONV_CASES)
@@ -78,37 +81,39 @@ def test_conv_kernel_matches_loop_reference(shape, fields):
         np.testing.assert_allclose(kernel.grads["bias"], rdb, rtol=1e-10, atol=1e-12)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=400, deadline=None)
 @given(st.data())
 def test_flat_columns_equal_the_padded_gather_and_its_adjoint(data):
-    """im2col_flat/col2im_flat (stride 1, every axis after the first kept) equal
-    im2col of the padded input and col2im cropped back, on random geometries."""
+    """im2col_flat/col2im_flat (every axis after the first as long as the
+    input's phases, ⌈size/stride⌉) equal im2col of the padded input and
+    col2im cropped back, on random geometries, strided or not."""
     from cnncalc.executor.window import col2im, col2im_flat, crop, flat_taps_apply, im2col, im2col_flat, pad
 
     nd = data.draw(st.integers(1, 3))
-    sizes = data.draw(st.tuples(*[st.integers(1, 6)] * nd))
+    sizes = data.draw(st.tuples(*[st.integers(1, 7)] * nd))
     kernels = data.draw(st.tuples(*[st.integers(1, 3)] * nd))
+    strides = data.draw(st.tuples(*[st.integers(1, 3)] * nd))
     dilations = data.draw(st.tuples(*[st.integers(1, 2)] * nd))
     pads, outs = [], []
-    for axis, (size, k, d) in enumerate(zip(sizes, kernels, dilations)):
+    for axis, (size, k, s, d) in enumerate(zip(sizes, kernels, strides, dilations)):
         span = d * (k - 1)
-        before = data.draw(st.integers(0, span + (axis == 0)))
-        after = data.draw(st.integers(0, span + 1)) if axis == 0 else span - before
+        before = data.draw(st.integers(0, span + s))
+        after = data.draw(st.integers(0, span + s))
         pads.append((before, after))
-        outs.append(size + before + after - span)
-    assume(all(o >= 1 for o in outs))
+        outs.append((size + before + after - span - 1) // s + 1)
+    assume(all(o >= 1 for o in outs) and all(size + b + a > span for size, (b, a) in zip(sizes, pads)))
+    assume(flat_taps_apply(sizes, outs, strides, kernels))
     groups = data.draw(st.sampled_from([1, 2]))
     n, c = data.draw(st.integers(1, 2)), groups * data.draw(st.integers(1, 2))
-    ones = (1,) * nd
-    assert flat_taps_apply(sizes, outs, ones)
     rng = np.random.default_rng(0)
     x = rng.standard_normal((n, c, *sizes))
     xp = pad(x, pads)
-    cols = im2col(xp, groups, kernels, ones, dilations, outs)
-    assert np.array_equal(im2col_flat(x, groups, kernels, dilations, pads, outs), cols)
+    cols = im2col(xp, groups, kernels, strides, dilations, outs)
+    assert np.array_equal(im2col_flat(x, groups, kernels, strides, dilations, pads, outs), cols)
     dcols = rng.standard_normal(cols.shape)
-    expected = crop(col2im(dcols, xp.shape, kernels, ones, dilations, outs), pads, sizes)
-    np.testing.assert_allclose(col2im_flat(dcols, x.shape, kernels, dilations, pads, outs), expected, rtol=1e-12)
+    expected = crop(col2im(dcols, xp.shape, kernels, strides, dilations, outs), pads, sizes)
+    np.testing.assert_allclose(col2im_flat(dcols, x.shape, kernels, strides, dilations, pads, outs), expected,
+                               rtol=1e-12)
 
 
 def test_padded_zero_products_are_counted_apart():

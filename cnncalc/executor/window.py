@@ -80,36 +80,76 @@ def col2im(cols: np.ndarray, shape, kernels, strides, dilations, outs) -> np.nda
     return out
 
 
-def flat_taps_apply(sizes, outs, strides, ups=None) -> bool:
+def flat_taps_apply(sizes, outs, strides, kernels, ups=None) -> bool:
     """Whether :func:`im2col_flat`/:func:`col2im_flat` handle this geometry:
-    stride 1 and every spatial axis after the first as long in the output as
-    in the input (a 'same' convolution), so that a kernel tap is one shift of
-    the flattened positions."""
-    return (all(s == 1 for s in strides) and all(u == 1 for u in (ups or ()))
-            and tuple(outs[1:]) == tuple(sizes[1:]))
+    every spatial axis after the first as long in the output as the input's
+    phases, ⌈size/stride⌉ (a 'same' convolution, strided or not), so that a
+    kernel tap is one shift of the flattened positions of one phase. A
+    strided 1×1 kernel reads a single phase and keeps the direct gather."""
+    if any(u != 1 for u in (ups or ())) or (prod(kernels) == 1 and any(s != 1 for s in strides)):
+        return False
+    return all(o == -(-i // s) for i, o, s in zip(sizes[1:], outs[1:], strides[1:]))
 
 
-def _flat_taps(sizes, outs, kernels, dilations, pads):
-    """Per kernel tap: (tap number, flat shift, first and end output position
-    whose input is inside the flat range, the wrapped strips). Output position
-    q meets input q + o with o = tap·dilation − pad_before; flattened, that is
-    q + shift. Positions whose o moves an axis after the first out of range
-    would wrap into a neighbouring row: those strips (axis, slice) are the
-    padding and are zeroed instead."""
-    steps = [prod(sizes[a + 1:]) for a in range(len(sizes))]
-    total_in, total_out = prod(sizes), prod(outs)
+def _phase_sizes(sizes, strides):
+    return [-(-i // s) for i, s in zip(sizes, strides)]
+
+
+def _flat_taps(sizes, outs, kernels, strides, dilations, pads):
+    """Per kernel tap: (tap number, phase, flat shift, first and end output
+    position whose input is inside the flat range, the wrapped strips).
+
+    Output position q meets input q·s + o with o = tap·dilation − pad_before,
+    which is cell q + ⌊o/s⌋ of phase o mod s (the input cells i ≡ o mod s,
+    i = s·u + o mod s, each phase ⌈size/s⌉ long, zero past the input);
+    flattened, that is q + shift. Positions whose offset moves an axis after
+    the first out of its phase would wrap into a neighbouring row: those
+    strips (axis, slice) are the padding and are zeroed instead."""
+    phase_sizes = _phase_sizes(sizes, strides)
+    steps = [prod(phase_sizes[a + 1:]) for a in range(len(sizes))]
+    total_in, total_out = prod(phase_sizes), prod(outs)
     for number, tap in enumerate(taps(kernels)):
         offsets = [t * d - b for t, d, (b, _) in zip(tap, dilations, pads)]
-        shift = sum(o * s for o, s in zip(offsets, steps))
+        phase = 0
+        for o, st in zip(offsets, strides):
+            phase = phase * st + o % st
+        moves = [o // st for o, st in zip(offsets, strides)]
+        shift = sum(m * step for m, step in zip(moves, steps))
         first, end = max(0, -shift), min(total_out, total_in - shift)
         strips = []
         for axis in range(1, len(sizes)):
-            o, n = offsets[axis], sizes[axis]
-            if o < 0:
-                strips.append((axis, slice(0, min(-o, n))))
-            elif o > 0:
-                strips.append((axis, slice(max(n - o, 0), n)))
-        yield number, shift, first, max(first, end), strips
+            m, n = moves[axis], phase_sizes[axis]
+            if m < 0:
+                strips.append((axis, slice(0, min(-m, n))))
+            elif m > 0:
+                strips.append((axis, slice(max(n - m, 0), n)))
+        yield number, phase, shift, first, max(first, end), strips
+
+
+def _phase_slices(sizes, strides):
+    """Per phase (residues r, in _flat_taps' order): the slice of x it takes
+    and the part of the phase array that slice fills."""
+    phase_sizes = _phase_sizes(sizes, strides)
+    for residues in itertools.product(*(range(s) for s in strides)):
+        lengths = [len(range(r, i, s)) for r, i, s in zip(residues, sizes, strides)]
+        yield ((slice(None), slice(None), *(slice(r, None, s) for r, s in zip(residues, strides))),
+               (slice(None), slice(None), *(slice(0, n) for n in lengths)),
+               any(n < p for n, p in zip(lengths, phase_sizes)))
+
+
+def _phases(x: np.ndarray, strides) -> np.ndarray:
+    """(∏s, N, C, ∏phase sizes): x split by residue along every strided axis
+    (x itself, as one phase, for stride 1)."""
+    n, c, *sizes = x.shape
+    if all(s == 1 for s in strides):
+        return x.reshape(1, n, c, -1)
+    phase_sizes = _phase_sizes(sizes, strides)
+    out = np.empty((prod(strides), n, c, *phase_sizes), dtype=x.dtype)
+    for phase, (take, fill, short) in zip(out, _phase_slices(sizes, strides)):
+        if short:
+            phase[...] = 0
+        phase[fill] = x[take]
+    return out.reshape(prod(strides), n, c, -1)
 
 
 def _zero_strips(block, outs, strips):
@@ -120,16 +160,16 @@ def _zero_strips(block, outs, strips):
             grid[(slice(None), slice(None), *(slice(None),) * axis, cut)] = 0
 
 
-def im2col_flat(x: np.ndarray, groups: int, kernels, dilations, pads, outs, out=None) -> np.ndarray:
-    """:func:`im2col` of the unpadded x for a stride-1 'same' geometry (see
-    :func:`flat_taps_apply`): one contiguous copy per kernel tap instead of a
-    padded copy and a strided gather."""
+def im2col_flat(x: np.ndarray, groups: int, kernels, strides, dilations, pads, outs, out=None) -> np.ndarray:
+    """:func:`im2col` of the unpadded x for a 'same' geometry (see
+    :func:`flat_taps_apply`): one contiguous copy per kernel tap (from the
+    tap's phase when strided) instead of a padded copy and a strided gather."""
     n, c, *sizes = x.shape
     t, p = prod(kernels), prod(outs)
     cols = np.empty((c, t, n, p), dtype=x.dtype) if out is None else out.reshape(c, t, n, p)
-    src = x.reshape(n, c, -1).swapaxes(0, 1)  # (C, N, ∏sizes)
-    for number, shift, first, end, strips in _flat_taps(sizes, outs, kernels, dilations, pads):
-        block = cols[:, number]
+    phases = _phases(x, strides).swapaxes(1, 2)  # (∏s, C, N, ∏phase sizes)
+    for number, phase, shift, first, end, strips in _flat_taps(sizes, outs, kernels, strides, dilations, pads):
+        block, src = cols[:, number], phases[phase]
         block[:, :, :first] = 0
         block[:, :, end:] = 0
         block[:, :, first:end] = src[:, :, first + shift:end + shift]
@@ -137,20 +177,27 @@ def im2col_flat(x: np.ndarray, groups: int, kernels, dilations, pads, outs, out=
     return cols.reshape(groups, c // groups * t, n * p)
 
 
-def col2im_flat(cols: np.ndarray, shape, kernels, dilations, pads, outs) -> np.ndarray:
+def col2im_flat(cols: np.ndarray, shape, kernels, strides, dilations, pads, outs) -> np.ndarray:
     """:func:`col2im` straight into the unpadded input's ``shape`` for a
-    stride-1 'same' geometry: one contiguous add per kernel tap. The wrapped
-    strips of ``cols`` (products with padding) are zeroed in place."""
+    'same' geometry: one contiguous add per kernel tap into the tap's phase,
+    then the phases back into place. The wrapped strips of ``cols``
+    (products with padding) are zeroed in place."""
     n, c, *sizes = shape
     t, p = prod(kernels), prod(outs)
     cols = cols.reshape(c, t, n, p)
-    out = np.zeros((n, c, prod(sizes)), dtype=cols.dtype)
-    dst = out.swapaxes(0, 1)  # (C, N, ∏sizes)
-    for number, shift, first, end, strips in _flat_taps(sizes, outs, kernels, dilations, pads):
+    phase_sizes = _phase_sizes(sizes, strides)
+    phases = np.zeros((prod(strides), n, c, prod(phase_sizes)), dtype=cols.dtype)
+    dst = phases.swapaxes(1, 2)  # (∏s, C, N, ∏phase sizes)
+    for number, phase, shift, first, end, strips in _flat_taps(sizes, outs, kernels, strides, dilations, pads):
         block = cols[:, number]
         _zero_strips(block, outs, strips)
-        dst[:, :, first + shift:end + shift] += block[:, :, first:end]
-    return out.reshape(shape)
+        dst[phase, :, :, first + shift:end + shift] += block[:, :, first:end]
+    if len(phases) == 1:
+        return phases[0].reshape(shape)
+    out = np.empty(shape, dtype=cols.dtype)
+    for phase, (take, fill, _) in zip(phases, _phase_slices(sizes, strides)):
+        out[take] = phase.reshape(n, c, *phase_sizes)[fill]
+    return out
 
 
 def crop(xp: np.ndarray, pads, sizes) -> np.ndarray:

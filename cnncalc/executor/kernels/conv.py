@@ -20,9 +20,9 @@ class ConvKernel(Kernel):
     forward:  x (N, C_in, *i) → y (N, C_out, *o);  y_g = W_g @ cols_g
     backward: dW_g = dY_g @ cols_gᵀ, dcols_g = W_gᵀ @ dY_g → col2im → dx
     Only x is kept: the columns are rebuilt in backward (∏k times smaller memory).
-    A stride-1 'same' convolution builds and sums its columns with one
-    contiguous copy or add per kernel tap on the unpadded input
-    (:func:`~cnncalc.executor.window.im2col_flat`).
+    A 'same' convolution (strided or not) builds and sums its columns with
+    one contiguous copy or add per kernel tap on the unpadded input, split
+    into phases when strided (:func:`~cnncalc.executor.window.im2col_flat`).
     A fractional stride S2/S1 inserts S1 − 1 zeros between input cells first
     (the products with them are counted, as the analysis counts them, and
     reported as products on zeros).
@@ -44,7 +44,7 @@ class ConvKernel(Kernel):
         self.zero_per_sample = c_out * (c_in // self.groups) * padded_taps(
             x[1:], self.pads, self.kernels, self.strides, self.dilations, self.outs, self.ups
         )
-        self.flat = flat_taps_apply(x[1:], self.outs, self.strides, self.ups)
+        self.flat = flat_taps_apply(x[1:], self.outs, self.strides, self.kernels, self.ups)
 
     @classmethod
     def workspace(cls, layer, xs, y):
@@ -62,7 +62,7 @@ class ConvKernel(Kernel):
             return xp.shape, xp.reshape(g, c // g, -1)  # 1×1: the (padded) input is its own columns
         out = self.scratch("cols", (g, (c // g) * prod(self.kernels), n * prod(self.outs)))
         if self.flat:  # no padded copy is built
-            return None, im2col_flat(x, g, self.kernels, self.dilations, self.pads, self.outs, out=out)
+            return None, im2col_flat(x, g, self.kernels, self.strides, self.dilations, self.pads, self.outs, out=out)
         xp = pad(upsample_zeros(x, self.ups), self.pads)
         return xp.shape, im2col(xp, g, self.kernels, self.strides, self.dilations, self.outs, out=out)
 
@@ -99,7 +99,7 @@ class ConvKernel(Kernel):
         else:
             dcols = self.matmul(wt, dy_cols, out=self.scratch("dcols", (g, wt.shape[1], dy_cols.shape[2])))
             if self.flat:
-                return (col2im_flat(dcols, x.shape, self.kernels, self.dilations, self.pads, self.outs),)
+                return (col2im_flat(dcols, x.shape, self.kernels, self.strides, self.dilations, self.pads, self.outs),)
             dxp = col2im(dcols, padded_shape, self.kernels, self.strides, self.dilations, self.outs)
         sizes = tuple((i - 1) * u + 1 for i, u in zip(x.shape[2:], self.ups))
         return (downsample(crop(dxp, self.pads, sizes), self.ups),)
