@@ -64,7 +64,10 @@ class ElementwiseKernel(Kernel):
     def backward(self, dy):
         _, df, by_output = _ELEMENTWISE[self.layer.type_name]
         kept = self.saved["y" if by_output else "x"]
-        return ((dy * df(kept, self.layer)).astype(dy.dtype, copy=False),)
+        slope = df(kept, self.layer)
+        if slope.dtype == bool:  # a mask (relu): float × bool multiplies ~1.5× slower than float × float
+            slope = slope.astype(dy.dtype)
+        return ((dy * slope).astype(dy.dtype, copy=False),)
 
 
 for _name in _ELEMENTWISE:
