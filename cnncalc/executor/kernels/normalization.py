@@ -13,6 +13,12 @@ def _channel_sums(a3: np.ndarray, ones: np.ndarray) -> np.ndarray:
     return np.matmul(a3, ones).sum(axis=0)
 
 
+def _scaled(a3: np.ndarray, factors: np.ndarray) -> np.ndarray:
+    """a·factor per channel of a (N, C, P) array, as a new array (einsum's
+    loop runs this ~1.3× faster than broadcasting a (C, 1) column)."""
+    return np.einsum("ncp,c->ncp", a3, factors)
+
+
 def _channel_dots(a3: np.ndarray, b3: np.ndarray) -> np.ndarray:
     """Σ a·b over (N, P) per channel of two (N, C, P) arrays, as one stacked
     1×P by P×1 product per (sample, channel): no a·b temporary."""
@@ -70,7 +76,7 @@ class BatchNormKernel(Kernel):
                 y += self.bias[:, None]
         else:
             shift = -mean * scale if self.weight is None else self.bias - mean * scale
-            y = x3 * scale[:, None]
+            y = _scaled(x3, scale)
             y += shift[:, None]
         if self.layer.track_running_stats:
             mom = self.layer.momentum
@@ -97,12 +103,12 @@ class BatchNormKernel(Kernel):
         k_dy = (gamma * invstd).astype(self.dtype, copy=False)
         k_xmu = (-gamma * invstd**3 * dot / m).astype(self.dtype, copy=False)
         k_const = -k_dy * sum_dy / m
-        dx = dy3 * k_dy[:, None]
+        dx = _scaled(dy3, k_dy)
         if centred:
             xmu *= k_xmu[:, None]
             dx += xmu
         else:
             k_const = k_const - k_xmu * mean
-            dx += x3 * k_xmu[:, None]
+            dx += _scaled(x3, k_xmu)
         dx += k_const.astype(self.dtype, copy=False)[:, None]
         return (dx.reshape(x.shape),)
