@@ -3,6 +3,7 @@ im2col/col2im. Shared by convolution and pooling; N-d throughout."""
 
 from __future__ import annotations
 
+import functools
 import itertools
 from math import prod
 
@@ -95,9 +96,16 @@ def _phase_sizes(sizes, strides):
     return [-(-i // s) for i, s in zip(sizes, strides)]
 
 
+@functools.lru_cache(maxsize=256)
+def _flat_plan(sizes, outs, kernels, strides, dilations, pads):
+    """:func:`_flat_taps` as a tuple, computed once per geometry."""
+    return tuple(_flat_taps(sizes, outs, kernels, strides, dilations, pads))
+
+
 def _flat_taps(sizes, outs, kernels, strides, dilations, pads):
     """Per kernel tap: (tap number, phase, flat shift, first and end output
-    position whose input is inside the flat range, the wrapped strips).
+    position whose input is inside the flat range, the wrapped strips as
+    indices into a (C, N, *outs) block).
 
     Output position q meets input q·s + o with o = tap·dilation − pad_before,
     which is cell q + ⌊o/s⌋ of phase o mod s (the input cells i ≡ o mod s,
@@ -119,11 +127,15 @@ def _flat_taps(sizes, outs, kernels, strides, dilations, pads):
         strips = []
         for axis in range(1, len(sizes)):
             m, n = moves[axis], phase_sizes[axis]
-            if m < 0:
-                strips.append((axis, slice(0, min(-m, n))))
-            elif m > 0:
-                strips.append((axis, slice(max(n - m, 0), n)))
-        yield number, phase, shift, first, max(first, end), strips
+            if m:
+                cut = slice(0, min(-m, n)) if m < 0 else slice(max(n - m, 0), n)
+                strips.append((slice(None), slice(None), *(slice(None),) * axis, cut))
+        yield number, phase, shift, first, max(first, end), tuple(strips)
+
+
+def _key(*geometry):
+    """Hashable form of a geometry (tuples of ints and of (before, after) pairs)."""
+    return tuple(tuple(tuple(v) if isinstance(v, (list, tuple)) else int(v) for v in g) for g in geometry)
 
 
 def _phase_slices(sizes, strides):
@@ -156,8 +168,8 @@ def _zero_strips(block, outs, strips):
     """Zero the wrapped strips of a (C, N, ∏outs) tap block, in place."""
     if strips:
         grid = block.reshape(*block.shape[:2], *outs)
-        for axis, cut in strips:
-            grid[(slice(None), slice(None), *(slice(None),) * axis, cut)] = 0
+        for strip in strips:
+            grid[strip] = 0
 
 
 def im2col_flat(x: np.ndarray, groups: int, kernels, strides, dilations, pads, outs, out=None) -> np.ndarray:
@@ -168,7 +180,7 @@ def im2col_flat(x: np.ndarray, groups: int, kernels, strides, dilations, pads, o
     t, p = prod(kernels), prod(outs)
     cols = np.empty((c, t, n, p), dtype=x.dtype) if out is None else out.reshape(c, t, n, p)
     phases = _phases(x, strides).swapaxes(1, 2)  # (∏s, C, N, ∏phase sizes)
-    for number, phase, shift, first, end, strips in _flat_taps(sizes, outs, kernels, strides, dilations, pads):
+    for number, phase, shift, first, end, strips in _flat_plan(*_key(sizes, outs, kernels, strides, dilations, pads)):
         block, src = cols[:, number], phases[phase]
         block[:, :, :first] = 0
         block[:, :, end:] = 0
@@ -188,7 +200,7 @@ def col2im_flat(cols: np.ndarray, shape, kernels, strides, dilations, pads, outs
     phase_sizes = _phase_sizes(sizes, strides)
     phases = np.zeros((prod(strides), n, c, prod(phase_sizes)), dtype=cols.dtype)
     dst = phases.swapaxes(1, 2)  # (∏s, C, N, ∏phase sizes)
-    for number, phase, shift, first, end, strips in _flat_taps(sizes, outs, kernels, strides, dilations, pads):
+    for number, phase, shift, first, end, strips in _flat_plan(*_key(sizes, outs, kernels, strides, dilations, pads)):
         block = cols[:, number]
         _zero_strips(block, outs, strips)
         dst[phase, :, :, first + shift:end + shift] += block[:, :, first:end]
