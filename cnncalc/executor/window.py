@@ -102,6 +102,24 @@ def _flat_plan(sizes, outs, kernels, strides, dilations, pads):
     return tuple(_flat_taps(sizes, outs, kernels, strides, dilations, pads))
 
 
+@functools.lru_cache(maxsize=256)
+def _col2im_plan(sizes, outs, kernels, strides, dilations, pads):
+    """The taps for :func:`col2im_flat`, each with whether it is written
+    (the first tap that covers its whole phase unshifted, e.g. a 'same'
+    kernel's centre) or added, those first; and whether some phase has no
+    such tap and must start from zeros."""
+    total_in = prod(_phase_sizes(sizes, strides))
+    covering = {}
+    for tap in _flat_plan(sizes, outs, kernels, strides, dilations, pads):
+        _, phase, shift, first, end, strips = tap
+        if shift == 0 and first == 0 and end == total_in and not strips:
+            covering.setdefault(phase, tap)
+    order = [(tap, True) for tap in covering.values()]
+    order += [(tap, False) for tap in _flat_plan(sizes, outs, kernels, strides, dilations, pads)
+              if covering.get(tap[1]) is not tap]
+    return tuple(order), len(covering) < prod(strides)
+
+
 def _flat_taps(sizes, outs, kernels, strides, dilations, pads):
     """Per kernel tap: (tap number, phase, flat shift, first and end output
     position whose input is inside the flat range, the wrapped strips as
@@ -198,12 +216,16 @@ def col2im_flat(cols: np.ndarray, shape, kernels, strides, dilations, pads, outs
     t, p = prod(kernels), prod(outs)
     cols = cols.reshape(c, t, n, p)
     phase_sizes = _phase_sizes(sizes, strides)
-    phases = np.zeros((prod(strides), n, c, prod(phase_sizes)), dtype=cols.dtype)
+    order, from_zeros = _col2im_plan(*_key(sizes, outs, kernels, strides, dilations, pads))
+    phases = (np.zeros if from_zeros else np.empty)((prod(strides), n, c, prod(phase_sizes)), dtype=cols.dtype)
     dst = phases.swapaxes(1, 2)  # (∏s, C, N, ∏phase sizes)
-    for number, phase, shift, first, end, strips in _flat_plan(*_key(sizes, outs, kernels, strides, dilations, pads)):
+    for (number, phase, shift, first, end, strips), write in order:
         block = cols[:, number]
         _zero_strips(block, outs, strips)
-        dst[phase, :, :, first + shift:end + shift] += block[:, :, first:end]
+        if write:  # covers the phase: no zero fill and no read of it
+            dst[phase] = block[:, :, :end]
+        else:
+            dst[phase, :, :, first + shift:end + shift] += block[:, :, first:end]
     if len(phases) == 1:
         return phases[0].reshape(shape)
     out = np.empty(shape, dtype=cols.dtype)
