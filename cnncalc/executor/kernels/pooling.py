@@ -51,15 +51,7 @@ class MaxPoolKernel(_WindowKernel):
     def forward(self, x):
         self.in_full_shape = x.shape
         xp, used_pads = self._padded(x, -np.inf)
-        n, c = x.shape[:2]
-        sizes = x.shape[2:]
-        nd = len(self.outs)
         tap_list = list(taps(self.kernels))
-        # unpadded: every window lies inside x, so the argmax is tracked
-        # directly as the tap's offset in x's flat index (no unravel later)
-        padded = any(b or a for b, a in used_pads)
-        axis_steps = [prod(sizes[a + 1:]) for a in range(nd)]
-        offsets = [sum(t * d * st for t, d, st in zip(tap, self.dilations, axis_steps)) for tap in tap_list]
         # the winning tap, as a small integer: taps come in increasing order, so
         # "tap t if better else keep" is max(arg, better·t) (masked copies are ~20× slower)
         tap_type = np.uint8 if len(tap_list) <= 256 else np.int64
@@ -74,25 +66,45 @@ class MaxPoolKernel(_WindowKernel):
             np.multiply(better, tap_type(t), out=scaled)
             np.maximum(arg, scaled, out=arg)
         del better, scaled
-        if not padded:
-            flat = np.asarray(offsets, dtype=np.int64).take(arg)
-            origin = np.arange(n * c, dtype=np.int64).reshape(n, c, *(1,) * nd) * prod(sizes)
-            for a, (o, s) in enumerate(zip(self.outs, self.strides)):
-                origin = origin + (np.arange(o, dtype=np.int64) * (s * axis_steps[a])).reshape((o,) + (1,) * (nd - a - 1))
-            flat += origin
-            self.save(indices=flat)
-            return best
-        # flat position in x of each window's maximum
-        tap_coords = np.unravel_index(arg, self.kernels)
-        flat = np.arange(n * c, dtype=np.int64).reshape(n, c, *(1,) * len(self.outs))
-        inside = True
-        for a, (o, s, d) in enumerate(zip(self.outs, self.strides, self.dilations)):
-            start = (np.arange(o, dtype=np.int64) * s - used_pads[a][0]).reshape((o,) + (1,) * (len(self.outs) - a - 1))
-            coord = start + tap_coords[a] * d
-            inside = inside & (coord >= 0) & (coord < x.shape[2 + a])
-            flat = flat * x.shape[2 + a] + coord
-        self.save(indices=np.where(inside, flat, -1))
+        self.save(indices=self._positions(arg, x.shape, xp.shape, used_pads))
         return best
+
+    def _positions(self, arg, shape, padded_shape, used_pads):
+        """Flat position in x of each window's winning tap ``arg``; −1 where
+        it is padding (a window of padding only)."""
+        key = (shape, padded_shape, tuple(used_pads))
+        if getattr(self, "_index_key", None) != key:
+            self._index_key, self._index_plan = key, self._index_tables(shape, padded_shape, used_pads)
+        tap_offsets, origin, table, base = self._index_plan
+        within = tap_offsets.take(arg)  # the tap's offset in a padded channel
+        within += origin  # + the window's start
+        if table is not None:  # padded: to x's own within-channel position, or far below zero
+            within = table.take(within)
+        within += base  # + the sample and channel
+        if table is not None:
+            np.maximum(within, -1, out=within)
+        return within
+
+    def _index_tables(self, shape, padded_shape, used_pads):
+        """Constant per geometry: each tap's offset and each window's start in
+        a padded channel's flat layout, the padded → x position table (None
+        without padding), and each (sample, channel)'s first position in x."""
+        n, c, *sizes = shape
+        nd = len(sizes)
+        padded = list(padded_shape[2:])
+        steps = [prod(padded[a + 1:]) for a in range(nd)]
+        tap_offsets = np.array([sum(t * d * st for t, d, st in zip(tap, self.dilations, steps))
+                                for tap in taps(self.kernels)], dtype=np.int64)
+        origin = np.zeros((), dtype=np.int64)
+        for o, s, st in zip(self.outs, self.strides, steps):
+            origin = np.add.outer(origin, np.arange(o, dtype=np.int64) * (s * st))
+        base = (np.arange(n * c, dtype=np.int64) * prod(sizes)).reshape(n, c, *(1,) * nd)
+        if not any(b or a for b, a in used_pads):
+            return tap_offsets, origin, None, base
+        table = np.full(padded, -(n * c * prod(sizes) + 1), dtype=np.int64)  # stays < 0 after + base
+        table[tuple(slice(b, b + i) for (b, _), i in zip(used_pads, sizes))] = np.arange(
+            prod(sizes), dtype=np.int64).reshape(sizes)
+        return tap_offsets, origin, table.ravel(), base
 
     def backward(self, dy):
         index = self.saved["indices"]
