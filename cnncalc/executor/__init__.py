@@ -55,7 +55,10 @@ Rules a kernel follows (``cnncalc verify`` checks them):
   declares (its inputs and output by reference, not copies): verify compares
   the bytes held with the training-memory estimate;
 * ``backward`` returns one gradient per input and fills ``self.grads`` with
-  one array per parameter, of the parameter's shape.
+  one array per parameter, of the parameter's shape (a view, e.g. a
+  transpose, will do); it may return ``None`` for an input whose
+  ``self.needs_input_grad`` entry is false (the network's own input in a
+  training step: conv and dense then skip that product).
 """
 
 from .kernel import KERNELS, Kernel, kernel_for, register_kernel
