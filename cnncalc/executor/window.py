@@ -72,7 +72,6 @@ def col2im(cols: np.ndarray, shape, kernels, strides, dilations, outs) -> np.nda
     """Sum columns (G, C/G·∏k, N·∏o) back into an array of the padded input's
     ``shape`` (N, C, *padded): the adjoint of :func:`im2col`."""
     n, c = shape[:2]
-    nd = len(kernels)
     cols = cols.reshape(c, *kernels, n, *outs)
     out = np.zeros(shape, dtype=cols.dtype)
     for tap in taps(kernels):

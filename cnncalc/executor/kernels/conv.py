@@ -13,6 +13,18 @@ from ..window import (col2im, col2im_flat, crop, downsample, flat_taps_apply, im
                       upsample_zeros)
 
 
+def _by_group(a: np.ndarray, groups: int) -> np.ndarray:
+    """(N, C, *spatial) → (G, C/G, N·∏spatial): one matrix per group, the
+    samples side by side (a view for N = 1)."""
+    n, c = a.shape[:2]
+    return a.reshape(n, groups, c // groups, -1).transpose(1, 2, 0, 3).reshape(groups, c // groups, -1)
+
+
+def _from_groups(m: np.ndarray, n: int, spatial) -> np.ndarray:
+    """The inverse of :func:`_by_group`: (G, C/G, N·∏spatial) → a contiguous (N, C, *spatial)."""
+    return np.ascontiguousarray(m.reshape(-1, n, *spatial).swapaxes(0, 1))
+
+
 @register_kernel("conv")
 class ConvKernel(Kernel):
     """weight (C_out, C_in/G, *k); bias (C_out,).
@@ -73,7 +85,7 @@ class ConvKernel(Kernel):
         _, cols = self._cols(x)  # (G, K/G, N·P)
         y = self.matmul(self.weight.reshape(g, c_out // g, -1), cols)  # (G, C_out/G, N·P)
         self.count_zero_products(self.zero_per_sample * n)
-        y = np.ascontiguousarray(y.reshape(c_out, n, *self.outs).swapaxes(0, 1))
+        y = _from_groups(y, n, self.outs)
         if self.bias is not None:
             y += self.bias.reshape(c_out, *(1,) * len(self.outs))
         return y
@@ -82,8 +94,7 @@ class ConvKernel(Kernel):
         x = self.saved["x"]
         n, g = x.shape[0], self.groups
         c_out = self.weight.shape[0]
-        p = prod(self.outs)
-        dy_cols = dy.reshape(n, g, c_out // g, p).transpose(1, 2, 0, 3).reshape(g, c_out // g, n * p)
+        dy_cols = _by_group(dy, g)
         padded_shape, cols = self._cols(x)
         self.grads["weight"] = self.matmul_nt(dy_cols, cols).reshape(self.weight.shape)  # dW_g = dY_g @ cols_gᵀ
         del cols
@@ -146,9 +157,8 @@ class ConvTransposeKernel(Kernel):
     def forward(self, x):
         self.save(x=x)
         n, g = x.shape[0], self.groups
-        c_in, c_out = x.shape[1], self.weight.shape[1] * g
-        p = prod(x.shape[2:])
-        xg = x.reshape(n, g, c_in // g, p).transpose(1, 2, 0, 3).reshape(g, c_in // g, n * p)
+        c_out = self.weight.shape[1] * g
+        xg = _by_group(x, g)
         cols = self.matmul(self._w().transpose(0, 2, 1), xg)  # (G, C_out/G·∏k, N·∏i)
         full = col2im(cols, (n, c_out, *self.full), self.kernels, self.strides, self.dilations, x.shape[2:])
         y = np.ascontiguousarray(crop(full, self.pads, self.outs))
@@ -159,16 +169,14 @@ class ConvTransposeKernel(Kernel):
     def backward(self, dy):
         x = self.saved["x"]
         n, g = x.shape[0], self.groups
-        c_in = x.shape[1]
-        p = prod(x.shape[2:])
         dfull = pad(dy, self.pads)
         dcols = im2col(dfull, g, self.kernels, self.strides, self.dilations, x.shape[2:])  # (G, C_out/G·∏k, N·P)
-        xg = x.reshape(n, g, c_in // g, p).transpose(1, 2, 0, 3).reshape(g, c_in // g, n * p)
+        xg = _by_group(x, g)
         self.grads["weight"] = self.matmul_nt(xg, dcols).reshape(self.weight.shape)  # dW_g = x_g @ dcols_gᵀ
         if self.bias is not None:
             self.grads["bias"] = dy.sum(axis=(0, *range(2, dy.ndim)))
         dx = self.matmul(self._w(), dcols)  # (G, C_in/G, N·P)
-        return (np.ascontiguousarray(dx.reshape(c_in, n, *x.shape[2:]).swapaxes(0, 1)),)
+        return (_from_groups(dx, n, x.shape[2:]),)
 
 
 @register_kernel("locally_connected")

@@ -48,6 +48,8 @@ class MaxPoolKernel(_WindowKernel):
     holds one; a window of padding only (possible with large padding or
     dilation) gives −∞ and the position −1, which receives no gradient."""
 
+    _index_key = None  # the geometry _index_plan was built for
+
     def forward(self, x):
         self.in_full_shape = x.shape
         xp, used_pads = self._padded(x, -np.inf)
@@ -73,7 +75,7 @@ class MaxPoolKernel(_WindowKernel):
         """Flat position in x of each window's winning tap ``arg``; −1 where
         it is padding (a window of padding only)."""
         key = (shape, padded_shape, tuple(used_pads))
-        if getattr(self, "_index_key", None) != key:
+        if self._index_key != key:
             self._index_key, self._index_plan = key, self._index_tables(shape, padded_shape, used_pads)
         tap_offsets, origin, table, base = self._index_plan
         within = tap_offsets.take(arg)  # the tap's offset in a padded channel
