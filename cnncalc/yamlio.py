@@ -139,11 +139,7 @@ class _Composer:
             )
 
     def too_deep(self, loc: Loc):
-        return SpecError(
-            f"the YAML document nests more than {MAX_DEPTH} levels deep; "
-            "set CNNCALC_MAX_YAML_DEPTH to raise the limit",
-            loc=loc,
-        )
+        return _too_deep(loc)
 
     def scalar(self, event, loc: Loc):
         tag = event.tag
@@ -261,10 +257,37 @@ class _Composer:
                 container.value_locs[key] = loc
 
 
+#: libyaml 0.2.5 (PyYAML 6.0.4 and later) refuses flow collections nested
+#: deeper than this on its own, whatever CNNCALC_MAX_YAML_DEPTH says.
+LIBYAML_MAX_DEPTH = 1000
+
+
+def _too_deep(loc: Loc, parser_limit: bool = False) -> SpecError:
+    if parser_limit and MAX_DEPTH >= LIBYAML_MAX_DEPTH:
+        return SpecError(
+            f"the YAML document nests more than {LIBYAML_MAX_DEPTH:,} levels deep, the YAML parser's own "
+            f"limit (CNNCALC_MAX_YAML_DEPTH={MAX_DEPTH:,} cannot raise it)",
+            loc=loc,
+        )
+    return SpecError(
+        f"the YAML document nests more than {MAX_DEPTH} levels deep; "
+        "set CNNCALC_MAX_YAML_DEPTH to raise the limit",
+        loc=loc,
+    )
+
+
 def _yaml_error(exc: yaml.YAMLError, text: str, file: str | None) -> SpecError:
+    """Translate PyYAML's error into cnncalc's words at the boundary.
+
+    PyYAML 6.0.4 (libyaml 0.2.5's parser) stops deeply nested flow collections
+    itself ("exceeded maximum nesting depth") before our composer sees them:
+    the user gets the same message as from our own depth limit, with the
+    variable that raises it."""
     if isinstance(exc, yaml.MarkedYAMLError):
         mark = exc.problem_mark or exc.context_mark
         problem = exc.problem or "syntax error"
+        if "nesting depth" in problem:
+            return _too_deep(_mark_loc(mark, file), parser_limit=True)
         if exc.context:
             problem = f"{problem} ({exc.context})"
         return SpecError(f"YAML syntax error: {problem}", loc=_mark_loc(mark, file))

@@ -17,7 +17,7 @@ import xml.etree.ElementTree as ET
 
 import click
 import pytest
-from click.testing import CliRunner
+from conftest import CliRunner
 
 from cnncalc import SpecError, loads_spec
 from cnncalc.budget import Quantity, parse_budget, parse_percent_or_amount

@@ -9,7 +9,7 @@ import shlex
 import click
 import pytest
 import yaml
-from click.testing import CliRunner
+from conftest import CliRunner
 
 from cnncalc import loads_spec
 from cnncalc.budget import budget_of_graph

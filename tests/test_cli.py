@@ -5,7 +5,7 @@ import subprocess
 import sys
 
 import pytest
-from click.testing import CliRunner
+from conftest import CliRunner
 
 from cnncalc.cli import cli
 from conftest import SPECS

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from click.testing import CliRunner
+from conftest import CliRunner
 
 from cnncalc import analyze_file
 from cnncalc.cli import cli

@@ -4,7 +4,7 @@ import json
 
 import click
 import pytest
-from click.testing import CliRunner
+from conftest import CliRunner
 
 from cnncalc import analyze, loads_spec
 from cnncalc import compare

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
-from click.testing import CliRunner
+from conftest import CliRunner
 
 from cnncalc.cli import cli
 from cnncalc.executor.network import Network

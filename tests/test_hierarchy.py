@@ -2,7 +2,7 @@
 ``--depth N`` collapsing blocks as torchinfo's depth does."""
 
 import pytest
-from click.testing import CliRunner
+from conftest import CliRunner
 
 from cnncalc import analyze_file
 from cnncalc.cli import cli

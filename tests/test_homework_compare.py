@@ -3,7 +3,7 @@
 from fractions import Fraction
 from pathlib import Path
 
-from click.testing import CliRunner
+from conftest import CliRunner
 
 from cnncalc import analyze_file
 from cnncalc.cli import cli

@@ -2,7 +2,7 @@
 agreement with the analysis on every shipped spec."""
 
 import pytest
-from click.testing import CliRunner
+from conftest import CliRunner
 
 from cnncalc.cli import cli, main
 from cnncalc.homework import calc

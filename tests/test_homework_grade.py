@@ -1,7 +1,7 @@
 """cnncalc grade: right, wrong, rounded and reshaped answers; bad answer keys."""
 
 import pytest
-from click.testing import CliRunner
+from conftest import CliRunner
 
 from cnncalc import analyze, loads_spec
 from cnncalc.cli import cli, main

@@ -3,7 +3,7 @@
 from fractions import Fraction
 
 import pytest
-from click.testing import CliRunner
+from conftest import CliRunner
 
 from cnncalc.cli import cli
 from cnncalc.errors import UsageError

@@ -214,3 +214,34 @@ def test_verify_refuses_ten_to_the_ninth_channels_with_its_memory_estimate(tmp_p
     assert time.process_time() - start < 1.0
     assert info.value.code == 2
     assert "verify would need about" in err.getvalue() and "bytes" in err.getvalue(), err.getvalue()
+
+
+@pytest.mark.parametrize("loader", ["SafeLoader", "CSafeLoader"])
+@pytest.mark.parametrize("depth", [65, 999, 1001, 200_000])
+def test_deep_nesting_is_cnncalcs_message_whichever_layer_stops_it(monkeypatch, loader, depth):
+    """PyYAML >= 6.0.4 (libyaml 0.2.5) stops deep flow nesting itself; the
+    user still sees cnncalc's message: file, line, column, the limit and the
+    variable that raises it, whichever parser and whichever layer stopped it."""
+    import yaml
+
+    from cnncalc import yamlio
+
+    if not hasattr(yaml, loader):
+        pytest.skip(f"PyYAML built without {loader}")
+    monkeypatch.setattr(yamlio, "_Loader", getattr(yaml, loader))
+    text = "input: " + "[" * depth + "]" * depth + "\nlayers: [relu]\n"
+    with pytest.raises(SpecError) as info:
+        loads_spec(text, "deep.yaml")
+    message = str(info.value)
+    assert message.startswith("deep.yaml:1:"), message
+    assert f"more than {yamlio.MAX_DEPTH} levels" in message and "CNNCALC_MAX_YAML_DEPTH" in message, message
+    assert "exceeded" not in message  # never the library's wording
+
+
+def test_deep_nesting_exits_2_with_location(tmp_path):
+    path = tmp_path / "deep.yaml"
+    path.write_text("input: " + "[" * 5000 + "]" * 5000 + "\nlayers: [relu]\n")
+    proc = subprocess.run([sys.executable, "-m", "cnncalc", "analyze", str(path)], capture_output=True, text=True)
+    assert proc.returncode == 2, proc.stderr
+    assert "deep.yaml:1:" in proc.stderr and "CNNCALC_MAX_YAML_DEPTH" in proc.stderr
+    assert "Traceback" not in proc.stderr

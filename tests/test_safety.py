@@ -87,7 +87,7 @@ def test_analyze_opens_no_socket_and_writes_only_the_named_file(tmp_path, monkey
     import socket
 
     from cnncalc.cli import cli
-    from click.testing import CliRunner
+    from conftest import CliRunner
 
     def refuse(*args, **kwargs):
         raise AssertionError("cnncalc tried to open a network connection")

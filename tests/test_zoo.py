@@ -7,7 +7,7 @@ import subprocess
 import sys
 
 import pytest
-from click.testing import CliRunner
+from conftest import CliRunner
 
 from cnncalc.bundled import bundled_names, bundled_path, resolve, zoo_dir
 from cnncalc.cli import cli
