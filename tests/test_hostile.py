@@ -51,6 +51,7 @@ class Case:
     modes: dict = field(default_factory=dict)
     umask: int = 0o022
     stdin: str | None = None
+    parse: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def name(self) -> str:
@@ -105,6 +106,8 @@ def load_case(path: Path) -> Case:
             case.modes[name] = int(mode, 8)
         elif key == "umask":
             case.umask = int(value, 8)
+        elif key in ("xml", "json", "csv"):
+            case.parse.append((key, value.strip()))
         elif key == "stdin":
             case.stdin = value
         else:
@@ -130,6 +133,31 @@ class Outcome:
     wall: float
     leftovers: list[str]
     problems: list[str]
+
+
+def _parse_problems(kind: str, path: Path) -> list[str]:
+    """The output must parse as the format it claims (JUnit XML, JSON, CSV)."""
+    import csv
+    import json
+    import xml.etree.ElementTree as ET
+
+    if not path.exists():
+        return [f"{path.name} was not written"]
+    text = path.read_text("utf-8", "replace")
+    try:
+        if kind == "xml":
+            ET.fromstring(text.encode("utf-8"))
+        elif kind == "json":
+            json.loads(text)
+        else:
+            rows = list(csv.reader(text.splitlines(True)))
+            for row in rows[1:]:
+                for cell in row[1:4]:  # name, type, inputs: text from the spec
+                    if cell[:1] in ("=", "+", "-", "@", "\t", "\r"):
+                        return [f"CSV cell {cell[:30]!r} starts with a formula character"]
+    except Exception as exc:  # noqa: BLE001 - any parse failure is the finding
+        return [f"{path.name} does not parse as {kind}: {exc}"]
+    return []
 
 
 def fill(text: str, subs: dict) -> str:
@@ -195,6 +223,9 @@ def run_case(case: Case, command: list[str]) -> Outcome:
         after = set(os.listdir(tmp)) - {".stdout", ".stderr"}
         leftovers = sorted(after - before - case.writes)
         problems = [p for p in (check() for check in checks if check) if p]
+        for kind, name in case.parse:
+            source = out_path if name == "-" else Path(tmp) / name
+            problems += _parse_problems(kind, source)
         for name, mode in case.modes.items():
             target = Path(tmp) / name
             if not target.exists():

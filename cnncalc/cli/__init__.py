@@ -64,9 +64,13 @@ def _register_commands():
 
 
 def main(argv=None) -> None:
-    from .console import error_console
+    from .console import degrade_to_ascii, error_console
 
+    degrade_to_ascii()
     try:
+        from ..env import check_environment
+
+        check_environment()
         status = cli.main(args=argv, prog_name="cnncalc", standalone_mode=False)
     except click.exceptions.Abort:
         error_console().print("Aborted.")
@@ -75,9 +79,9 @@ def main(argv=None) -> None:
         exc.show()
         sys.exit(exc.exit_code)
     except CnncalcError as exc:
-        from rich.markup import escape
+        from ..render.escape import rich_markup
 
-        error_console().print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False)
+        error_console().print(f"[bold red]error:[/] {rich_markup(exc)}", highlight=False)
         sys.exit(exc.exit_code)
     except BrokenPipeError:
         sys.stderr.close()
@@ -88,10 +92,10 @@ def main(argv=None) -> None:
         error_console().print("[bold red]error:[/] the spec nests too deeply to process", highlight=False)
         sys.exit(EXIT_BAD_INPUT)
     except Exception as exc:  # a bug: say so in one line, no traceback
-        from rich.markup import escape
+        from ..render.escape import rich_markup
 
         error_console().print(
-            f"[bold red]internal error:[/] {escape(type(exc).__name__)}: {escape(str(exc))} "
+            f"[bold red]internal error:[/] {rich_markup(type(exc).__name__)}: {rich_markup(exc)} "
             "(this is a bug in cnncalc; please report it with the spec that caused it)",
             highlight=False,
         )
