@@ -33,10 +33,11 @@ except AttributeError:  # pragma: no cover - PyYAML built without libyaml
     _Loader = yaml.SafeLoader
 
 #: Limits that keep a hostile spec from hanging cnncalc (see README, "Limits").
-#: The composer costs about 2 µs per value read, so 250,000 values (a 2 MiB
-#: file holds at most about a million) keep the worst case near half a second.
+#: The composer costs about 2 µs per value read (more on a busy machine), so
+#: 150,000 values keep the worst case (a 2 MiB file of "0,0,0,…") near a
+#: third of a second; a 25,000-layer spec written out in full fits.
 MAX_FILE_BYTES = env.limit("CNNCALC_MAX_SPEC_BYTES", 2 * 1024 * 1024, "largest spec file in bytes")
-MAX_NODES = env.limit("CNNCALC_MAX_YAML_NODES", 250_000, "values in a YAML document, aliases expanded")
+MAX_NODES = env.limit("CNNCALC_MAX_YAML_NODES", 150_000, "values in a YAML document, aliases expanded")
 MAX_DEPTH = env.limit("CNNCALC_MAX_YAML_DEPTH", 64, "nesting depth of a YAML document")
 
 _STR = "tag:yaml.org,2002:str"

@@ -83,9 +83,9 @@ def analyze(spec, input_shape, batch, dtype, convention, fmt, exact, output, exp
         if explain:
             from ..homework.explain import explain_lines
 
-            from ..render.escape import visible
+            from ..render.escape import line_text
 
-            click.echo("\n".join(visible(line) for line in explain_lines(result)))
+            click.echo("\n".join(line_text(line) for line in explain_lines(result)))
         return 0
     text = render_text(result, fmt, exact=exact, depth=depth)
     if explain and fmt is not Format.TABLE:
@@ -94,9 +94,9 @@ def analyze(spec, input_shape, batch, dtype, convention, fmt, exact, output, exp
     if explain:
         from ..homework.explain import explain_lines
 
-        from ..render.escape import visible
+        from ..render.escape import line_text
 
-        text += "\n".join(visible(line) for line in explain_lines(result)) + "\n"
+        text += "\n".join(line_text(line) for line in explain_lines(result)) + "\n"
     if output:
         write_atomic(output, text)
     else:

@@ -6,6 +6,7 @@ import json
 
 from ..analysis import Analysis
 from ..conventions import rule
+from .escape import json_text
 
 SCHEMA_VERSION = "cnncalc.analysis/1"
 
@@ -108,10 +109,13 @@ def render(analysis: Analysis) -> str:
     data = to_dict(analysis)
     layers = data["layers"]
     if not layers:
-        return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+        return json_text(json.dumps(data, indent=2, ensure_ascii=False)) + "\n"
     placeholder = "\0layers\0"
     data["layers"] = placeholder
     text = json.dumps(data, indent=2, ensure_ascii=False)
     compact = json.JSONEncoder(ensure_ascii=False, separators=(", ", ": ")).encode
     rows = "[\n" + ",\n".join("    " + compact(layer) for layer in layers) + "\n  ]"
-    return text.replace(json.dumps(placeholder), rows, 1) + "\n"
+    # The key and its value together: a spec's name may hold the placeholder's
+    # text too, but never an unescaped quote, so only the real key matches.
+    key = '"layers": ' + json.dumps(placeholder)
+    return json_text(text.replace(key, '"layers": ' + rows, 1)) + "\n"

@@ -8,7 +8,7 @@ from ..analysis import Analysis
 from ..units import grouped, human_bytes, human_count
 from .bars import share_cell
 from .common import axes_label, convention_lines, memory_text, output_rf_text, row_cells, training_memory_text
-from .escape import visible
+from .escape import line_text, visible
 
 SHARE_WIDTH = 8  # cells of a share bar in the table
 COMPACT_SHARE_WIDTH = 6  # bars without percentages, when the full table does not fit
@@ -31,7 +31,7 @@ def build(analysis: Analysis, *, exact: bool = False, bars: bool | str = False, 
 
     count = grouped if exact else human_count
     graph = analysis.graph
-    title = visible(graph.name or graph.file or "network")
+    title = line_text(graph.name or graph.file or "network")
     label = axes_label(len(analysis.input_shape) - 1)
     table = Table(
         title=Text(f"{title}  input {'×'.join(map(str, analysis.input_shape))} ({label})"),
