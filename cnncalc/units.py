@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from fractions import Fraction
 
+from .numbers import check_magnitude, parse_decimal
+
 #: Bytes per element of each dtype cnncalc knows (analysis, training memory, executor).
 DTYPE_BYTES = {"float32": 4, "float16": 2, "bfloat16": 2, "float64": 8, "int8": 1}
 
@@ -66,11 +68,11 @@ def parse_count(text) -> int:
     if isinstance(text, bool):
         raise ValueError(f"expected a count such as 25M, got {text!r}")
     if isinstance(text, int):
-        return text
+        return check_magnitude(text, what="count")
     match = _COUNT_RE.match(str(text))
     if not match:
         raise ValueError(f"expected a count such as 1500, 25M or 4.2G (suffixes K, M, G, T, P), got {text!r}")
-    number = Fraction(match.group(1).replace(",", "").replace("_", ""))
+    number = parse_decimal(match.group(1), what="count", exponent=False, negative=False)
     suffix = match.group(2).upper()
     scale = dict((s, v) for v, s in _SI).get(suffix, 1)
     value = number * scale
@@ -84,13 +86,13 @@ def parse_bytes(text) -> int:
     if isinstance(text, bool):
         raise ValueError(f"expected a size such as 120MiB, got {text!r}")
     if isinstance(text, int):
-        return text
+        return check_magnitude(text, what="size")
     match = _BYTES_RE.match(str(text))
     if not match:
         raise ValueError(
             f"expected a size such as 4096, 120MiB or 6GiB (KiB, MiB, GiB, TiB; or KB, MB, GB, TB), got {text!r}"
         )
-    number = Fraction(match.group(1).replace(",", "").replace("_", ""))
+    number = parse_decimal(match.group(1), what="size", exponent=False, negative=False)
     unit = (match.group(2) or "B").upper()
     if unit == "B":
         scale = 1

@@ -401,38 +401,54 @@ def load_text(text: str, file: str | None = None):
 
 def read_spec_text(path) -> str:
     """Read a spec file as UTF-8 text with clear errors for everything that can go wrong."""
+    return read_text_file(path)
+
+
+def read_text_file(path, *, what: str = "spec", limit: int | None = None,
+                   variable: str = "CNNCALC_MAX_SPEC_BYTES") -> str:
+    """A regular file's UTF-8 text, read with a bound: directories, FIFOs,
+    devices and sockets are refused before opening (a FIFO would block, a
+    device read forever), and a file over ``limit`` bytes before reading it."""
+    import stat
+
     name = str(path)
-    if os.path.isdir(name):
-        raise SpecError("is a directory, not a spec file", loc=Loc(name))
+    limit = MAX_FILE_BYTES if limit is None else limit
     try:
-        size = os.path.getsize(name)
+        st = os.stat(name)
     except FileNotFoundError:
         raise SpecError("no such file", loc=Loc(name)) from None
     except OSError as exc:
         raise SpecError(f"cannot read: {exc.strerror}", loc=Loc(name)) from None
-    if size > MAX_FILE_BYTES:
+    if stat.S_ISDIR(st.st_mode):
+        raise SpecError(f"is a directory, not a {what} file", loc=Loc(name))
+    if not stat.S_ISREG(st.st_mode):
+        kind = ("a FIFO (named pipe)" if stat.S_ISFIFO(st.st_mode) else "a character device"
+                if stat.S_ISCHR(st.st_mode) else "a block device" if stat.S_ISBLK(st.st_mode)
+                else "a socket" if stat.S_ISSOCK(st.st_mode) else "not a regular file")
+        raise SpecError(f"is {kind}, not a {what} file; give the path of a regular file", loc=Loc(name))
+    if st.st_size > limit:
         raise SpecError(
-            f"file is {size:,} bytes; specs are limited to {MAX_FILE_BYTES:,} bytes "
-            "(set CNNCALC_MAX_SPEC_BYTES to raise the limit)",
+            f"file is {st.st_size:,} bytes; {what}s are limited to {limit:,} bytes "
+            f"(set {variable} to raise the limit)",
             loc=Loc(name),
         )
     try:
         with open(name, "rb") as handle:
-            # Bounded even when the size lied (/dev/zero, a growing file, a pipe).
-            data = handle.read(MAX_FILE_BYTES + 1)
+            # Bounded even when the size lied (a file growing while we read).
+            data = handle.read(limit + 1)
     except OSError as exc:
         raise SpecError(f"cannot read: {exc.strerror}", loc=Loc(name)) from None
-    if len(data) > MAX_FILE_BYTES:
+    if len(data) > limit:
         raise SpecError(
-            f"file is larger than the limit of {MAX_FILE_BYTES:,} bytes for specs "
-            "(set CNNCALC_MAX_SPEC_BYTES to raise the limit)",
+            f"file is larger than the limit of {limit:,} bytes for {what}s (set {variable} to raise the limit)",
             loc=Loc(name),
         )
     if b"\x00" in data:
         at = data.index(b"\x00")
         line = data.count(b"\n", 0, at) + 1
         col = at - (data.rfind(b"\n", 0, at) + 1) + 1
-        raise SpecError(f"is a binary file, not a YAML spec (a NUL byte at offset {at})", loc=Loc(name, line, col))
+        raise SpecError(f"is a binary file, not a YAML spec (a NUL byte at offset {at})" if what == "spec" else
+                        f"is a binary file, not a {what} (a NUL byte at offset {at})", loc=Loc(name, line, col))
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

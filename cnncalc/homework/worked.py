@@ -17,6 +17,7 @@ from fractions import Fraction
 from ..errors import Loc, SpecError
 from ..layers.fields import per_axis
 from ..layers.window import resolve_padding
+from ..numbers import NumberError, parse_fraction
 from ..receptive import effective_kernel
 from . import kernels as K
 
@@ -84,9 +85,10 @@ def _number(value, loc: Loc, what: str):
         return Fraction(repr(value))
     if isinstance(value, str):
         try:
-            return Fraction(value.strip().replace("−", "-"))
-        except (ValueError, ZeroDivisionError):
-            pass
+            return parse_fraction(value, what=what)
+        except NumberError as exc:
+            if "not a number" not in str(exc):
+                raise SpecError(str(exc), loc=loc) from None
     raise SpecError(f"{what}: {value!r} is not a number (use 2, 0.5, -1.25 or \"1/3\")", loc=loc)
 
 
