@@ -31,7 +31,7 @@ from .errors import Loc, SpecError
 from .numbers import NumberError, json_int
 
 #: A saved analysis is read whole: 16 MiB holds about 23,000 layers.
-MAX_BASELINE_BYTES = env.limit("CNNCALC_MAX_BASELINE_BYTES", 16 * 1024 * 1024, "largest baseline JSON file in bytes")
+MAX_BASELINE_BYTES = env.limit("CNNCALC_MAX_BASELINE_BYTES")
 
 ANALYSIS_SCHEMA = "cnncalc.analysis/1"
 

@@ -36,9 +36,9 @@ except AttributeError:  # pragma: no cover - PyYAML built without libyaml
 #: The composer costs about 2 µs per value read (more on a busy machine), so
 #: 150,000 values keep the worst case (a 2 MiB file of "0,0,0,…") near a
 #: third of a second; a 25,000-layer spec written out in full fits.
-MAX_FILE_BYTES = env.limit("CNNCALC_MAX_SPEC_BYTES", 2 * 1024 * 1024, "largest spec file in bytes")
-MAX_NODES = env.limit("CNNCALC_MAX_YAML_NODES", 150_000, "values in a YAML document, aliases expanded")
-MAX_DEPTH = env.limit("CNNCALC_MAX_YAML_DEPTH", 64, "nesting depth of a YAML document")
+MAX_FILE_BYTES = env.limit("CNNCALC_MAX_SPEC_BYTES")
+MAX_NODES = env.limit("CNNCALC_MAX_YAML_NODES")
+MAX_DEPTH = env.limit("CNNCALC_MAX_YAML_DEPTH")
 
 _STR = "tag:yaml.org,2002:str"
 _SEQ = "tag:yaml.org,2002:seq"

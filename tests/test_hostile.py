@@ -117,7 +117,9 @@ def load_case(path: Path) -> Case:
 
 
 def all_cases() -> list[Case]:
-    files = [p for p in sorted(HOSTILE.glob("*/*")) if p.is_file() and not p.name.endswith(SIDE_SUFFIX)]
+    only = os.environ.get("CNNCALC_HOSTILE_ONLY", "")  # while developing: a class or case prefix
+    files = [p for p in sorted(HOSTILE.glob("*/*"))
+             if p.is_file() and not p.name.endswith(SIDE_SUFFIX) and str(p.relative_to(HOSTILE)).startswith(only)]
     return [load_case(p) for p in files]
 
 
@@ -254,6 +256,7 @@ def outcomes():
     return results
 
 
+@pytest.mark.skipif(bool(os.environ.get("CNNCALC_HOSTILE_ONLY")), reason="a part of the catalogue was chosen")
 def test_catalogue_covers_every_class():
     classes = {c.path.parent.name for c in CASES}
     assert len(CASES) >= 200, len(CASES)

@@ -98,7 +98,7 @@ def analyze(spec, input_shape, batch, dtype, convention, fmt, exact, output, exp
 
         text += "\n".join(line_text(line) for line in explain_lines(result)) + "\n"
     if output:
-        write_atomic(output, text)
+        write_atomic(output, text, reading=[graph.file] if graph.file else [])
     else:
         click.echo(text, nl=False)
     return 0

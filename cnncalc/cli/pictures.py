@@ -42,7 +42,7 @@ def show_pictures(result, chart, rf, output) -> None:
         from ..env import columns
 
         width = columns() or PLAIN_WIDTH
-        write_atomic(output, "\n".join(picture_lines(result, chart, rf, width=width, unicode=False)) + "\n")
+        write_atomic(output, reading=[result.graph.file] if result.graph.file else [], text="\n".join(picture_lines(result, chart, rf, width=width, unicode=False)) + "\n")
         return
     from rich.text import Text
 
