@@ -22,7 +22,7 @@ LIMITS: dict[str, tuple[int, str]] = {
     "CNNCALC_MAX_SPEC_BYTES": (2 * 1024 * 1024, "largest spec file in bytes"),
     "CNNCALC_MAX_YAML_NODES": (150_000, "values in a YAML document, aliases expanded"),
     "CNNCALC_MAX_YAML_DEPTH": (64, "nesting depth of a YAML document"),
-    "CNNCALC_MAX_LAYERS": (50_000, "layers after repeat and blocks are expanded"),
+    "CNNCALC_MAX_LAYERS": (25_000, "layers after repeat and blocks are expanded"),
     "CNNCALC_MAX_BLOCK_DEPTH": (32, "how deeply blocks may use one another"),
     "CNNCALC_MAX_BASELINE_BYTES": (16 * 1024 * 1024, "largest baseline JSON file in bytes"),
 }

@@ -19,8 +19,8 @@ from fractions import Fraction
 
 #: Digits in one written number (a count up to 10^18 needs 19; 40 leaves room).
 MAX_DIGITS = 40
-#: Largest exponent in scientific notation (1e40 is more than any count here).
-MAX_EXPONENT = 40
+#: Largest exponent in scientific notation (results stay below 10^60 anyway).
+MAX_EXPONENT = 60
 #: Digits of the integer part of any parsed value, after suffixes and exponents.
 MAX_RESULT_DIGITS = 60
 

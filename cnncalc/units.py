@@ -19,13 +19,15 @@ def _four_digits(value: Fraction | tuple[int, int]) -> str:
     Fraction or an exact quotient (n, scale) of integers (no Fraction built:
     this runs for every cell of a table)."""
     n, scale = (value.numerator, value.denominator) if isinstance(value, Fraction) else value
+    if n >= 10**4 * scale:  # beyond the largest unit: the rounded integer, exactly (no float)
+        return str((2 * n + scale) // (2 * scale))
     quotient = n / scale  # int / int is correctly rounded, as float(Fraction(n, scale))
     for decimals in (3, 2, 1, 0):
         if n < 10 ** (4 - decimals) * scale:
             text = f"{quotient:.{decimals}f}"
             if len(text.replace(".", "")) <= 4 or decimals == 0:
                 return text
-    return f"{quotient:.0f}"
+    return f"{quotient:.0f}"  # pragma: no cover - every n below 10^4 · scale returns above
 
 
 def _scaled(n: int, units, base: int, sep: str, small: str) -> str:

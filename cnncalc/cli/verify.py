@@ -137,25 +137,24 @@ def verify(spec, input_shape, batch, seed, dtype, gradcheck, max_memory, quiet, 
     if space is not None:  # ulimit -v / prlimit --as: numpy's own mappings come off it first
         limits.append((max(0, space - BASE_ADDRESS_SPACE), "the address-space limit (ulimit -v) less "
                        f"{human_bytes(BASE_ADDRESS_SPACE)} for the interpreter and numpy"))
+    problems = []
     for limit, what in limits:
         if limit is not None and need > limit:
-            raise UsageError(
-                f"verify would need about {human_bytes(need)} ({need:,} bytes) but {what} is {human_bytes(limit)}; "
-                f"try a smaller input (e.g. --input {_smaller(analysis.input_shape)}) or a smaller --batch"
-                + ("" if what == "--max-memory" or max_memory is not None else
-                   "; --max-memory SIZE sets the limit yourself")
-            )
-
+            problems.append(
+                f"verify would need about {human_bytes(need)} ({need:,} bytes) but {what} is {human_bytes(limit)}"
+                + ("" if max_memory is not None else " (--max-memory SIZE sets the limit yourself)"))
+            break
     work = analysis.totals.multiplications * batch
     allowed = DEFAULT_MAX_MACS if max_macs is None else max_macs
     if work > allowed:
         seconds = 3 * work // ASSUMED_RATE
-        raise UsageError(
-            f"verify would compute about {work:,} forward multiplications (× batch {batch}; with backward "
-            f"about three times that: roughly {_duration(seconds)} at {ASSUMED_RATE // 10**9} G per second), more "
-            f"than --max-macs {_count(allowed)}; pass --max-macs {work} to run anyway, or try a smaller input "
-            f"(e.g. --input {_smaller(analysis.input_shape)})"
-        )
+        problems.append(
+            f"verify would compute about {work:,} forward multiplications (× batch {batch}; with backward about "
+            f"three times that: roughly {_duration(seconds)} at {ASSUMED_RATE // 10**9} G per second), more than "
+            f"--max-macs {_count(allowed)} (pass --max-macs {work} to run anyway)")
+    if problems:
+        raise UsageError("; ".join(problems) + f"; try a smaller input (e.g. --input {_smaller(analysis.input_shape)})"
+                         " or a smaller --batch")
 
     progress = None
     bar = None

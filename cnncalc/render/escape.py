@@ -49,7 +49,7 @@ def _show(match: re.Match) -> str:
 def visible(text) -> str:
     """``text`` with every control or direction-changing character shown as an escape."""
     text = str(text)
-    if text.isprintable() and text.isascii():
+    if text.isprintable():  # no control, separator or format (bidi) character: nothing to show
         return text
     return _INVISIBLE.sub(_show, text)
 
