@@ -259,11 +259,21 @@ def grade_cmd(spec, input_shape):
               "(and a transposed convolution as Cᵀ).")
 @click.option("--backward", is_flag=True, help="Backpropagate grad_output: δX (full convolution with the flipped "
               "kernel), δW, δb, and the routed pooling gradient.")
-def run_cmd(spec, matrix, backward):
+@click.option("--notation", type=click.Choice(["default", "000", "001", "002", "004"]), default="default",
+              show_default=True, help="Name cells as one lecture note does: 000/001 (CNN: High Level) w₀,₀ "
+              "numbered from 0; 002 (Chapter 4 slides) X11, W11, δZ from 1; 004 (Lecture 6 notes) X11, W11, "
+              "output h and δh from 1; default X[1,1] from 1.")
+def run_cmd(spec, matrix, backward, notation):
     """Compute a small example with explicit numbers and print every feature map.
 
-    SPEC gives the input values and the kernels; rows and columns are numbered
-    from 1 as in the lectures. Arithmetic is exact (0.9 stays 9/10).
+    SPEC gives the input values and the kernels (weights: beside a conv,
+    conv_transpose or dense layer). Every layer type cnncalc analyzes runs
+    except batch_norm, locally_connected, softmax and log_softmax: convolution
+    (fractional strides too), pooling of every kind (max, mean, global, adaptive,
+    K-max, Lp), up/downsampling, unpooling (nearest, bed of nails, max_unpool
+    with its pooling layer's switches), padding, cropping, flatten, dense, merges
+    and activations. Arithmetic is exact (0.9 stays 9/10); irrational values
+    (an L2 norm, a sigmoid) are rounded to 6 decimals and marked ≈.
 
     \b
     Example spec:
@@ -280,8 +290,10 @@ def run_cmd(spec, matrix, backward):
     """
     from ..homework.worked import load_and_run, render
 
-    result = load_and_run(resolve_spec(spec), matrix=matrix, backward=backward)
-    click.echo(f"{spec}: exact arithmetic; rows and columns numbered from 1 as in the lectures")
+    result = load_and_run(resolve_spec(spec), matrix=matrix, backward=backward, notation=notation)
+    n = result.notation
+    click.echo(f"{spec}: exact arithmetic; " + ("rows and columns numbered from 1 as in the lectures"
+                                                 if n.key == "default" else f"the notation of {n.note}"))
     for line in render(result):
         click.echo(line)
     return 0
