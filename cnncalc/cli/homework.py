@@ -209,7 +209,14 @@ def solve_cmd(input_size, output_size, kernel, stride, padding, dilation, exact,
 @cli.command("grade")
 @click.argument("spec", shell_complete=complete_spec)
 @input_option
-def grade_cmd(spec, input_shape):
+@click.option("--bias", type=click.Choice(["either", "with", "without"]), default=None,
+              help="Which parameter and multiplication counts are right: with the biases (PyTorch's "
+              "parameters; one bias addition per output value), without (the lectures' F·F·D_in·D_out), or "
+              "either (the default; the grade says which one matched). Overrides the spec's grading: {bias: …}.")
+@click.option("--layers", "layer_mode", type=click.Choice(["either", "weights", "all"]), default=None,
+              help="What expect_total: {layers: N} counts: layers with weights (the lectures': VGG-16 has 16), "
+              "all layers of the table, or either (the default). Overrides grading: {layers: …}.")
+def grade_cmd(spec, input_shape, bias, layer_mode):
     """Check the answers in SPEC (expect: per layer, expect_total:) and print a score.
 
     ✓/✗ for every answer; for a wrong one the correct value and the worked
@@ -226,13 +233,14 @@ def grade_cmd(spec, input_shape):
     """
     from ..analysis import analyze
     from ..errors import SpecError
-    from ..homework.grade import answer_text, grade
+    from ..homework.grade import answer_text, conventions_for, grade
     from ..spec import load_spec
 
     path = resolve_spec(spec)
     graph = load_spec(path, input_shape)
     result = analyze(graph)
-    g = grade(result)
+    conventions = conventions_for(graph, bias, layer_mode)
+    g = grade(result, conventions)
     if not g.total:
         raise SpecError("no answers to grade: add 'expect: {params: ...}' to a layer or 'expect_total:' to the spec",
                         loc=graph.input_loc)
@@ -249,7 +257,7 @@ def grade_cmd(spec, input_shape):
             click.echo(w)
     pct = 100 * g.right // g.total
     click.echo(f"Score: {g.right}/{g.total} ({pct}%)")
-    click.echo(CONVENTION)
+    click.echo(conventions.text())
     return 0 if g.all_right else 1
 
 
