@@ -25,11 +25,16 @@ def _echo_calc(calc, explain: bool):
             click.echo(line)
     else:
         click.echo(f"  output shape     {shape_text(calc.output_shape, True)}")
-        click.echo(f"  parameters       {num(calc.value('parameters'))}")
+        params = calc.value("parameters")
+        click.echo(f"  parameters       {num(params)}" + (
+            f"  ({num(params - calc.biases)} weights + {num(calc.biases)} biases; the lectures count the weights: "
+            f"{num(params - calc.biases)})" if calc.biases else ""))
         click.echo(f"  multiplications  {num(calc.value('multiplications'))}")
         rf = per_axis_values(calc.steps, "receptive field", len(calc.input_shape) - 1)
         click.echo(f"  receptive field  {'×'.join(num(r) for r in rf)}")
         notes = [n for s in calc.steps if s.quantity.startswith("output size") for n in s.notes]
+        notes += list(dict.fromkeys(n for s in calc.steps if s.quantity.startswith("receptive field")
+                                    for n in s.notes if n.startswith("fractional:")))
         for note in notes:
             click.echo(f"  note: {note}")
         click.echo("  (--explain shows every formula with the numbers substituted)")
@@ -39,7 +44,8 @@ def _echo_calc(calc, explain: bool):
 def _layer_options(fn):
     fn = click.option("--dilation", default="1", show_default=True, help="Dilation d (F′ = d·(F − 1) + 1).")(fn)
     fn = click.option("--padding", default="0", show_default=True,
-                      help="Zero padding P per side: an int, per axis (1x2), or same/valid/full.")(fn)
+                      help="Zero padding P per side: an int, per axis (1x2), or same/valid/full/causal "
+                      "(causal: F′ − 1 zeros before a 1D signal, none after).")(fn)
     fn = click.option("--kernel", required=True, help="Kernel (filter) size F: 5, or per axis 3x5.")(fn)
     fn = click.option("--input", "input_text", required=True,
                       help="Input size in the lectures' order, channels last: 28x28x3 (H×W×D), 4x5 (H×W), 32 (L).")(fn)

@@ -53,8 +53,11 @@ def _axes(values: tuple[int, ...], nd: int, what: str):
 
 
 def parse_padding(text: str, nd: int):
+    """An int, one per axis (1x2), or a mode a spec accepts (same, valid, full, causal)."""
+    from ..layers.fields import PADDING_MODES
+
     mode = str(text).strip().lower()
-    if mode in ("same", "valid", "full"):
+    if mode in PADDING_MODES:
         return mode
     return _axes(parse_sizes(text, "padding", minimum=0), nd, "padding")
 
@@ -65,6 +68,7 @@ class Calculation:
     input_shape: tuple[int, ...]  # channels first
     steps: list[Step]
     settings: dict
+    biases: int = 0  # bias terms among the parameters (the lectures count weights only)
 
     @property
     def output_shape(self):
@@ -108,7 +112,8 @@ def conv(input_text, kernel, stride="1", padding="0", dilation="1", filters=1, g
     steps = _guard(lambda: explain_conv(layer, x, channels_last=True))
     return Calculation("conv", x, steps, {"kernel": kernel, "stride": stride, "padding": padding,
                                           "dilation": dilation if dilation != "1" else None,
-                                          "filters": filters, "groups": groups if groups > 1 else None})
+                                          "filters": filters, "groups": groups if groups > 1 else None},
+                       filters if bias else 0)
 
 
 def pool(input_text, kernel, stride=None, padding="0", dilation="1", kind="max", ceil_mode=False) -> Calculation:
@@ -152,4 +157,4 @@ def tconv(input_text, kernel, stride="1", padding="0", output_padding="0", dilat
     steps = _guard(lambda: explain_tconv(layer, x, channels_last=True))
     return Calculation("transposed conv", x, steps, {"kernel": kernel, "stride": stride, "padding": padding,
                                                      "output_padding": output_padding if output_padding != "0" else None,
-                                                     "filters": filters})
+                                                     "filters": filters}, filters if bias else 0)
