@@ -172,6 +172,10 @@ def test_notation_presets(capsys):
     assert "x₀,₀" in out and "       0  1  2  3\n" in out  # numbered from 0
     assert status("run", EXAMPLES / "backprop_3x3.yaml", "--backward", "--notation", "002") == 0
     assert "δX22 = W22·δZ11" in capsys.readouterr().out
+    # note 002's backpropagation slides number the 3×3 map x1 … x9 and the kernel w1 … w4
+    assert status("run", EXAMPLES / "backprop_3x3.yaml", "--backward", "--notation", "002flat") == 0
+    out = capsys.readouterr().out
+    assert "δx2 = w2·δz1 + w1·δz2" in out and "δx3 = w2·δz2" in out
 
 
 def test_max_unpool_right_after_its_pool(spec_file, capsys):

@@ -273,10 +273,11 @@ def grade_cmd(spec, input_shape, bias, layer_mode):
               "(and a transposed convolution as Cᵀ).")
 @click.option("--backward", is_flag=True, help="Backpropagate grad_output: δX (full convolution with the flipped "
               "kernel), δW, δb, and the routed pooling gradient.")
-@click.option("--notation", type=click.Choice(["default", "000", "001", "002", "004"]), default="default",
-              show_default=True, help="Name cells as one lecture note does: 000/001 (CNN: High Level) w₀,₀ "
-              "numbered from 0; 002 (Chapter 4 slides) X11, W11, δZ from 1; 004 (Lecture 6 notes) X11, W11, "
-              "output h and δh from 1; default X[1,1] from 1.")
+@click.option("--notation", type=click.Choice(["default", "000", "001", "002", "002flat", "004"]),
+              default="default", show_default=True,
+              help="Name cells as one lecture note does: 000/001 (CNN: High Level) w₀,₀ numbered from 0; 002 "
+              "(Chapter 4 slides) X11, W11, δZ from 1; 002flat (its backpropagation slides) x1 … x9, w1 … w4, "
+              "z1 … z4 row by row; 004 (Lecture 6 notes) X11, W11, output h and δh from 1; default X[1,1].")
 def run_cmd(spec, matrix, backward, notation):
     """Compute a small example with explicit numbers and print every feature map.
 

@@ -101,7 +101,7 @@ def cell_label(n, name, shape, k) -> str:
     """The label of flat entry k of a tensor of this shape, in notation n."""
     if is_vector(shape):
         return n.vec(name, k)
-    return n.cell(name, *T.cell(shape, k), multi=shape[0] > 1)
+    return n.cell(name, *T.cell(shape, k), multi=shape[0] > 1, width=shape[2])
 
 
 def feeds_lines(taps, in_shape, out_shape, env, *, x="X", y="Y") -> list[str]:

@@ -28,7 +28,8 @@ _SUB = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
 class Notation:
     """How cells are named and numbered, to match one lecture note's slides.
 
-    ``style``: "bracket" X[1,1], "plain" X11 (X10,11 past 9), "subscript" x₀,₀;
+    ``style``: "bracket" X[1,1], "plain" X11 (X10,11 past 9), "subscript" x₀,₀, "flat" x1 … x9
+    (row by row, as note 002's backpropagation slides number a 3×3 map);
     ``out``: the name of a convolution's output (Z, or h in lecture 6's notes)."""
 
     key: str
@@ -40,9 +41,11 @@ class Notation:
     def index(self, k: int) -> str:
         return str(k + self.base)
 
-    def cell(self, name: str, c: int, i: int, j: int, multi: bool = False) -> str:
+    def cell(self, name: str, c: int, i: int, j: int, multi: bool = False, width: int | None = None) -> str:
+        if self.style == "flat" and width is not None:
+            return f"{name.lower()}{f'[{c + self.base}]' if multi else ''}{i * width + j + self.base}"
         i, j, ch = i + self.base, j + self.base, c + self.base
-        if self.style == "bracket":
+        if self.style in ("bracket", "flat"):
             return f"{name}{ch if multi else ''}[{i},{j}]"
         if self.style == "plain":
             return f"{name}{f'({ch})' if multi else ''}{i}{',' if i > 9 or j > 9 else ''}{j}"
@@ -53,6 +56,8 @@ class Notation:
         k += self.base
         if self.style == "bracket":
             return f"{name}[{k}]"
+        if self.style == "flat":
+            return f"{name.lower()}{k}"
         return f"{name}{k}" if self.style == "plain" else f"{name.lower()}{str(k).translate(_SUB)}"
 
     def pos(self, u: int, v: int) -> str:
@@ -64,6 +69,8 @@ NOTATIONS = {
     "000": Notation("000", 0, "subscript", "Z", "notes 000/001 (CNN: High Level): w₀,₀, x₀,₀; numbered from 0"),
     "001": Notation("001", 0, "subscript", "Z", "notes 000/001 (CNN: High Level): w₀,₀, x₀,₀; numbered from 0"),
     "002": Notation("002", 1, "plain", "Z", "note 002 (Chapter 4 slides): X11, W11, δZ; numbered from 1"),
+    "002flat": Notation("002flat", 1, "flat", "Z", "note 002's backpropagation slides: x1 … x9, w1 … w4, "
+                        "z1 … z4 numbered row by row from 1"),
     "004": Notation("004", 1, "plain", "h", "note 004 (Lecture 6 scribe notes): X11, W11, output h, δh; from 1"),
 }
 DEFAULT_NOTATION = NOTATIONS["default"]
@@ -295,7 +302,7 @@ def _desc(kernel, stride, pads, dilation):
 
 def _labels(prefix, shape, n=DEFAULT_NOTATION):
     c, h, w = shape
-    return [n.cell(prefix, ch, i, j, c > 1) for ch in range(c) for i in range(h) for j in range(w)]
+    return [n.cell(prefix, ch, i, j, c > 1, w) for ch in range(c) for i in range(h) for j in range(w)]
 
 
 def _par(v) -> str:
@@ -313,7 +320,7 @@ def _first_entry(x_p, w, bias, stride, dilation, n=DEFAULT_NOTATION):
             terms.append(f"{_par(wv)}·{_par(xv)}")
             total += wv * xv
     extra = f" + {_par(bias[0])}" if bias else ""
-    return (f"{n.cell(n.out, 0, 0, 0)} = sum(W ⊙ X_({n.index(0)},{n.index(0)})) = {' + '.join(terms)}{extra} "
+    return (f"{n.cell(n.out, 0, 0, 0, width=len(x_p[0][0]))} = sum(W ⊙ X_({n.index(0)},{n.index(0)})) = {' + '.join(terms)}{extra} "
             f"= {fmt(total)}")
 
 
@@ -551,21 +558,22 @@ def _written_out(x, w, dz, n=DEFAULT_NOTATION):
     """The lecture's δX and δW sums, one line per entry (one channel, stride 1, no dilation/padding)."""
     kh, kw = len(w[0][0]), len(w[0][0][0])
     h, wd = len(x[0]), len(x[0][0])
+    ow = len(dz[0][0])
     terms = {}
     wterms = {}
     for i, row in enumerate(dz[0]):
         for j, _ in enumerate(row):
             for a in range(kh):
                 for b in range(kw):
-                    dzc = "δ" + n.cell(n.out, 0, i, j)
-                    terms.setdefault((i + a, j + b), []).append(f"{n.cell('W', 0, a, b)}·{dzc}")
-                    wterms.setdefault((a, b), []).append(f"{n.cell('X', 0, i + a, j + b)}·{dzc}")
+                    dzc = "δ" + n.cell(n.out, 0, i, j, width=ow)
+                    terms.setdefault((i + a, j + b), []).append(f"{n.cell('W', 0, a, b, width=kw)}·{dzc}")
+                    wterms.setdefault((a, b), []).append(f"{n.cell('X', 0, i + a, j + b, width=wd)}·{dzc}")
     lines = []
     for u in range(h):
         for v in range(wd):
-            lines.append(f"δ{n.cell('X', 0, u, v)} = " + " + ".join(terms.get((u, v), ["0"])))
+            lines.append(f"δ{n.cell('X', 0, u, v, width=wd)} = " + " + ".join(terms.get((u, v), ["0"])))
     for (a, b), t in sorted(wterms.items()):
-        lines.append(f"δ{n.cell('W', 0, a, b)} = " + " + ".join(t))
+        lines.append(f"δ{n.cell('W', 0, a, b, width=kw)} = " + " + ".join(t))
     return lines
 
 
