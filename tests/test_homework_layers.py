@@ -185,3 +185,15 @@ def test_max_unpool_right_after_its_pool(spec_file, capsys):
     assert run.outputs["u"] == [[[0, 0], [4, 0]]]
     assert status("run", spec_file(text), "--notation", "002") == 0
     assert "(2,1)" in capsys.readouterr().out  # the switch, numbered from 1
+
+
+def test_locally_connected_has_a_kernel_per_position(spec_file):
+    text = ("values: [[1, 2, 3], [4, 5, 6], [7, 8, 9]]\nlayers:\n"
+            "  - locally_connected: {out_channels: 1, kernel_size: 2}\n"
+            "    weights: [[[[1, 0], [0, 1]], [[0, 1], [1, 0]]], [[[1, 1], [0, 0]], [[0, 0], [1, 1]]]]\n"
+            "    biases: [[0, 1], [0, 0]]\ngrad_output: [[1, 0], [0, 2]]\n")
+    run = run_text(spec_file, text, backward=True)
+    # x11 + x22, x13 + x22 + 1, x21 + x22, x32 + x33 (each position its own 2×2 kernel)
+    assert list(run.outputs.values())[-1] == [[[6, 9], [9, 17]]]
+    # δ flows back through the (1,1) kernel once and the (2,2) kernel twice
+    assert run.input_grad == [[[1, 0, 0], [0, 1, 0], [0, 2, 2]]]

@@ -169,3 +169,25 @@ def test_conv_transpose_backward(seed, spec_file):
     ty = F.conv_transpose2d(tx, tw, stride=s)
     ty.backward(tt(dy))
     assert same(run.input_grad, tx.grad[0])
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_softmax_batch_norm_locally_connected(seed, spec_file):
+    from cnncalc.homework.worked import load_and_run
+
+    rng = random.Random(seed)
+    x = rand(rng, 2, 3, 3)
+    dy = rand(rng, 2, 3, 3)
+    for layer, fn in (("softmax: {}", lambda t: F.softmax(t, dim=1)),
+                      ("log_softmax: {}", lambda t: F.log_softmax(t, dim=1)),
+                      ("batch_norm: {}", lambda t: F.batch_norm(t, None, None, training=True, eps=1e-5))):
+        text = (f"values: {[[[str(v) for v in r] for r in c] for c in x]}\nlayers:\n  - {layer}\n"
+                f"grad_output: {[[[str(v) for v in r] for r in c] for c in dy]}\n")
+        run = load_and_run(spec_file(text), backward=True)
+        tx = tt(x, True)
+        ty = fn(tx)
+        ty.backward(tt(dy))
+        y = list(run.outputs.values())[-1]
+        assert torch.allclose(torch.tensor(T.flatten(y), dtype=torch.float64).double(), ty.flatten(), atol=2e-6), layer
+        assert torch.allclose(torch.tensor([float(v) for v in T.flatten(run.input_grad)], dtype=torch.float64),
+                              tx.grad.flatten(), atol=5e-6), layer

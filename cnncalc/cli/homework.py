@@ -282,13 +282,14 @@ def run_cmd(spec, matrix, backward, notation):
     """Compute a small example with explicit numbers and print every feature map.
 
     SPEC gives the input values and the kernels (weights: beside a conv,
-    conv_transpose or dense layer). Every layer type cnncalc analyzes runs
-    except batch_norm, locally_connected, softmax and log_softmax: convolution
-    (fractional strides too), pooling of every kind (max, mean, global, adaptive,
-    K-max, Lp), up/downsampling, unpooling (nearest, bed of nails, max_unpool
-    with its pooling layer's switches), padding, cropping, flatten, dense, merges
-    and activations. Arithmetic is exact (0.9 stays 9/10); irrational values
-    (an L2 norm, a sigmoid) are rounded to 6 decimals and marked ≈.
+    conv_transpose, locally_connected or dense layer; γ and β of a batch_norm
+    as weights: and biases:). Every layer type cnncalc analyzes runs, forward
+    and with --backward: convolution (fractional strides too), pooling of every
+    kind (max, mean, global, adaptive, K-max, Lp), up/downsampling, unpooling
+    (nearest, bed of nails, max_unpool with its pooling layer's switches),
+    padding, cropping, flatten, dense, merges, normalisation and activations.
+    Arithmetic is exact (0.9 stays 9/10); irrational values (an L2 norm, a
+    sigmoid, a batch norm's √(σ² + ε)) are rounded to 6 decimals and marked ≈.
 
     \b
     Example spec:

@@ -136,7 +136,7 @@ def show_matrix(block, taps, in_shape, out_shape, x_flat, y_flat, env, *, name="
     block.grid(name, m, out_labels, in_labels)
     block.grid(f"x = vec({x})ᵀ", [x_flat], ["x"], in_labels)
     prod = T.apply(taps, x_flat)
-    if bias:
+    if bias:  # one per output channel, or one per output value (locally connected)
         per = len(prod) // len(bias)
         prod = [v + bias[o // per] for o, v in enumerate(prod)]
     block.grid(f"{name}x" + (" + b" if bias else ""), [prod], [f"{name}x"], out_labels)
@@ -723,5 +723,219 @@ def merge(node, xs, env, src):
     def backward(dy, block):
         block.text(back_text)
         return back(dy)
+
+    return Done(y, b, backward)
+
+
+# -- softmax along an axis ------------------------------------------------------------------------------------
+
+
+@handles("softmax", "log_softmax")
+def softmax(node, xs, env, src):
+    from .worked import Block
+
+    x = xs[0]
+    c, h, w = _shape3(x)
+    dim = node.layer.dim
+    shown = env.results[node.name].output_shape
+    if len(shown) == 1:
+        dim = 0
+    log = node.type_name == "log_softmax"
+
+    def lines():
+        """The cells normalised together: along channels (dim 0), rows (1) or columns (2)."""
+        if dim == 0:
+            return [[(ch, i, j) for ch in range(c)] for i in range(h) for j in range(w)]
+        if dim == 1:
+            return [[(ch, i, j) for i in range(h)] for ch in range(c) for j in range(w)]
+        return [[(ch, i, j) for j in range(w)] for ch in range(c) for i in range(h)]
+
+    s = [[[0.0] * w for _ in range(h)] for _ in range(c)]
+    for cells in lines():
+        top = max(float(x[a][b][d]) for a, b, d in cells)
+        total = sum(math.exp(float(x[a][b][d]) - top) for a, b, d in cells)
+        for a, b, d in cells:
+            s[a][b][d] = math.exp(float(x[a][b][d]) - top) / total
+    y = [[[rounded(math.log(v) if log else v) for v in row] for row in ch] for ch in s]
+    along = {0: "the channels", 1: "each column (down the rows)", 2: "each row"}[dim]
+    b = Block(f"{node.index}. {node.name}: {node.type_name} along {along}: {src} → {node.name}")
+    b.text(("log of " if log else "") + "e^x / Σ e^x over " + along
+           + f"; ≈: not rational, values rounded to {APPROX_DECIMALS} decimals")
+    show(b, node.name + " (≈)", y, shown, env)
+
+    def backward(dy, block):
+        out = [[[0] * w for _ in range(h)] for _ in range(c)]
+        for cells in lines():
+            dot = sum(float(dy[a][bb][d]) * (1 if log else s[a][bb][d]) for a, bb, d in cells)
+            for a, bb, d in cells:
+                g = float(dy[a][bb][d])
+                out[a][bb][d] = rounded(g - s[a][bb][d] * dot if log else s[a][bb][d] * (g - dot))
+        block.text("δx = δy − softmax(x)·Σ δy (≈)" if log else "δx = s ⊙ (δy − Σ s·δy), s = softmax(x) (≈)")
+        return [out]
+
+    return Done(y, b, backward, approx=True)
+
+
+# -- batch normalisation (this example's own statistics) ------------------------------------------------------------
+
+
+def _per_channel_numbers(node, key, c, default):
+    from .worked import parse_tensor
+
+    if key not in node.extra:
+        return [default] * c
+    loc = node.loc_of(key)
+    raw = node.extra[key]
+    vals, shape = parse_tensor(raw if isinstance(raw, list) else [raw], loc, key)
+    if tuple(shape) != (c,):
+        raise SpecError(f"'{key}' needs {c} numbers, one per channel ({'γ' if key == 'weights' else 'β'})",
+                        loc=loc, field=key, **_ctx(node))
+    return vals
+
+
+@handles("batch_norm")
+def batch_norm(node, xs, env, src):
+    from .worked import Block, fmt
+
+    x = xs[0]
+    c, h, w = _shape3(x)
+    n = h * w
+    layer = node.layer
+    eps = _fr(layer.eps)
+    gamma = _per_channel_numbers(node, "weights", c, 1) if layer.affine else [1] * c
+    beta = _per_channel_numbers(node, "biases", c, 0) if layer.affine else [0] * c
+    mean = [sum((v for row in ch for v in row), Fraction(0)) / n for ch in x]
+    var = [sum(((v - m) ** 2 for row in ch for v in row), Fraction(0)) / n for ch, m in zip(x, mean)]
+    inv = [1 / math.sqrt(float(v + eps)) for v in var]
+    xhat = [[[(float(v) - float(m)) * k for v in row] for row in ch] for ch, m, k in zip(x, mean, inv)]
+    y = [[[rounded(float(g) * v + float(bb)) for v in row] for row in ch] for ch, g, bb in zip(xhat, gamma, beta)]
+    b = Block(f"{node.index}. {node.name}: batch normalisation with this example's statistics (training mode, a "
+              f"batch of one): {src} → {node.name}")
+    b.text("per channel: μ = mean, σ² = mean of (x − μ)² (biased, as PyTorch normalises), "
+           "x̂ = (x − μ)/√(σ² + ε), y = γ·x̂ + β")
+    b.text("μ = [" + ", ".join(fmt(m) for m in mean) + "],  σ² = [" + ", ".join(fmt(v) for v in var)
+           + f"],  ε = {fmt(eps)},  γ = [" + ", ".join(fmt(g) for g in gamma) + "],  β = ["
+           + ", ".join(fmt(v) for v in beta) + "]")
+    b.text(f"≈: √(σ² + ε) is not rational; values rounded to {APPROX_DECIMALS} decimals")
+    b.tensor(node.name + " (≈)", y)
+
+    def backward(dy, block):
+        out = []
+        dgamma, dbeta = [], []
+        for ch in range(c):
+            g = [[float(v) for v in row] for row in dy[ch]]
+            dxh = [[v * float(gamma[ch]) for v in row] for row in g]
+            s1 = sum(v for row in dxh for v in row)
+            s2 = sum(dxh[i][j] * xhat[ch][i][j] for i in range(h) for j in range(w))
+            out.append([[rounded(inv[ch] / n * (n * dxh[i][j] - s1 - xhat[ch][i][j] * s2)) for j in range(w)]
+                        for i in range(h)])
+            dgamma.append(rounded(sum(g[i][j] * xhat[ch][i][j] for i in range(h) for j in range(w))))
+            dbeta.append(sum((v for row in dy[ch] for v in row), 0))
+        block.text("δx̂ = γ·δy;  δx = (1/(N·√(σ² + ε)))·(N·δx̂ − Σ δx̂ − x̂·Σ δx̂·x̂), N = H·W (the mean and the "
+                   "variance depend on every x) (≈)")
+        if layer.affine:
+            block.text("δγ = Σ δy·x̂ = [" + ", ".join(fmt(v) for v in dgamma) + "] (≈),  δβ = Σ δy = ["
+                       + ", ".join(fmt(v) for v in dbeta) + "]")
+        return [out]
+
+    return Done(y, b, backward, approx=True)
+
+
+# -- locally connected (unshared weights) -----------------------------------------------------------------------------
+
+
+@handles("locally_connected")
+def locally_connected(node, xs, env, src):
+    from .worked import Block, parse_tensor
+
+    layer = node.layer
+    x = xs[0]
+    shape = _shape3(x)
+    strides = per_axis(layer.stride, 2, "stride")
+    if any(Fraction(s).denominator != 1 for s in strides):
+        raise SpecError("cnncalc run takes integer strides for locally_connected layers", loc=node.loc_of("stride"),
+                        field="stride", **_ctx(node))
+    kernel, _, dilation, outs, pads, _ = layer._geometry(shape)
+    c_out, groups = layer.out_channels, layer.groups
+    cg = shape[0] // groups
+    ctx = dict(_ctx(node), field="weights")
+    want = (outs[0], outs[1], c_out, cg, kernel[0], kernel[1])
+    if "weights" not in node.extra:
+        raise SpecError("cnncalc run needs this layer's weights: one kernel per output position, "
+                        f"[O_H][O_W][C_out][C_in / groups][F_H][F_W] = {_dims(want)} (an O_H×O_W grid of "
+                        "F_H×F_W kernels for one channel in and out)", loc=node.loc, **ctx)
+    wl = node.loc_of("weights")
+    t, ws = parse_tensor(node.extra["weights"], wl, "weights")
+    if tuple(ws) == (outs[0], outs[1], kernel[0], kernel[1]) and c_out == cg == 1:
+        t = [[[[k]] for k in row] for row in t]
+    elif tuple(ws) != want:
+        raise SpecError(f"the weights have shape {_dims(ws)}, but this layer needs {_dims(want)} "
+                        "([O_H][O_W][C_out][C_in / groups][F_H][F_W]; for one channel in and out an O_H×O_W grid "
+                        "of F_H×F_W kernels)", loc=wl, **ctx)
+    bias = None
+    if "biases" in node.extra:
+        bl = node.loc_of("biases")
+        bias, bs = parse_tensor(node.extra["biases"], bl, "biases")
+        if len(bs) == 2 and c_out == 1:
+            bias, bs = [bias], (1, *bs)
+        if tuple(bs) != (c_out, *outs) or not layer.bias:
+            raise SpecError(f"'biases' needs one O_H×O_W map per output channel ({_dims((c_out, *outs))}) and "
+                            "bias: true", loc=bl, **dict(ctx, field="biases"))
+    (sh, sw), (dh, dw) = strides, dilation
+    (pt, _), (pl, _) = pads
+    per_group = c_out // groups
+    taps = []
+    for o in range(c_out):
+        g0 = (o // per_group) * cg
+        for i in range(outs[0]):
+            for j in range(outs[1]):
+                row = []
+                k = t[i][j][o]
+                for c in range(cg):
+                    for a in range(kernel[0]):
+                        for bb in range(kernel[1]):
+                            u, v = i * sh + a * dh - pt, j * sw + bb * dw - pl
+                            if 0 <= u < shape[1] and 0 <= v < shape[2] and k[c][a][bb]:
+                                row.append((T.index(shape, g0 + c, u, v), k[c][a][bb]))
+                taps.append(row)
+    out_shape = (c_out, *outs)
+    xf = T.flatten(x)
+    yf = T.apply(taps, xf)
+    if bias:
+        yf = [v + bv for v, bv in zip(yf, T.flatten(bias))]
+    y = T.reshape(yf, out_shape)
+    b = Block(f"{node.index}. {node.name}: locally connected (unshared weights): {src} {_dims(shape)} → "
+              f"{_dims(out_shape)}")
+    b.text("Z[i, j] = sum(W_(i,j) ⊙ X_(i,j))" + (" + b[i, j]" if bias else "")
+           + ": like a convolution, but every output position has its own kernel W_(i,j)")
+    b.text("which input cells feed which output:")
+    for line in feeds_lines(taps, shape, out_shape, env, y=env.notation.out):
+        b.text("  " + line)
+    b.tensor(node.name, y)
+    if env.matrix:
+        show_matrix(b, taps, shape, out_shape, xf, T.flatten(y), env, name="C", y=env.notation.out,
+                    bias=T.flatten(bias) if bias else None)
+
+    def backward(dy, block):
+        dyf = T.flatten(dy)
+        dx = T.reshape(T.apply_transposed(taps, dyf, T.size(shape)), shape)
+        block.text("δX = Cᵀ δZ: every output's gradient goes back through its own kernel;  "
+                   "δW_(i,j) = δZ[i, j] · X_(i,j) (each kernel sees one window only)")
+        for i in range(outs[0]):
+            for j in range(outs[1]):
+                for o in range(c_out):
+                    g = dy[o][i][j]
+                    if not g:
+                        continue
+                    g0 = (o // per_group) * cg
+                    for c in range(cg):
+                        win = [[(x[g0 + c][u][v] if 0 <= (u := i * sh + a * dh - pt) < shape[1]
+                                 and 0 <= (v := j * sw + bb * dw - pl) < shape[2] else 0) * g
+                                for bb in range(kernel[1])] for a in range(kernel[0])]
+                        block.grid(f"δW at output ({env.notation.index(i)},{env.notation.index(j)})"
+                                   + (f", kernel {o + 1}, channel {c + 1}" if c_out * cg > 1 else ""), win)
+        if layer.bias:
+            block.text("δb = δZ (one bias per output value)")
+        return [dx]
 
     return Done(y, b, backward)

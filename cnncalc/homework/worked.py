@@ -657,7 +657,13 @@ def _backward(graph, values, saved, backs, grad, result, n=DEFAULT_NOTATION, res
                 label = "δX" if inp == INPUT else f"δ{inp}"
                 if len(node.inputs) > 1 or kind in steps.HANDLERS:
                     label = f"{label} (to the input{'' if len(node.inputs) == 1 else ' ' + inp})"
-                b.tensor(label if kind in steps.HANDLERS or len(node.inputs) > 1 else "δ(input)", dx)
+                label = label if kind in steps.HANDLERS or len(node.inputs) > 1 else "δ(input)"
+                in_shape = results[inp].output_shape if results and inp in results else shape_of(dx)
+                if len(in_shape) == 1:
+                    flat = [v for ch in dx for row in ch for v in row]
+                    b.grid(label, [flat], [""], [n.index(k) for k in range(len(flat))])
+                else:
+                    b.tensor(label, dx)
         for inp, dx in zip(node.inputs, dxs):
             pending[inp] = _add(pending[inp], dx) if inp in pending else dx
         result.grads[node.name] = dxs[0]
