@@ -324,9 +324,17 @@ def _two_counts(name, key, what, answer, with_bias, without_bias, mode, where, l
                                           (without_bias, lectures, ok_wo, how_wo, ok_w))
     mark = Mark(name, key, answer, f"{grouped(want)} ({want_text}, as this spec grades)", ok, how, loc=loc)
     if not ok and ok_other:
-        mark.work.append(f"      {answer_text(answer)} is the count "
-                         f"{lectures if mode == 'with' else other}; this grade asks for {want_text} "
-                         f"(grading: {{bias: {mode}}} or --bias {mode})")
+        if params:
+            got, asked = ("without bias (the lectures' count)", "with bias") if mode == "with" else (
+                "with bias", "without bias (the lectures' count)")
+            text = f"{answer_text(answer)} is the count {got}; this grade asks for the count {asked}"
+        elif mode == "with":
+            text = (f"{answer_text(answer)} counts the multiplications only (the lectures' count); this grade asks "
+                    f"for the {grouped(with_bias - without_bias)} bias additions too")
+        else:
+            text = (f"{answer_text(answer)} adds the {grouped(with_bias - without_bias)} bias additions; this grade "
+                    "asks for the multiplications only (the lectures' count)")
+        mark.work.append(f"      {text} (grading: {{bias: {mode}}} or --bias {mode})")
     return mark
 
 

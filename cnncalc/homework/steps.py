@@ -430,7 +430,11 @@ def lp_pool(node, xs, env, src):
                     r = None
                 if r is None:
                     approx = True
-                    r = rounded(float(s) ** (1 / float(p))) if s > 0 else Fraction(0)
+                    try:
+                        r = rounded(float(s) ** (1 / float(p))) if s > 0 else Fraction(0)
+                    except OverflowError:
+                        raise SpecError(f"the window sums of x^{p} are too large to take an approximate root of",
+                                        loc=node.loc, **_ctx(node)) from None
                 y[ch][i][j] = r
     pt = fmt(p)
     b = Block(f"{node.index}. {node.name}: L{pt} pooling, F = {kernel[0]}×{kernel[1]}, S = {_factor_text(strides)}: "
