@@ -105,16 +105,20 @@ def cell_label(n, name, shape, k) -> str:
 
 
 def feeds_lines(taps, in_shape, out_shape, env, *, x="X", y="Y") -> list[str]:
+    """"Y[1,1] = X[1,1] + 1/4·X[1,2]" per output (the first FEEDS_LIMIT); ``env`` or a notation."""
     from .worked import fmt
 
-    n = env.notation
+    n = getattr(env, "notation", env)
     lines = []
     for o, row in enumerate(taps[:FEEDS_LIMIT]):
-        terms = []
-        for k, wt in row:
+        text = ""
+        for t, (k, wt) in enumerate(row):
             cell = cell_label(n, x, in_shape, k)
-            terms.append(cell if wt == 1 else f"{fmt(wt) if wt > 0 else '(' + fmt(wt) + ')'}·{cell}")
-        lines.append(f"{cell_label(n, y, out_shape, o)} = " + (" + ".join(terms) if terms else "0"))
+            sign = "−" if wt < 0 else "+"
+            mag = -wt if wt < 0 else wt
+            term = cell if mag == 1 else f"{fmt(mag)}·{cell}"
+            text += (("−" + term) if sign == "−" else term) if t == 0 else f" {sign} {term}"
+        lines.append(f"{cell_label(n, y, out_shape, o)} = " + (text or "0"))
     if len(taps) > FEEDS_LIMIT:
         lines.append(f"… ({len(taps) - FEEDS_LIMIT} more outputs, the same way)")
     return lines
@@ -172,6 +176,7 @@ def linear(node, x, in_shape, out_shape, taps, env, *, what, src, rule, back_rul
             back_extra(dy, dx, block)
         return [dx]
 
+    backward.out_name = y_name or "Y"  # what the block called the output: δZ or δY arrives
     return Done(y, b, backward)
 
 

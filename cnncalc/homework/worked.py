@@ -19,6 +19,7 @@ from ..layers.fields import per_axis
 from ..layers.window import resolve_padding
 from ..receptive import effective_kernel
 from . import kernels as K
+from . import taps as T
 
 SUPPORTED = ("conv", "conv_transpose", "max_pool", "avg_pool", "relu")  # here; the others in .steps
 _SUB = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
@@ -378,6 +379,12 @@ def run_graph(graph, x, *, matrix=False, backward=False, grad_output=None, grad_
                           f"{'×'.join(map(str, shape))} → {'×'.join(map(str, shape_of(y)))}")
                 b.text("every input value scatters the kernel: Y[i·S + a·d − P, j·S + b·d − P] += X[i, j]·W[a, b]")
                 _kernel_grids(b, w, transposed=True)
+                c_shape, c_taps = T.conv(shape_of(y), w, stride, pads, dilation, layer.groups)
+                t_taps = [[] for _ in range(T.size(shape_of(y)))]
+                for k, row in enumerate(c_taps):  # Cᵀ: output cell o receives X[k]·w from every conv row k using it
+                    for o, wt in row:
+                        t_taps[o].append((k, wt))
+                _feeds(b, (shape_of(y), t_taps), shape, n, bias=bias)
                 if matrix:
                     c_mat, _ = K.conv_matrix(shape_of(y), w, stride, pads, dilation, layer.groups)
                     ct = K.transpose(c_mat)
@@ -421,11 +428,10 @@ def run_graph(graph, x, *, matrix=False, backward=False, grad_output=None, grad_
                 b.text(f"each window's mean = a convolution with the uniform {kernel[0]}×{kernel[1]} kernel of "
                        f"1/{cells}" + (" (padded zeros count in the mean, PyTorch's default)"
                                        if any(p != (0, 0) for p in pads) else ""))
+                out, taps = T.avg_pool(shape, kernel, stride, pads, shape_of(y)[1:], layer.count_include_pad)
+                _feeds(b, (out, taps), shape, n)
                 b.tensor(node.name, y)
                 if matrix:
-                    from . import taps as T
-
-                    out, taps = T.avg_pool(shape, kernel, stride, pads, shape_of(y)[1:], layer.count_include_pad)
                     steps.show_matrix(b, taps, shape, out, T.flatten(xin), T.flatten(y), env)
                 saved[node.name] = (shape, kernel, stride, pads)
         values[node.name] = y
@@ -492,6 +498,16 @@ def _kernel_grids(b, w, transposed=False):
                 b.grid(f"W ({outer} {o + 1}, {inner} {c + 1})", k)
 
 
+def _feeds(b, out_taps, in_shape, n, y="Y", bias=None, what="which input cells feed which output"):
+    """The 'which cells feed which output' lines of a layer given by its taps."""
+    from .steps import feeds_lines
+
+    out_shape, taps = out_taps
+    b.text(f"{what}" + (" (plus the bias)" if bias else "") + ":")
+    for line in feeds_lines(taps, in_shape, out_shape, n, y=y):
+        b.text("  " + line)
+
+
 def _run_conv(node, xin, w, bias, kernel, stride, dilation, pads, desc, src, matrix, n=DEFAULT_NOTATION):
     layer = node.layer
     shape = shape_of(xin)
@@ -519,6 +535,7 @@ def _run_conv(node, xin, w, bias, kernel, stride, dilation, pads, desc, src, mat
         b.tensor(f"{node.name} = dSample(·| {s_text})", y)
     else:
         b.tensor(node.name, y)
+    _feeds(b, T.conv(shape, w, stride, pads, dilation, layer.groups), shape, n, n.out, bias)
     if matrix:
         c_mat, out_shape = K.conv_matrix(shape, w, stride, pads, dilation, layer.groups)
         b.text(f"as a matrix product: C is {len(c_mat)}×{len(c_mat[0])} (one row per output value, the kernel "
@@ -599,7 +616,8 @@ def _backward(graph, values, saved, backs, grad, result, n=DEFAULT_NOTATION, res
             continue
         dy = pending.pop(node.name)
         xin = values[node.inputs[0]]
-        arriving = f"δ{n.out}" if kind == "conv" else "δY"
+        arriving = f"δ{n.out}" if kind in ("conv", "locally_connected") else "δ" + getattr(
+            backs.get(node.name), "out_name", "Y")
         shown = results[node.name].output_shape if results and node.name in results else None
         if shown and len(shown) == 1:
             flat = [v for ch in dy for row in ch for v in row]
