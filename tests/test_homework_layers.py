@@ -197,3 +197,26 @@ def test_locally_connected_has_a_kernel_per_position(spec_file):
     assert list(run.outputs.values())[-1] == [[[6, 9], [9, 17]]]
     # δ flows back through the (1,1) kernel once and the (2,2) kernel twice
     assert run.input_grad == [[[1, 0, 0], [0, 1, 0], [0, 2, 2]]]
+
+
+def test_causal_1d_convolution_and_kmax(spec_file):
+    run = load_and_run(EXAMPLES / "causal_1d.yaml", backward=True)
+    # z_t = x_{t−2} − 2·x_{t−1} + x_t with two zeros before the series [1, 3, 2, 5, 4, 0]
+    assert run.outputs["causal"] == [[[1, 1, -3, 4, -4, -3]]]
+    assert run.outputs["kmax"] == [[[1, 4]]]  # the two largest, 4 and the first 1, in order
+    # δz = [1, 0, 0, 1, 0, 0]; δx_j = Σ_t δz_t·w_{j − t + 2};  δw_a = Σ_t δz_t·x_{t + a − 2}
+    assert run.input_grad == [[[1, 1, -2, 1, 0, 0]]]
+
+
+def test_1d_signals_with_channels_strides_and_upsampling(spec_file):
+    text = ("input: [2, 4]\nvalues: [[1, 2, 3, 4], [0, 1, 0, 1]]\nlayers:\n"
+            "  - conv: {out_channels: 1, kernel_size: 2, stride: 2, bias: false}\n    weights: [[1, 1], [10, 0]]\n"
+            "  - upsample: {scale_factor: 2, mode: linear}\n  - downsample: {factor: 2}\n"
+            "grad_output: [1, 1]\n")
+    run = run_text(spec_file, text, backward=True)
+    outs = list(run.outputs.values())
+    assert outs[0] == [[[3, 7]]]  # 1 + 2 + 10·0, 3 + 4 + 10·0
+    assert outs[1] == [[[3, 4, 6, 7]]]  # linear ×2: 3, ¾·3 + ¼·7, ¼·3 + ¾·7, 7
+    assert outs[2] == [[[3, 6]]]
+    # δ: [1, 0, 1, 0] into the upsample → [1 + ¼, ¾] → the conv spreads each over its window
+    assert run.input_grad == [[[Fr(5, 4), Fr(5, 4), Fr(3, 4), Fr(3, 4)]], [[Fr(25, 2), 0, Fr(15, 2), 0]]]

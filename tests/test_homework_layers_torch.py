@@ -191,3 +191,25 @@ def test_softmax_batch_norm_locally_connected(seed, spec_file):
         assert torch.allclose(torch.tensor(T.flatten(y), dtype=torch.float64).double(), ty.flatten(), atol=2e-6), layer
         assert torch.allclose(torch.tensor([float(v) for v in T.flatten(run.input_grad)], dtype=torch.float64),
                               tx.grad.flatten(), atol=5e-6), layer
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_1d_causal_convolution(seed, spec_file):
+    from cnncalc.homework.worked import load_and_run
+
+    rng = random.Random(seed)
+    k, d, n = rng.randint(1, 3), rng.randint(1, 2), rng.randint(4, 7)
+    x = rand(rng, 1, n)[0]
+    wt = rand(rng, 1, k)[0]
+    dy = rand(rng, 1, n)[0]
+    text = (f"values: {[str(v) for v in x]}\nlayers:\n  - conv: {{out_channels: 1, kernel_size: {k}, dilation: {d}, "
+            f"padding: causal, bias: false}}\n    weights: {[str(v) for v in wt]}\ngrad_output: {[str(v) for v in dy]}\n")
+    run = load_and_run(spec_file(text), backward=True)
+    tx = torch.tensor([[[float(v) for v in x]]], dtype=torch.float64, requires_grad=True)
+    tw = torch.tensor([[[float(v) for v in wt]]], dtype=torch.float64)
+    ty = F.conv1d(F.pad(tx, (d * (k - 1), 0)), tw, dilation=d)
+    ty.backward(torch.tensor([[[float(v) for v in dy]]], dtype=torch.float64))
+    assert torch.allclose(torch.tensor([float(v) for v in T.flatten(list(run.outputs.values())[-1])],
+                                       dtype=torch.float64), ty.flatten())
+    assert torch.allclose(torch.tensor([float(v) for v in T.flatten(run.input_grad)], dtype=torch.float64),
+                          tx.grad.flatten())

@@ -290,6 +290,8 @@ def run_cmd(spec, matrix, backward, notation):
     padding, cropping, flatten, dense, merges, normalisation and activations.
     Arithmetic is exact (0.9 stays 9/10); irrational values (an L2 norm, a
     sigmoid, a batch norm's √(σ² + ε)) are rounded to 6 decimals and marked ≈.
+    A flat list of values (or one row per channel with input: [C, L]) is a 1D
+    signal: causal padding, K-max pooling of a sequence.
 
     \b
     Example spec:

@@ -779,20 +779,55 @@ def load_and_run(path, *, matrix=False, backward=False, notation="default") -> R
     doc = load_file(path)
     if not isinstance(doc, YMap):
         return parse_spec(doc, str(path))  # raises the spec loader's message
-    x, shape = read_values(doc, str(path))
-    if x is None:
+    if "values" not in doc:
         raise SpecError("cnncalc run needs the input numbers: add 'values: [[...], ...]' (a matrix per channel)",
                         loc=doc.loc, field="values")
-    if "input" in doc and isinstance(doc["input"], list) and tuple(doc["input"]) != tuple(shape):
-        raise SpecError(f"'values' is {'×'.join(map(str, shape))} (C×H×W) but 'input' says "
-                        f"{'×'.join(map(str, doc['input']))}", loc=doc.loc_of("values"), field="values")
+    declared = tuple(doc["input"]) if "input" in doc and isinstance(doc["input"], list) else None
+    vloc = doc.loc_of("values")
+    t, vshape = parse_tensor(doc["values"], vloc, "values")
+    # a 1D signal: a flat list, or one row per channel when 'input' says [C, L]
+    one_d = len(vshape) == 1 or (len(vshape) == 2 and declared is not None and len(declared) == 2)
+    if one_d:
+        rows = [t] if len(vshape) == 1 else t
+        x, shape = [[r] for r in rows], (len(rows), len(rows[0]))
+    else:
+        x, shape = _as_chw(t, vshape, vloc, "values")
+    if declared is not None and declared != tuple(shape):
+        raise SpecError(f"'values' is {'×'.join(map(str, shape))} ({'C×L' if one_d else 'C×H×W'}) but 'input' "
+                        f"says {'×'.join(map(str, declared))}", loc=vloc, field="values")
     graph = parse_spec(doc, str(path), None if "input" in doc else shape)
     analysis = analyze(graph)  # shapes checked with file, line and layer before any number is computed
     grad = grad_loc = None
     if backward:
-        grad, grad_loc = read_grad(doc, analysis.layers[-1].output_shape)
+        out = analysis.layers[-1].output_shape
+        if one_d and len(out) == 2:
+            grad, grad_loc = _read_grad_1d(doc, out)
+        else:
+            grad, grad_loc = read_grad(doc, out)
+    if one_d:
+        from .lift import lift_graph
+
+        graph = lift_graph(graph, {r.name: r for r in analysis.layers})
+        analysis = analyze(graph)
     results = {r.name: r for r in analysis.layers}
     if isinstance(notation, str):
         notation = NOTATIONS[notation]
-    return run_graph(graph, x, matrix=matrix, backward=backward, grad_output=grad, grad_loc=grad_loc,
-                     results=results, notation=notation)
+    run = run_graph(graph, x, matrix=matrix, backward=backward, grad_output=grad, grad_loc=grad_loc,
+                    results=results, notation=notation)
+    if one_d:
+        run.blocks[0].heading += "; a 1D signal, computed as a map of one row"
+    return run
+
+
+def _read_grad_1d(doc, shape):
+    """grad_output of a 1D network: one row per channel (a flat list for one channel), as [C][1][L]."""
+    if "grad_output" not in doc:
+        return read_grad(doc, shape)  # its message
+    loc = doc.loc_of("grad_output")
+    t, s = parse_tensor(doc["grad_output"], loc, "grad_output")
+    if len(s) == 1:
+        t, s = [t], (1, *s)
+    if tuple(s) != tuple(shape):
+        raise SpecError(f"grad_output has shape {'×'.join(map(str, s))} but the network output is "
+                        f"{'×'.join(map(str, shape))} (C×L)", loc=loc, field="grad_output")
+    return [[r] for r in t], loc
