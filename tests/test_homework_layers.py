@@ -220,3 +220,22 @@ def test_1d_signals_with_channels_strides_and_upsampling(spec_file):
     assert outs[2] == [[[3, 6]]]
     # δ: [1, 0, 1, 0] into the upsample → [1 + ¼, ¾] → the conv spreads each over its window
     assert run.input_grad == [[[Fr(5, 4), Fr(5, 4), Fr(3, 4), Fr(3, 4)]], [[Fr(25, 2), 0, Fr(15, 2), 0]]]
+
+
+def test_pool_backprop_note_002():
+    run = load_and_run(EXAMPLES / "pool_backprop_3x3.yaml", backward=True)
+    assert run.outputs["max"] == [[[9, 9], [8, 7]]]
+    # ∂R/∂y2 = ∂R/∂ŷ1 + ∂R/∂ŷ2 = 1 + 2, ∂R/∂y7 = ∂R/∂ŷ3 = 3, ∂R/∂y9 = ∂R/∂ŷ4 = 4
+    assert run.grads["max"] == [[[0, 3, 0], [0, 0, 0], [3, 0, 4]]]
+    # mean: each y gets ¼ of every window it is in
+    q = Fr(1, 4)
+    assert run.grads["mean"] == [[[q, 3 * q, 2 * q], [4 * q, 10 * q, 6 * q], [3 * q, 7 * q, 4 * q]]]
+    assert run.input_grad == [[[q, 15 * q, 2 * q], [1, Fr(5, 2), Fr(3, 2)], [Fr(15, 4), Fr(7, 4), 5]]]
+
+
+def test_multichannel_convolution_note_002():
+    run = load_and_run(EXAMPLES / "multichannel.yaml", backward=True)
+    # Z_k[1,1] = Σ_c sum(W_k[c] ⊙ X[c] window): k1 = (1 + 1) + (1 + 2) = 5; k2 = (1 + 2) + (−2 + 0) = 1
+    assert run.outputs["Z"][0][0][0] == 5 and run.outputs["Z"][1][0][0] == 1
+    # δX_1[2,2] = 1·W1[1][2,2] + 1·W1[1][1,1] + 1·W2[1][2,1] + 1·W2[1][1,2] = 1 + 1 + 0 + 1
+    assert run.input_grad[0][1][1] == 3
