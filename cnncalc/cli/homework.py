@@ -269,10 +269,12 @@ def grade_cmd(spec, input_shape, bias, layer_mode):
 
 @cli.command("run")
 @spec_argument
-@click.option("--matrix", is_flag=True, help="Also write each convolution as a matrix product C·vec(X) "
-              "(and a transposed convolution as Cᵀ).")
-@click.option("--backward", is_flag=True, help="Backpropagate grad_output: δX (full convolution with the flipped "
-              "kernel), δW, δb, and the routed pooling gradient.")
+@click.option("--matrix", is_flag=True, help="Also write every linear layer as a matrix product M·vec(X), "
+              "checked against its output: convolution (C; a transposed convolution is Cᵀ), fractional strides, "
+              "up/downsampling, mean, global and adaptive pooling, unpooling, padding.")
+@click.option("--backward", is_flag=True, help="Backpropagate grad_output through every layer: δX (for a "
+              "convolution the full convolution with the flipped kernel), δW, δb, the gradients routed through "
+              "the switches of max-type layers, and the lecture's rule for resampling (δ of dSample = uSample).")
 @click.option("--notation", type=click.Choice(["default", "000", "001", "002", "002flat", "004"]),
               default="default", show_default=True,
               help="Name cells as one lecture note does: 000/001 (CNN: High Level) w₀,₀ numbered from 0; 002 "
