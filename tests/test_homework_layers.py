@@ -239,3 +239,14 @@ def test_multichannel_convolution_note_002():
     assert run.outputs["Z"][0][0][0] == 5 and run.outputs["Z"][1][0][0] == 1
     # δX_1[2,2] = 1·W1[1][2,2] + 1·W1[1][1,1] + 1·W2[1][2,1] + 1·W2[1][1,2] = 1 + 1 + 0 + 1
     assert run.input_grad[0][1][1] == 3
+
+
+def test_a_matrix_too_large_to_print_is_described(spec_file, capsys):
+    rows = "[" + ", ".join(["[" + ", ".join(map(str, range(12))) + "]"] * 8) + "]"
+    text = (f"values: {rows}\nlayers:\n  - conv: {{out_channels: 1, kernel_size: 3, bias: false}}\n"
+            "    weights: [[1, 0, 0], [0, 1, 0], [0, 0, 1]]\n  - upsample: {scale_factor: 2}\n")
+    assert status("run", spec_file(text), "--matrix") == 0
+    out = capsys.readouterr().out
+    assert "C has 5,760 entries, too large to print" in out  # 60 outputs × 96 inputs
+    assert "M is 240×60, too large to print (14,400 entries" in out
+    assert "… (44 more outputs, the same way)" in out

@@ -385,7 +385,9 @@ def run_graph(graph, x, *, matrix=False, backward=False, grad_output=None, grad_
                     for o, wt in row:
                         t_taps[o].append((k, wt))
                 _feeds(b, (shape_of(y), t_taps), shape, n, bias=bias)
-                if matrix:
+                if matrix and _too_large(b, T.size(shape) * T.size(shape_of(y)), "Cᵀ"):
+                    pass
+                elif matrix:
                     c_mat, _ = K.conv_matrix(shape_of(y), w, stride, pads, dilation, layer.groups)
                     ct = K.transpose(c_mat)
                     b.text(f"as a matrix product: the convolution C of the {'×'.join(map(str, shape_of(y)))} "
@@ -498,6 +500,17 @@ def _kernel_grids(b, w, transposed=False):
                 b.grid(f"W ({outer} {o + 1}, {inner} {c + 1})", k)
 
 
+def _too_large(b, entries, name) -> bool:
+    """Say so instead of printing a matrix past steps.MATRIX_LIMIT entries."""
+    from .steps import MATRIX_LIMIT
+
+    if entries <= MATRIX_LIMIT:
+        return False
+    b.text(f"as a matrix product: {name} has {entries:,} entries, too large to print (the limit is "
+           f"{MATRIX_LIMIT:,}); its non-zero entries are the lines above")
+    return True
+
+
 def _feeds(b, out_taps, in_shape, n, y="Y", bias=None, what="which input cells feed which output"):
     """The 'which cells feed which output' lines of a layer given by its taps."""
     from .steps import feeds_lines
@@ -536,7 +549,9 @@ def _run_conv(node, xin, w, bias, kernel, stride, dilation, pads, desc, src, mat
     else:
         b.tensor(node.name, y)
     _feeds(b, T.conv(shape, w, stride, pads, dilation, layer.groups), shape, n, n.out, bias)
-    if matrix:
+    if matrix and _too_large(b, T.size(shape) * T.size(shape_of(y)), "C"):
+        pass
+    elif matrix:
         c_mat, out_shape = K.conv_matrix(shape, w, stride, pads, dilation, layer.groups)
         b.text(f"as a matrix product: C is {len(c_mat)}×{len(c_mat[0])} (one row per output value, the kernel "
                "shifted to that output's window; taps on padding dropped), x = vec(X) row by row")
