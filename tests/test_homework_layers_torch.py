@@ -56,6 +56,15 @@ def test_upsampling_and_unpooling(seed):
     check_linear(x, out, taps, lambda t: F.interpolate(t, scale_factor=f, mode="bilinear", align_corners=False), rng)
     out, taps = T.downsample((c, h, w), f)
     check_linear(x, out, taps, lambda t: t[:, :, ::f[0], ::f[1]], rng)
+    # uSample (zeros between) and bed of nails (value then zeros) are transposed convolutions with
+    # a one-hot kernel, per channel
+    one = torch.ones(c, 1, 1, 1, dtype=torch.float64)
+    out, taps = T.upsample_zeros((c, h, w), f)
+    check_linear(x, out, taps, lambda t: F.conv_transpose2d(t, one, stride=f, groups=c), rng)
+    nail = torch.zeros(c, 1, *f, dtype=torch.float64)
+    nail[:, :, 0, 0] = 1
+    out, taps = T.bed_of_nails((c, h, w), f)
+    check_linear(x, out, taps, lambda t: F.conv_transpose2d(t, nail, stride=f, groups=c), rng)
 
 
 @pytest.mark.parametrize("seed", range(8))
