@@ -60,3 +60,12 @@ def test_fractional_field_after_upsampling_in_analyze_explain(spec_file, capsys)
     out = capsys.readouterr().out
     assert "r = 1 + (3 − 1)·1/2 = 2,   j = 1/2·1 = 1/2" in out
     assert out.count("a step of less than one input pixel") == 2  # the upsample and the conv
+
+
+def test_fractional_stride_fields_explained(capsys):
+    from conftest import ROOT
+
+    assert run("analyze", ROOT / "examples" / "homework" / "fractional_stride.yaml", "--explain") == 0
+    out = capsys.readouterr().out
+    assert "j = 1/2 means neighbouring outputs are 1/2 of an input pixel apart" in out  # S = 1/2
+    assert "j = 3/2 means neighbouring outputs are 3/2 input pixels apart — not a whole number" in out  # S = 3/2

@@ -265,10 +265,16 @@ def fractional_note(size, jump) -> tuple[str, ...]:
     size, jump = Fraction(size), Fraction(jump)
     if size.denominator == 1 and jump.denominator == 1:
         return ()
-    return (f"fractional: a jump j = {num(jump)} means neighbouring outputs are {num(jump)} of an input pixel "
-            f"apart — a step of less than one input pixel, because the layers so far upsample — and the field "
-            f"r = {num(size)} is measured in the same input pixels, so it need not be whole",)
-
+    if jump < 1:
+        step = (f"a jump j = {num(jump)} means neighbouring outputs are {num(jump)} of an input pixel apart — a "
+                "step of less than one input pixel, because the layers so far upsample —")
+    elif jump.denominator != 1:
+        step = (f"a jump j = {num(jump)} means neighbouring outputs are {num(jump)} input pixels apart — not a "
+                "whole number of pixels, because an upsampling came first —")
+    else:
+        step = "an upsampling earlier put outputs between input pixels, so"
+    return (f"fractional: {step} and the field r = {num(size)} is measured in the same input pixels, so it need "
+            "not be whole",)
 
 
 def rf_steps(keffs, strides, rf_in: tuple[AxisRF, ...] | None, *, pad_before=None, transposed=False) -> list[Step]:
