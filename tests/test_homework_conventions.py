@@ -69,3 +69,28 @@ def test_fractional_stride_fields_explained(capsys):
     out = capsys.readouterr().out
     assert "j = 1/2 means neighbouring outputs are 1/2 of an input pixel apart" in out  # S = 1/2
     assert "j = 3/2 means neighbouring outputs are 3/2 input pixels apart — not a whole number" in out  # S = 3/2
+
+
+def test_fractional_stride_in_the_calculator(capsys):
+    # S = 1/2 on a 2×2 input, kernel 2, padding 1: uSample → 3×3, ⌊(3 + 2 − 2)/1⌋ + 1 = 4 (note 002's
+    # "increase the size of the feature map"); S = 3/2 on 4×4, kernel 3, padding 1: 7 → ⌊(7 + 2 − 3)/3⌋ + 1 = 3
+    assert conv("2x2", "2", stride="1/2", padding="1").output_shape == (1, 4, 4)
+    assert conv("4x4", "3", stride="3/2", padding="1").output_shape == (1, 3, 3)
+    assert run("conv", "--input", "2x2", "--kernel", "2", "--stride", "1/2", "--padding", "1", "--explain") == 0
+    out = capsys.readouterr().out
+    assert "(2 − 1)·2 + 1 = 3" in out and "r = 1 + (2 − 1)·1 / 2 = 3/2,   j = 1·1 / 2 = 1/2" in out
+    assert run("conv", "--input", "4x4", "--kernel", "3", "--stride", "0/2") == 2
+    assert "every stride must be a positive integer or a fraction" in capsys.readouterr().err
+
+
+def test_fractional_stride_explain_agrees_with_the_analysis(spec_file):
+    from cnncalc import analyze, loads_spec
+    from cnncalc.homework.explain import explain_analysis, per_axis_values
+
+    result = analyze(loads_spec("input: [2, 5, 7]\nlayers:\n  - conv: {out_channels: 3, kernel_size: [3, 2], "
+                                "stride: ['1/2', '3/2'], padding: [1, 0]}\n"))
+    (r, steps), = explain_analysis(result)
+    assert next(s.value for s in steps if s.quantity == "output shape") == r.output_shape
+    assert per_axis_values(steps, "receptive field", 2) == tuple(a.size for a in r.rf)
+    assert next(s.value for s in steps if s.quantity == "parameters") == r.params.trainable
+    assert next(s.value for s in steps if s.quantity == "multiplications") == r.multiplications

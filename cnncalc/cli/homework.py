@@ -27,7 +27,8 @@ def _echo_calc(calc, explain: bool):
         click.echo(f"  output shape     {shape_text(calc.output_shape, True)}")
         params = calc.value("parameters")
         click.echo(f"  parameters       {num(params)}" + (
-            f"  ({num(params - calc.biases)} weights + {num(calc.biases)} biases; the lectures count the weights: "
+            f"  ({num(params - calc.biases)} weights + {num(calc.biases)} bias{'es' if calc.biases > 1 else ''}; "
+            f"the lectures count the weights: "
             f"{num(params - calc.biases)})" if calc.biases else ""))
         click.echo(f"  multiplications  {num(calc.value('multiplications'))}")
         rf = per_axis_values(calc.steps, "receptive field", len(calc.input_shape) - 1)
@@ -57,7 +58,9 @@ explain_option = click.option("--explain", is_flag=True, help="Show each formula
 
 @cli.command("conv")
 @_layer_options
-@click.option("--stride", default="1", show_default=True, help="Stride S.")
+@click.option("--stride", default="1", show_default=True,
+              help="Stride S; a fraction S2/S1 such as 1/2 is the lectures' fractional stride (uSample by S1, then "
+              "stride S2).")
 @click.option("--filters", type=click.IntRange(min=1), default=1, show_default=True,
               help="Number of kernels D_out (output channels).")
 @click.option("--groups", type=click.IntRange(min=1), default=1, show_default=True, help="Channel groups G.")

@@ -374,6 +374,46 @@ def explain_conv(layer, x, rf_in=None, channels_last=False) -> list[Step]:
     return steps
 
 
+def explain_conv_fractional(layer, x, rf_in=None, channels_last=False) -> list[Step]:
+    """A convolution with a fractional stride S = S2/S1: uSample by S1, then a window with stride S2."""
+    nd = len(x) - 1
+    kernels, strides, dilations, outs, pads, keffs = layer._geometry(x)
+    ups = tuple(Fraction(s).denominator for s in strides)
+    downs = tuple(Fraction(s).numerator for s in strides)
+    steps = []
+    sizes = []
+    for idx, (i, u) in _axes_groups(list(zip(x[1:], ups))):
+        axes = _axis_names(nd, idx)
+        up = (i - 1) * u + 1
+        steps.append(Step(f"upsampled size ({axes})", "I′ = (I − 1)·S1 + 1  (S = S2/S1: uSample by S1 first)",
+                          f"({i} − 1)·{u} + 1 = {up}", up,
+                          (f"S1 − 1 = {u - 1} zero(s) between neighbouring cells; the convolution then slides "
+                           "over the upsampled map",)))
+    for i, u in zip(x[1:], ups):
+        sizes.append((i - 1) * u + 1)
+    size_steps, _ = _size_steps((x[0], *sizes), kernels, downs, dilations, pads)
+    steps += size_steps
+    y = (layer.out_channels, *outs)
+    steps.append(Step("output shape", f"{shape_label(nd, channels_last, 'D_out')}", shape_text(y, channels_last), y,
+                      ("one output channel (feature map) per kernel: D_out = number of filters",)))
+    steps.append(conv_params_step(kernels, x[0], layer.out_channels, layer.groups, layer.bias))
+    steps.append(conv_mults_step(kernels, x[0], layer.out_channels, layer.groups, outs))
+    rf_in = rf_in or tuple(AxisRF() for _ in range(nd))
+    args = [(k, u, v, (r.size, r.jump)) for k, u, v, r in zip(keffs, ups, downs, rf_in)]
+    for idx, (k, u, v, (r, j)) in _axes_groups(args):
+        size = r + Fraction(k - 1, u) * j
+        jump = j * Fraction(v, u)
+        steps.append(Step(
+            f"receptive field ({_axis_names(nd, idx)})",
+            "r_l = r_{l−1} + (F′ − 1)·j_{l−1} / S1,   j_l = j_{l−1}·S2 / S1",
+            f"r = {num(r)} + ({k} − 1)·{num(j)} / {u} = {num(size)},   j = {num(j)}·{v} / {u} = {num(jump)}",
+            _exact(size),
+            ("measured in input cells: the kernel spans F′ cells of the upsampled map, S1 of which make one input "
+             "cell",) + fractional_note(size, jump),
+        ))
+    return steps
+
+
 def explain_pool(layer, x, rf_in=None, channels_last=False) -> list[Step]:
     nd, kernels, strides, dilations, keffs, pads = _geometry(layer, x, pool=True)
     steps, outs = _size_steps(x, kernels, strides, dilations, pads, ceil_mode=getattr(layer, "ceil_mode", False))
@@ -454,7 +494,8 @@ def explain_layer(layer, xs, rf_in=None, *, channels_last=False) -> list[Step]:
     stride = getattr(layer, "stride", None)
     strides = stride if isinstance(stride, tuple) else (stride,)
     if any(isinstance(v, Fraction) and v.denominator != 1 for v in strides):
-        fn = None  # fractional stride S2/S1: the layer's own formulas (upsample, convolve, downsample)
+        # fractional stride S2/S1: upsample, convolve with stride S2 (the layer's own formulas otherwise)
+        fn = explain_conv_fractional if name == "conv" else None
     if fn is not None and len(xs) == 1:
         return fn(layer, xs[0], rf_in, channels_last)
     return generic_steps(layer, xs)
