@@ -118,19 +118,32 @@ def write_atomic(path: str, text: str, *, reading=()) -> None:
         raise
 
 
+#: How long ``-o FIFO`` waits for a reader to open the other end (a reader
+#: started just after cnncalc, as in ``cnncalc ... -o pipe & cat pipe``).
+FIFO_WAIT = 1.0
+
+
 def _write_special(path: str, target: str, text: str, st) -> None:
     """Write into a FIFO, a device or a socket in place (never replace it)."""
     import stat
 
     if stat.S_ISSOCK(st.st_mode):
         raise UsageError(f"cannot write {path}: it is a socket")
+    import time
+
     flags = os.O_WRONLY | (os.O_NONBLOCK if stat.S_ISFIFO(st.st_mode) else 0)
-    try:
-        fd = os.open(target, flags)
-    except OSError as exc:
-        if exc.errno == errno.ENXIO:  # a FIFO nobody reads: writing would block forever
-            raise UsageError(f"cannot write {path}: it is a FIFO and no process is reading it") from None
-        raise UsageError(f"cannot write {path}: {exc.strerror}") from None
+    deadline = time.monotonic() + FIFO_WAIT
+    while True:
+        try:
+            fd = os.open(target, flags)
+            break
+        except OSError as exc:
+            if exc.errno != errno.ENXIO:
+                raise UsageError(f"cannot write {path}: {exc.strerror}") from None
+            if time.monotonic() > deadline:  # a FIFO nobody reads: a blocking open would wait forever
+                raise UsageError(f"cannot write {path}: it is a FIFO and no process opened it for reading "
+                                 f"within {FIFO_WAIT:g} s") from None
+            time.sleep(0.01)
     try:
         if stat.S_ISFIFO(st.st_mode):
             os.set_blocking(fd, True)
