@@ -41,6 +41,27 @@ CPU = 0.5
 LOCATION = re.compile(r"^fuzz\.yaml:\d+(:\d+)?: ")
 
 
+def counted(test):
+    """With CNNCALC_FUZZ_PROGRESS=FILE, append "name count" to FILE every 1,000
+    examples (a long run stopped by a time limit still tells how far it got)."""
+    path = os.environ.get("CNNCALC_FUZZ_PROGRESS")
+    if not path:
+        return test
+    import functools
+
+    seen = [0]
+
+    @functools.wraps(test)
+    def run(*args, **kwargs):
+        seen[0] += 1
+        if seen[0] % 1000 == 0:
+            with open(path, "a", encoding="utf-8") as handle:
+                handle.write(f"{test.__name__} {seen[0]}\n")
+        return test(*args, **kwargs)
+
+    return run
+
+
 def answer_or_spec_error(text: str, **kw):
     """Analyse ``text``: the analysis, or None after checking the SpecError."""
     start = time.process_time()
@@ -88,12 +109,14 @@ def block_chains(draw):
 
 @FUZZ
 @given(block_chains())
+@counted
 def test_amplification_expressions_and_repeats_stay_bounded(text):
     answer_or_spec_error(text)
 
 
 @FUZZ
 @given(st.integers(1, 3000), st.sampled_from(["fan_in", "fan_out", "when_chain"]), st.integers(0, 2))
+@counted
 def test_amplification_graph_shapes_stay_bounded(n, kind, skip_every):
     if kind == "fan_out":
         rows = "".join("  - relu: {}\n    inputs: inp\n" for _ in range(n))
@@ -111,6 +134,7 @@ def test_amplification_graph_shapes_stay_bounded(n, kind, skip_every):
 
 @FUZZ
 @given(st.text(alphabet="abcnm_.0123456789", min_size=1, max_size=5000), st.integers(0, 3000))
+@counted
 def test_amplification_did_you_mean_is_bounded(word, count):
     from cnncalc.errors import did_you_mean
 
@@ -143,6 +167,7 @@ def arithmetic_specs(draw):
 
 @FUZZ
 @given(arithmetic_specs())
+@counted
 def test_exact_arithmetic_stays_within_the_10_18_rule(text):
     from cnncalc.homework.explain import explain_lines
 
@@ -172,6 +197,7 @@ _SCALAR_TEXT = st.text(alphabet="0123456789_:-+.xXbBoOeE abfinINaAlsuyY~", max_s
 @FUZZ
 @given(st.sampled_from(["", "!!int ", "!!float ", "!!bool ", "!!null ", "!!str "]), _SCALAR_TEXT,
        st.sampled_from(["out_channels", "kernel_size", "bias", "repeat"]), st.booleans())
+@counted
 def test_yaml_scalars_are_values_or_spec_errors_with_a_line(tag, value, field, quoted):
     shown = json.dumps(value) if quoted else value
     if field == "repeat":
@@ -192,6 +218,7 @@ _NUMBERISH = st.text(alphabet="0123456789.,_eE+-%KMGTPiBx /", max_size=40) | st.
 
 @FUZZ
 @given(_NUMBERISH)
+@counted
 def test_numbers_parse_bounded_or_fail_cleanly(text):
     from cnncalc.budget import Quantity, parse_percent_or_amount
     from cnncalc.homework.grade import parse_number
@@ -228,6 +255,7 @@ _JSON_VALUES = st.recursive(
 
 @FUZZ
 @given(st.data())
+@counted
 def test_baselines_are_snapshots_or_spec_errors(data):
     from cnncalc.compare import diff, snapshot_from_json
 
@@ -263,6 +291,7 @@ def test_baselines_are_snapshots_or_spec_errors(data):
 @FUZZ
 @given(channels=st.integers(1, 10**6), size=st.integers(1, 2048), kernel=st.integers(1, 31),
        repeat=st.integers(1, 64), batch=st.integers(1, 10**4))
+@counted
 def test_verify_refuses_work_beyond_its_limits_before_running(tmp_path_factory, channels, size, kernel, repeat, batch):
     text = (f"input: [{channels}, {size}, {size}]\nlayers:\n  - conv: {{out_channels: {channels}, kernel_size: "
             f"{kernel}, padding: {kernel // 2}}}\n    repeat: {repeat}\n")
@@ -280,6 +309,7 @@ def test_verify_refuses_work_beyond_its_limits_before_running(tmp_path_factory, 
 
 @FUZZ
 @given(st.integers(1, 300), st.integers(1, 300), st.integers(1, 64), st.booleans(), st.booleans())
+@counted
 def test_homework_run_refuses_what_it_cannot_print(h, w, channels, matrix, backward):
     from cnncalc.homework.worked import MAX_MATRIX_CELLS, MAX_RUN_CELLS, MAX_RUN_MULTS, check_run_size
 
@@ -315,6 +345,7 @@ def _lines_ok(text: str, allowed_commands=()) -> None:
 
 @FUZZ
 @given(_HOSTILE_TEXT, _HOSTILE_TEXT)
+@counted
 def test_output_escapes_hostile_names_in_every_renderer(net_name, layer_name):
     from cnncalc.checking import check_graph
     from cnncalc.budget import Budget, Limit, Quantity
@@ -356,6 +387,7 @@ def test_output_escapes_hostile_names_in_every_renderer(net_name, layer_name):
 
 @FUZZ
 @given(_HOSTILE_TEXT)
+@counted
 def test_error_messages_are_one_escaped_line(word):
     text = f"input: [1, 8]\nlayers:\n  - {json.dumps(word)}: {{}}\n"
     try:
@@ -377,6 +409,7 @@ def test_error_messages_are_one_escaped_line(word):
 @settings(FUZZ, max_examples=max(20, EXAMPLES // 4))
 @given(kind=st.sampled_from(["new", "existing", "symlink", "dangling", "chardev", "spec", "spec_link", "directory"]),
        umask=st.sampled_from([0o022, 0o077, 0o002, 0o027]))
+@counted
 def test_output_files_are_written_through_never_replaced(tmp_path_factory, kind, umask):
     from cnncalc.cli.options import write_atomic
     from cnncalc.errors import UsageError
@@ -432,6 +465,7 @@ def test_output_files_are_written_through_never_replaced(tmp_path_factory, kind,
 @FUZZ
 @given(st.sampled_from(sorted(__import__("cnncalc.env", fromlist=["LIMITS"]).LIMITS)),
        st.text(max_size=30) | st.integers(-10, 10**20).map(str))
+@counted
 def test_environment_limits_are_numbers_or_usage_errors(name, value):
     from cnncalc import env
     from cnncalc.errors import UsageError
@@ -457,6 +491,7 @@ def test_environment_limits_are_numbers_or_usage_errors(name, value):
 
 @FUZZ
 @given(st.text(max_size=60), st.sampled_from(["ascii", "latin-1", "cp437", "cp1252"]))
+@counted
 def test_output_degrades_to_what_the_terminal_can_encode(text, encoding):
     from cnncalc.cli.console import degrade_to_ascii  # registers the error handler
 
