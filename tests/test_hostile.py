@@ -246,6 +246,8 @@ def run_case(case: Case, command: list[str]) -> Outcome:
 
 @pytest.fixture(scope="module")
 def outcomes():
+    if shutil.which("prlimit") is None:
+        pytest.skip("prlimit (util-linux) is not installed")
     command = _command()
     before = {p: p.stat().st_mtime_ns for p in HOSTILE.rglob("*")}
     workers = max(2, min(4, (os.cpu_count() or 2) + 1))
