@@ -170,13 +170,23 @@ class _Parser:
             self.fail(f"{a} / {b} is not an integer (use // to round down)")
         if op == "*" and a.bit_length() + b.bit_length() > 2 * MAX_VALUE.bit_length():
             self.fail(f"the product {_short(a)} * {_short(b)} is too large (beyond 10^36)")
-        return self.bounded({"+": a + b, "-": a - b, "*": a * b, "//": a // b, "/": a // b, "%": a % b}[op],
-                            f"the result of '{op}'")
+        result = _ARITHMETIC[op](a, b)  # only the operation asked for (``w + 0`` must not divide by 0)
+        return self.bounded(result, f"the result of '{op}'")
 
     def bounded(self, value, what):
         if abs(value) > MAX_VALUE:
             self.fail(f"{what} is {_short(value)}, too large (beyond 10^36)")
         return value
+
+
+_ARITHMETIC = {
+    "+": lambda a, b: a + b,
+    "-": lambda a, b: a - b,
+    "*": lambda a, b: a * b,
+    "//": lambda a, b: a // b,
+    "/": lambda a, b: a // b,  # exact: checked above
+    "%": lambda a, b: a % b,
+}
 
 
 def _short(n: int) -> str:

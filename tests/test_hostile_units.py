@@ -165,3 +165,14 @@ def test_write_atomic_refuses_the_file_being_read(tmp_path):
         with pytest.raises(UsageError, match="a file this command reads"):
             write_atomic(str(target), "x", reading=[str(spec)])
     assert spec.read_text() == "input: [1, 4]\nlayers: [relu]\n"
+
+
+def test_expression_evaluates_only_the_operation_asked_for():
+    """Found by the long fuzz run: ``w + w % w`` with w = 1 computed 1 // 0 too."""
+    from cnncalc.expr import ExprError, evaluate
+
+    assert evaluate("w + w % w", {"w": 1}) == 1
+    with pytest.raises(ExprError, match="division by zero"):
+        evaluate("w % (w - w)", {"w": 1})
+    with pytest.raises(ExprError, match="too large"):
+        evaluate("w * w * w", {"w": 10**18})
