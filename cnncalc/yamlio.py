@@ -14,7 +14,10 @@ hanging cnncalc or eating memory:
 * ``MAX_DEPTH``: how deeply collections nest (aliases included), so no later
   pass over the document can run out of stack.
 
-Both are read from the environment at import (see README, "Limits").
+Both are read from the environment at import (``cnncalc.env``; README,
+"Limits and safety"). Every int, float, bool and null scalar is converted
+here, not by PyYAML: its text is checked against the YAML 1.1 form and its
+length bounded first (:func:`construct_scalar`).
 """
 
 from __future__ import annotations
