@@ -84,6 +84,14 @@ class Slice(Layer):
         stop = size if self.stop is None else self.stop
         if self.clamp:
             stop = min(stop, size)
+        if self.of and self.start >= size:  # a piece of a split by size, past the last one
+            width = self.stop - self.start
+            count = -(-size // width)
+            raise FieldError(
+                "inputs",
+                f"the split has no piece '{self.of}': pieces of {width} along axis {self.dim} of the input "
+                f"{list(x)} make {count} piece{'s' if count > 1 else ''} (0 … {count - 1})",
+            )
         what = f"piece {self.of} " if self.of else "slice "
         if self.start >= size or stop > size:
             raise FieldError(
