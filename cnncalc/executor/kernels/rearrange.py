@@ -12,6 +12,13 @@ import numpy as np
 from ..kernel import Kernel, register_kernel
 
 
+def _own(y, x):
+    """``y`` as an array of its own: where the rearrangement is the identity
+    (one group, r = 1) numpy's reshapes return a view of ``x``, and the layer
+    is declared to produce a new array (what the memory estimate counts)."""
+    return y.copy() if np.may_share_memory(y, x) else y
+
+
 @register_kernel("split")
 class SplitKernel(Kernel):
     """y = x (the pieces are slice nodes of their own); dx = dy, the sum of the pieces' gradients."""
@@ -54,7 +61,7 @@ class ChannelShuffleKernel(Kernel):
         return a.reshape(n, groups, c // groups, *rest).swapaxes(1, 2).reshape(a.shape)
 
     def forward(self, x):
-        return self._shuffle(x, self.layer.groups)
+        return _own(self._shuffle(x, self.layer.groups), x)
 
     def backward(self, dy):
         return (self._shuffle(dy, dy.shape[1] // self.layer.groups),)
@@ -78,7 +85,7 @@ class PixelShuffleKernel(Kernel):
     """y = pixel_shuffle(x, r); dx = pixel_unshuffle(dy, r)."""
 
     def forward(self, x):
-        return _pixel_shuffle(x, self.layer.upscale_factor)
+        return _own(_pixel_shuffle(x, self.layer.upscale_factor), x)
 
     def backward(self, dy):
         return (_pixel_unshuffle(dy, self.layer.upscale_factor),)
@@ -89,7 +96,7 @@ class PixelUnshuffleKernel(Kernel):
     """y = pixel_unshuffle(x, r); dx = pixel_shuffle(dy, r)."""
 
     def forward(self, x):
-        return _pixel_unshuffle(x, self.layer.downscale_factor)
+        return _own(_pixel_unshuffle(x, self.layer.downscale_factor), x)
 
     def backward(self, dy):
         return (_pixel_shuffle(dy, self.layer.downscale_factor),)
