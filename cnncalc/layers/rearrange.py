@@ -20,7 +20,7 @@ from fractions import Fraction
 from ..errors import FieldError
 from ..receptive import IDENTITY, AxisStep
 from .base import Layer, Saved, register, require_rank
-from .fields import Axes, Int, Kind, spec_field
+from .fields import Int, Kind, _is_int, _type_name, spec_field
 
 _FORMULAS_NOTHING = {"params": "0", "macs": "0"}
 
@@ -56,11 +56,28 @@ class Names(Kind):
                 "uniqueItems": True}
 
 
+@dataclass(frozen=True)
+class Sizes(Kind):
+    """One size for every piece, or a list with the size of each piece."""
+
+    description = "an integer ≥ 1 (the size of every piece) or a list of integers ≥ 1 (the size of each piece)"
+
+    def parse(self, field, value):
+        if _is_int(value) and value >= 1:
+            return value
+        if isinstance(value, list) and value and all(_is_int(v) and v >= 1 for v in value):
+            return tuple(value)
+        raise FieldError(field, f"must be {self.description}, got {_type_name(value)} {value!r}")
+
+    def schema(self):
+        item = {"type": "integer", "minimum": 1}
+        return {"oneOf": [item, {"type": "array", "items": item, "minItems": 1}]}
+
+
 @register
 @dataclass(frozen=True)
 class Slice(Layer):
     type_name = "slice"
-    aliases = ("narrow", "crop_axis")
     family = "rearrange"
     summary = "Take the cells [start, stop) (every step-th) of one axis: channels by default (x[:, start:stop])."
     formulas = {
@@ -122,11 +139,11 @@ class Slice(Layer):
 @dataclass(frozen=True)
 class Split(Layer):
     type_name = "split"
-    aliases = ("chunk",)
     family = "rearrange"
     summary = (
-        "Split one axis (channels by default) into pieces of a given size or sizes (torch.split); name a "
-        "piece in inputs as <name>.0, <name>.1, … (or by its name in names). Its own output is its input."
+        "Split one axis (channels by default) into pieces of a given size or sizes (torch.split; "
+        "x.chunk(n) is split(⌈C/n⌉)); name a piece in inputs as <name>.0, <name>.1, … (or by its name in "
+        "names). Its own output is its input."
     )
     formulas = {
         "shape": "unchanged (a view); piece k is a slice node [Σ sizes before k, + size k) of that axis; an "
@@ -137,7 +154,7 @@ class Split(Layer):
     output_is_view = True
 
     split_size_or_sections: object = spec_field(
-        Axes(1), doc="size of every piece, or a list with the size of each piece (adding up to the axis)"
+        Sizes(), doc="size of every piece, or a list with the size of each piece (adding up to the axis)"
     )
     dim: int = spec_field(Int(0), 0, "axis of one sample to split (0 = channels, 1 = first spatial axis, ...)")
     names: tuple = spec_field(Names(), None, "names of the pieces, to write <split>.<name> instead of <split>.<k>")
@@ -224,7 +241,7 @@ def _block_step(r: int) -> AxisStep:
 @dataclass(frozen=True)
 class PixelShuffle(Layer):
     type_name = "pixel_shuffle"
-    aliases = ("pixelshuffle", "depth_to_space")
+    aliases = ("pixelshuffle",)  # not ONNX DepthToSpace, whose default DCR order differs
     family = "rearrange"
     summary = "Sub-pixel rearrangement (PyTorch's PixelShuffle): [C·r², H, W] → [C, r·H, r·W]."
     formulas = {
@@ -256,7 +273,7 @@ class PixelShuffle(Layer):
 @dataclass(frozen=True)
 class PixelUnshuffle(Layer):
     type_name = "pixel_unshuffle"
-    aliases = ("pixelunshuffle", "space_to_depth")
+    aliases = ("pixelunshuffle",)  # not ONNX SpaceToDepth, which orders the blocks first
     family = "rearrange"
     summary = "The inverse of pixel_shuffle (PyTorch's PixelUnshuffle): [C, r·H, r·W] → [C·r², H, W]."
     formulas = {
