@@ -844,7 +844,10 @@ def _piece(ctx: _Ctx, ref: _Ref) -> str | None:
         if source is None or isinstance(source, str):
             break
     pieces = ctx.__dict__.setdefault("pieces", {})  # full piece name → _Pending
-    owner = next((p for p in ctx.nodes if p.name == source), None) if isinstance(source, str) else None
+    by_name = ctx.__dict__.get("by_name")
+    if by_name is None or len(by_name) != len(ctx.nodes):  # every node is known once linking starts
+        by_name = ctx.__dict__["by_name"] = {p.name: p for p in ctx.nodes}
+    owner = by_name.get(source) if isinstance(source, str) else None
     found = owner.layer.piece(key) if owner is not None else None
     if found is None:
         return None
