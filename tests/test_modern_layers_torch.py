@@ -127,3 +127,21 @@ def test_shufflenet_unit_matches_torch():
 
 def test_c2f_block_matches_torch():
     check_against_torch(C2F, batch=2)
+
+
+@pytest.mark.parametrize("name", ["convnext_tiny", "efficientnet_b0", "inception_v3", "mnasnet1_0", "regnet_y_400mf",
+                                  "resnext50_32x4d", "shufflenet_v2_x1_0"])
+def test_training_memory_of_the_modern_specs_matches_what_torch_saves(name):
+    """The kept-for-backward estimate of each modern spec's small variant
+    against the bytes torch's autograd saves (each storage once, weights
+    excluded). They differ only where torch keeps stochastic depth's noise as
+    floats (4 bytes per sample) and cnncalc a keep flag (1 byte)."""
+    from test_modern_specs import small_variant
+    from torch_executor import TorchRun, saved_bytes
+    from cnncalc.executor.network import Network
+
+    analysis = small_variant(name, batch=2, dtype="float32")
+    net = Network(analysis, dtype="float32", seed=0)
+    theirs = saved_bytes(TorchRun(net, dtype=torch.float32), torch.tensor(net.random_input()))
+    flags = sum(1 for r in analysis.layers if r.type_name == "stochastic_depth" and r.node.layer.mode == "row")
+    assert theirs - analysis.training_memory.activations == flags * 2 * (4 - 1)

@@ -76,11 +76,11 @@ SMALL = {
 }
 
 
-def small_variant(name):
+def small_variant(name, batch=2, dtype="float64"):
     doc = yaml.safe_load((SPECS / f"{name}.yaml").read_text(encoding="utf-8"))
     doc["input"], doc["layers"] = SMALL[name]
     doc["name"] = f"{name} (small variant)"
-    return analyze(loads_spec(yaml.safe_dump(doc, sort_keys=False), f"{name}-small.yaml"), batch=2, dtype="float64")
+    return analyze(loads_spec(yaml.safe_dump(doc, sort_keys=False), f"{name}-small.yaml"), batch=batch, dtype=dtype)
 
 
 @pytest.mark.parametrize("name", sorted(SMALL))
