@@ -165,3 +165,31 @@ def test_errors_name_the_problem(layers, words):
     with pytest.raises(SpecError) as info:
         net(shape, *layers)
     assert words in str(info.value)
+
+
+def test_schema_describes_the_modern_layers():
+    import json
+
+    from cnncalc.schema import spec_schema
+
+    schema = spec_schema()
+    text = json.dumps(schema)
+    for name in ("layer_norm", "group_norm", "instance_norm", "layer_scale", "slice", "split", "channel_shuffle",
+                 "pixel_shuffle", "pixel_unshuffle", "stochastic_depth", "drop_path", "mean"):
+        assert f'"{name}"' in text, name
+
+    def variants(node):
+        if isinstance(node, dict):
+            yield node
+            for v in node.values():
+                yield from variants(v)
+        elif isinstance(node, list):
+            for v in node:
+                yield from variants(v)
+
+    split = next(v for v in variants(schema)
+                 if v.get("properties", {}).get("type", {}).get("enum", [None])[0] == "split")
+    assert "split_size_or_sections" in split["required"]
+    assert split["properties"]["names"]["oneOf"][0]["uniqueItems"] is True
+    sizes = split["properties"]["split_size_or_sections"]["oneOf"]
+    assert sizes[1] == {"type": "array", "items": {"type": "integer", "minimum": 1}, "minItems": 1}

@@ -145,3 +145,22 @@ def test_training_memory_of_the_modern_specs_matches_what_torch_saves(name):
     theirs = saved_bytes(TorchRun(net, dtype=torch.float32), torch.tensor(net.random_input()))
     flags = sum(1 for r in analysis.layers if r.type_name == "stochastic_depth" and r.node.layer.mode == "row")
     assert theirs - analysis.training_memory.activations == flags * 2 * (4 - 1)
+
+
+def test_instance_norm_running_statistics_update_as_torch():
+    import numpy as np
+    from cnncalc.executor.network import Network
+    from conftest import analyze_text
+    from torch_executor import TorchRun
+
+    text = spec([3, 4, 5], "instance_norm: {affine: true, track_running_stats: true, momentum: 0.3}")
+    net = Network(analyze_text(text, batch=4, dtype="float64"), dtype="float64", seed=1)
+    run = TorchRun(net)
+    x = net.random_input() * 3 + 1
+    net.forward(x)
+    run.forward(torch.tensor(x))
+    kernel = net.kernels["instance_norm1"]
+    for buffer in ("running_mean", "running_var"):
+        theirs = run.p("instance_norm1", buffer).numpy()
+        assert np.allclose(kernel.buffers[buffer], theirs, rtol=1e-12, atol=1e-12), buffer
+        assert not np.allclose(theirs, {"running_mean": 0.0, "running_var": 1.0}[buffer])  # really updated
