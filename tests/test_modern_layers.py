@@ -154,6 +154,7 @@ def test_rearranging_layers_keep_nothing_and_slices_share_storage():
     (["split: {split_size_or_sections: [4, 4], names: [a]}"], "1 names for 2 sections"),
     (["split: {split_size_or_sections: 4, names: [a, b, c]}"], "3 names but pieces of 4 make 2 pieces"),
     (["split: {split_size_or_sections: 4, names: [a, a]}"], "piece names must differ"),
+    (["split: {split_size_or_sections: 4, names: [a, '0']}"], "piece names must not be numbers"),
     (["split: {split_size_or_sections: 4}\n    name: s", "relu:\n    inputs: s.x"], "unknown input 's.x'"),
     (["split: {split_size_or_sections: 4}\n    name: s", "relu:\n    inputs: s.01"], "unknown input 's.01'"),
     (["relu:\n    name: r", "relu:\n    inputs: r.0"], "unknown input 'r.0'"),
