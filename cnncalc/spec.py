@@ -856,6 +856,13 @@ def _piece(ctx: _Ctx, ref: _Ref) -> str | None:
     if name not in ctx.pieces:
         if name in ctx.names or name in ctx.groups:
             return None  # an entry of that name exists; the caller reports the reference
+        if len(ctx.nodes) + len(ctx.pieces) >= MAX_LAYERS:  # pieces are nodes too (see "Limits")
+            raise _err(
+                f"the spec expands to more than {MAX_LAYERS:,} layers with the split pieces it names; cnncalc "
+                "refuses it (set CNNCALC_MAX_LAYERS to raise the limit)",
+                ref.loc or owner.loc,
+                field="inputs",
+            )
         ctx.pieces[name] = _Pending(name, layer, (_Ref(owner.name),), ref.loc or owner.loc, {}, owner.parent, {})
     return name
 
