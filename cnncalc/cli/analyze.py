@@ -35,6 +35,17 @@ def _without_cyclic_gc(fn):
     return run
 
 
+def _parse_columns(ctx, param, value):
+    if value is None:
+        return None
+    from ..render.table import parse_columns
+
+    try:
+        return parse_columns(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), ctx=ctx, param=param) from None
+
+
 @cli.command()
 @spec_argument
 @input_option
@@ -54,9 +65,12 @@ def _without_cyclic_gc(fn):
               help="Optimizer whose state the training-memory estimate includes (0, 1 or 2 arrays per parameter).")
 @click.option("--depth", type=click.IntRange(min=0), default=None,
               help="Show blocks down to this depth; deeper blocks collapse into one summed row (0: top level only).")
+@click.option("--columns", "columns", callback=_parse_columns, default=None, metavar="NAME,...",
+              help="Table columns, in this order: index, name, type, inputs, output, params, macs, rf, memory, "
+                   "kept, params%, macs% [default: all that fit the terminal].")
 @_without_cyclic_gc
 def analyze(spec, input_shape, batch, dtype, convention, fmt, exact, output, explain=False, chart=None, rf=False,
-            optimizer="sgd", depth=None):
+            optimizer="sgd", depth=None, columns=None):
     """Shapes, parameters, MACs, receptive fields and memory of every layer of SPEC.
 
     \b
@@ -65,6 +79,7 @@ def analyze(spec, input_shape, batch, dtype, convention, fmt, exact, output, exp
       cnncalc analyze specs/vgg16.yaml --format json --batch 32 --dtype float16
       cnncalc analyze vgg16 --chart params
       cnncalc analyze resnet50 --depth 1
+      cnncalc analyze resnet50 --columns name,inputs,output,params,macs
     """
     from ..analysis import analyze as run_analysis
     from ..spec import load_spec
@@ -79,13 +94,15 @@ def analyze(spec, input_shape, batch, dtype, convention, fmt, exact, output, exp
     if fmt is Format.TABLE and output is None:
         from ..render.fasttable import print_analysis_table
 
-        print_analysis_table(result, exact=exact, depth=depth)
+        print_analysis_table(result, exact=exact, depth=depth, columns=columns)
         if explain:
             from ..homework.explain import explain_lines
 
             click.echo("\n".join(explain_lines(result)))
         return 0
-    text = render_text(result, fmt, exact=exact, depth=depth)
+    if columns is not None and fmt is not Format.TABLE:
+        raise click.UsageError(f"--columns chooses the table's columns; it does not apply to --format {fmt.value}")
+    text = render_text(result, fmt, exact=exact, depth=depth, columns=columns)
     if explain and fmt is not Format.TABLE:
         raise click.UsageError("--explain adds the work after the table; it does not mix with --format "
                                f"{fmt.value} (machine-readable output)")
@@ -100,7 +117,7 @@ def analyze(spec, input_shape, batch, dtype, convention, fmt, exact, output, exp
     return 0
 
 
-def render_text(result, fmt: Format, *, exact: bool = False, depth: int | None = None) -> str:
+def render_text(result, fmt: Format, *, exact: bool = False, depth: int | None = None, columns=None) -> str:
     if fmt is Format.JSON:
         from ..render.jsonout import render
     elif fmt is Format.CSV:
@@ -109,14 +126,8 @@ def render_text(result, fmt: Format, *, exact: bool = False, depth: int | None =
         from ..render.markdown import render
 
         return render(result, depth=depth)
-    else:
-        import io
+    else:  # the table in a file: whole (no terminal to fit), plain
+        from ..render.fasttable import analysis_table_lines
 
-        from rich.console import Console
-
-        from ..render.table import print_table
-
-        buffer = io.StringIO()
-        print_table(result, Console(file=buffer, width=200, no_color=True, highlight=False), exact=exact, depth=depth)
-        return buffer.getvalue()
+        return "\n".join(analysis_table_lines(result, exact=exact, depth=depth, columns=columns)) + "\n"
     return render(result)
