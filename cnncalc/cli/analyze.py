@@ -80,6 +80,8 @@ def analyze(spec, input_shape, batch, dtype, convention, fmt, exact, output, exp
       cnncalc analyze vgg16 --chart params
       cnncalc analyze resnet50 --depth 1
       cnncalc analyze resnet50 --columns name,inputs,output,params,macs
+      cnncalc analyze resnet50 --format html -o resnet50.html
+      cnncalc analyze resnet18 --format dot | dot -Tsvg -o resnet18.svg
     """
     from ..analysis import analyze as run_analysis
     from ..spec import load_spec
@@ -126,6 +128,12 @@ def render_text(result, fmt: Format, *, exact: bool = False, depth: int | None =
         from ..render.markdown import render
 
         return render(result, depth=depth)
+    elif fmt is Format.HTML:
+        from ..render.html import render
+    elif fmt is Format.MERMAID:
+        from ..render.mermaid import render
+    elif fmt is Format.DOT:
+        from ..render.dot import render
     else:  # the table in a file: whole (no terminal to fit), plain
         from ..render.fasttable import analysis_table_lines
 

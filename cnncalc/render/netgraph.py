@@ -1,0 +1,201 @@
+"""The network as a drawing sees it: boxes, edges with shapes, nested groups.
+
+One model for every picture (Mermaid, DOT, the HTML report's SVG), built
+from an analysis (:func:`from_analysis`) or from a diff (:func:`from_diff`,
+added/removed/changed layers marked, optionally only the changed part with
+some context). Node and group ids (``n3``, ``g2``) are made here, never from
+spec text, so a renderer only has to escape labels.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..graph import INPUT
+
+
+@dataclass
+class GNode:
+    id: str
+    name: str
+    type: str
+    shape: str  # output shape text, 64×56×56
+    params: int = 0
+    macs: int = 0
+    group: str | None = None  # id of the innermost group
+    status: str = ""  # diff: added, removed, changed ('' = unchanged or no diff)
+    index: int = 0  # the table's row number (0: the network input)
+    detail: str = ""  # diff: what changed
+    is_input: bool = False
+    is_output: bool = False
+
+
+@dataclass
+class GEdge:
+    src: str
+    dst: str
+    label: str  # the shape carried
+    elided: bool = False  # diff: layers left out between the two ends
+
+
+@dataclass
+class GGroup:
+    id: str
+    name: str
+    kind: str
+    parent: str | None  # id
+
+
+@dataclass
+class NetGraph:
+    title: str
+    nodes: list[GNode]
+    edges: list[GEdge]
+    groups: dict[str, GGroup] = field(default_factory=dict)  # by id, parents before children
+    note: str = ""
+
+    def children(self) -> tuple[dict, dict]:
+        """(group id → child group ids, group id or None → node ids), in order."""
+        sub: dict = {}
+        members: dict = {}
+        for g in self.groups.values():
+            sub.setdefault(g.parent, []).append(g.id)
+        for n in self.nodes:
+            members.setdefault(n.group, []).append(n.id)
+        return sub, members
+
+
+def shape_text(shape) -> str:
+    return "×".join(str(n) for n in shape)
+
+
+def _group_ids(names_in_order, infos) -> dict[str, GGroup]:
+    """Groups (by full name) in the order first met, with their ancestors."""
+    out: dict[str, GGroup] = {}
+
+    def add(name):
+        if name is None or name in out:
+            return
+        info = infos.get(name)
+        parent = info.parent if info is not None else None
+        add(parent)
+        out[name] = GGroup(f"g{len(out) + 1}", name, info.kind if info is not None else "group",
+                           out[parent].id if parent is not None and parent in out else None)
+
+    for name in names_in_order:
+        add(name)
+    return out
+
+
+def from_analysis(analysis) -> NetGraph:
+    graph = analysis.graph
+    groups = _group_ids([r.node.parent for r in analysis.layers], graph.groups)
+    ids = {INPUT: "n0"}
+    nodes = [GNode("n0", "input", "input", shape_text(analysis.input_shape), is_input=True)]
+    used = {s for r in analysis.layers for s in r.node.inputs}
+    for r in analysis.layers:
+        ids[r.name] = f"n{r.node.index}"
+        parent = groups.get(r.node.parent) if r.node.parent is not None else None
+        nodes.append(GNode(ids[r.name], r.name, r.type_name, shape_text(r.output_shape), r.params.trainable,
+                           r.macs, parent.id if parent else None, index=r.node.index,
+                           is_output=r.name not in used))
+    shapes = {INPUT: shape_text(analysis.input_shape), **{r.name: shape_text(r.output_shape) for r in analysis.layers}}
+    edges = [GEdge(ids[s], ids[r.name], shapes[s]) for r in analysis.layers for s in r.node.inputs]
+    title = graph.name or graph.file or "network"
+    return NetGraph(title, nodes, edges, {g.id: g for g in groups.values()})
+
+
+def from_diff(d, *, context: int | None = None) -> NetGraph:
+    """The union of both versions: every row of the diff is a box (removed
+    layers from the old side, the rest from the new), wired by the new
+    network's inputs and, for removed layers, the old one's. With
+    ``context``: only changed rows and layers up to ``context`` edges away
+    from them; a dotted edge stands for the layers left out."""
+    from ..compare import REMOVED, SAME
+
+    nodes: list[GNode] = []
+    old_ids, new_ids = {INPUT: "n0"}, {INPUT: "n0"}
+    nodes.append(GNode("n0", "input", "input", "", is_input=True))
+    records = []
+    for k, row in enumerate(d.rows, 1):
+        rec = row.new if row.new is not None else row.old
+        nid = f"n{k}"
+        if row.old is not None:
+            old_ids[row.old.name] = nid
+        if row.new is not None:
+            new_ids[row.new.name] = nid
+        status = "" if row.status == SAME else row.status
+        detail = ", ".join(row.changes)
+        if row.renamed:
+            detail = ", ".join(x for x in (f"renamed {row.old.name} → {row.new.name}", detail) if x)
+        nodes.append(GNode(nid, rec.name, rec.type, rec.shape_text, rec.params, rec.macs, status=status,
+                           index=rec.index, detail=detail))
+        records.append((nid, row, rec))
+    shape_of = {nid: rec.shape_text for nid, _, rec in records}
+    edges, seen = [], set()
+    for nid, row, rec in records:
+        side = (row.old, old_ids) if row.status == REMOVED else (row.new, new_ids)
+        for src in side[0].inputs:
+            sid = side[1].get(src)
+            if sid is None or (sid, nid) in seen:
+                continue
+            seen.add((sid, nid))
+            edges.append(GEdge(sid, nid, shape_of.get(sid, "")))
+        if row.status != REMOVED and row.old is not None:  # removed inputs feeding a kept layer
+            for src in row.old.inputs:
+                sid = old_ids.get(src)
+                if sid is not None and (sid, nid) not in seen and nodes[int(sid[1:])].status == REMOVED:
+                    seen.add((sid, nid))
+                    edges.append(GEdge(sid, nid, shape_of.get(sid, "")))
+    used = {e.src for e in edges}
+    for n in nodes[1:]:
+        n.is_output = n.id not in used and n.status != REMOVED
+    title = f"{d.old.label} → {d.new.label}"
+    graph = NetGraph(title, nodes, edges)
+    if context is not None:
+        graph = _changed_part(graph, context)
+    return graph
+
+
+def _changed_part(graph: NetGraph, context: int) -> NetGraph:
+    """Changed nodes and their neighbourhood; edges between kept nodes that
+    pass only through left-out nodes become one dotted (elided) edge."""
+    changed = {n.id for n in graph.nodes if n.status}
+    if not changed:
+        return NetGraph(graph.title, [], [], note="no layer was added, removed or changed")
+    adj: dict[str, set] = {}
+    for e in graph.edges:
+        adj.setdefault(e.src, set()).add(e.dst)
+        adj.setdefault(e.dst, set()).add(e.src)
+    keep = set(changed)
+    frontier = set(changed)
+    for _ in range(context):
+        frontier = {m for n in frontier for m in adj.get(n, ())} - keep
+        keep |= frontier
+    outs: dict[str, list[GEdge]] = {}
+    for e in graph.edges:
+        outs.setdefault(e.src, []).append(e)
+    edges, seen = [], {(e.src, e.dst) for e in graph.edges}
+    for e in graph.edges:
+        if e.src not in keep:
+            continue
+        if e.dst in keep:
+            edges.append(e)
+            continue
+        # follow left-out nodes to the next kept ones (bounded: each node once)
+        stack, visited = [e.dst], set()
+        while stack:
+            cur = stack.pop()
+            if cur in visited:
+                continue
+            visited.add(cur)
+            for nxt in outs.get(cur, ()):
+                if nxt.dst in keep:
+                    if (e.src, nxt.dst) not in seen:
+                        seen.add((e.src, nxt.dst))
+                        edges.append(GEdge(e.src, nxt.dst, e.label, elided=True))
+                else:
+                    stack.append(nxt.dst)
+    nodes = [n for n in graph.nodes if n.id in keep]
+    return NetGraph(graph.title, nodes, edges, note=f"only the changed layers and {context} "
+                    f"layer{'s' if context != 1 else ''} around them; dotted: layers left out")
