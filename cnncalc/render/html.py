@@ -470,7 +470,7 @@ table.layers tr.sel td{background:#fff8c5}
 .growth .lbl{fill:var(--mute)}
 .legend span{display:inline-block;width:60px;height:10px;vertical-align:middle;border:1px solid var(--line)}
 .note{color:var(--mute);font-size:13px}
-.bars td{padding:4px 8px;vertical-align:middle}
+.bars td{padding:4px 8px;vertical-align:middle;white-space:nowrap}
 .bar{position:relative;width:360px;height:16px;background:var(--panel);border:1px solid var(--line);border-radius:3px}
 .bar i{position:absolute;left:0;top:0;bottom:0;background:#2da44e;border-radius:2px}
 .bar.fail i{background:#cf222e}

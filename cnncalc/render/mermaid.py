@@ -114,7 +114,7 @@ def escape_md(text: str) -> str:
     for c in str(text):
         if c in "\r\n\t" or (ord(c) < 32) or c in "\u2028\u2029":
             out.append(" ")
-        elif c in "<>&\"'`*_[]()#|\\!~":
+        elif c in "<>&\"'`*[]()#|\\!~":
             out.append(f"&#{ord(c)};")
         else:
             out.append(c)

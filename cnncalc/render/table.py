@@ -83,6 +83,16 @@ def parse_columns(text: str) -> tuple[Column, ...]:
     return tuple(out)
 
 
+def printable(text: str) -> str:
+    """Spec text for a terminal: control characters (newlines, ESC, ...) and
+    other unprintable ones as visible escapes (\\n, \\x1b, \\u2028), so a
+    name can neither break a row nor send the terminal a command."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else repr(c)[1:-1] if ord(c) < 0x10000 and c not in "'\"" else
+                   f"\\u{ord(c):04x}" for c in text)
+
+
 def _text_width(text: str) -> int:
     if text.isascii():
         return len(text)
@@ -162,8 +172,8 @@ class _Rows:
                 info = graph.groups.get(row.name) if group else None
                 parent = info.parent if info is not None else (None if group else row.layer.node.parent)
                 self.indices.append(row.indices)
-                self.names.append(row.name)
-                self.short_names.append(_relative(row.name, parent))
+                self.names.append(printable(row.name))
+                self.short_names.append(printable(_relative(row.name, parent)))
                 self.depths.append(row.depth)
                 self.groups.append(group)
                 self.collapsed.append(row.collapsed)
@@ -179,7 +189,7 @@ class _Rows:
         else:
             for r in analysis.layers:
                 self.indices.append(str(r.node.index))
-                self.names.append(r.name)
+                self.names.append(r.name if r.name.isprintable() else printable(r.name))
                 self.types.append(r.node.layer.type_name)
                 self.outputs.append("×".join(map(str, r.output_shape)))
                 self.params.append(r.params.trainable)
@@ -224,9 +234,9 @@ class _Rows:
             if len(inputs) == 1 and inputs[0] == previous[r.name]:
                 out.append(("", None))
             elif by_index:
-                out.append((", ".join(f"#{index[s]}" if s in index else s for s in inputs), None))
+                out.append((printable(", ".join(f"#{index[s]}" if s in index else s for s in inputs)), None))
             else:
-                out.append((", ".join(_relative(s, r.node.parent) for s in inputs), None))
+                out.append((printable(", ".join(_relative(s, r.node.parent) for s in inputs)), None))
         return out
 
 
@@ -316,7 +326,7 @@ def build(analysis: Analysis, *, exact: bool = False, bars: bool | str = False, 
         _fit(cols, rows, analysis, count, bars, width, explicit)
 
     table = Table(
-        title=f"{analysis.graph.name or analysis.graph.file or 'network'}  input "
+        title=f"{printable(analysis.graph.name or analysis.graph.file or 'network')}  input "
               f"{'×'.join(map(str, analysis.input_shape))} ({label})",
         title_justify="left",
         show_footer=True,
@@ -345,6 +355,7 @@ def build(analysis: Analysis, *, exact: bool = False, bars: bool | str = False, 
     ]
     for name, message in analysis.warnings:
         footer.append(f"warning: {name}: {message}")
+    footer = [printable(line) for line in footer]
     notes = convention_lines(analysis)
     if any(c.key is Column.INPUTS for c in cols):
         notes = [*notes, INPUTS_NOTE]
