@@ -237,14 +237,18 @@ class Browser:
             raise RuntimeError(result["exceptionDetails"].get("text"))
         return result.get("result", {}).get("value")
 
-    def screenshot(self, selector: str | None = None, scale: float = 1.0, max_height: int = 4000) -> bytes:
-        """PNG bytes of the viewport, or of one element (scrolled into the capture)."""
+    def screenshot(self, selector: str | None = None, scale: float = 1.0, max_height: int = 4000,
+                   element: str | None = None, pad: int = 0) -> bytes:
+        """PNG bytes of the viewport, or of one element (a CSS ``selector``, or
+        a JS expression ``element`` giving it), scrolled into the capture."""
         params = {"format": "png"}
-        if selector is not None:
+        if selector is not None or element is not None:
+            target = element or f"document.querySelector({json.dumps(selector)})"
             box = self.evaluate(
-                f"(function(){{var r=document.querySelector({json.dumps(selector)}).getBoundingClientRect();"
+                f"(function(){{var r=({target}).getBoundingClientRect();"
                 "return [r.left+window.scrollX, r.top+window.scrollY, r.width, r.height];})()")
             x, y, w, h = box
+            x, y, w, h = max(x - pad, 0), max(y - pad, 0), w + 2 * pad, h + 2 * pad
             params.update(clip={"x": x, "y": y, "width": w, "height": min(h, max_height), "scale": scale},
                           captureBeyondViewport=True)
         data = self.call("Page.captureScreenshot", **params)["data"]

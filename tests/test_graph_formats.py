@@ -22,14 +22,15 @@ NAMES = ["lenet5", "resnet18", "googlenet", "densenet121", "unet"]
 # Statements the Mermaid renderer writes (anything else is a bug): ids are
 # cnncalc's own, labels are quoted and hold no quote, bracket or pipe.
 _LABEL = r'"[^"\[\]|`<>]*(?:<br/>[^"\[\]|`<>]*)*"'
+_ID = r"(?:n|cg)\d+"
 _MERMAID_LINE = re.compile(
     r"flowchart TD"
-    rf"|\s+n\d+(?:\[{_LABEL}\]|\(\[{_LABEL}\]\))"
+    rf"|\s+{_ID}(?:\[{_LABEL}\]|\(\[{_LABEL}\]\)|\[\[{_LABEL}\]\])"
     rf"|\s+subgraph g\d+\[{_LABEL}\]"
     r"|\s+end"
-    rf"|\s+n\d+ (?:-->|-\.->)(?:\|{_LABEL}\|)? n\d+"
+    rf"|\s+{_ID} (?:-->|-\.->)(?:\|{_LABEL}\|)? {_ID}"
     r"|\s+classDef (?:added|removed|changed) [a-z0-9:#,\- .]+"
-    r"|\s+class n\d+(?:,n\d+)* (?:added|removed|changed)"
+    rf"|\s+class {_ID}(?:,{_ID})* (?:added|removed|changed)"
     rf'|\s+empty\[{_LABEL}\]'
 )
 
@@ -65,6 +66,24 @@ def test_mermaid_resnet_blocks_are_subgraphs():
     assert '  subgraph g1["layer1 · basic ×2"]' in lines
     assert '    subgraph g2["layer1.0 · basic"]' in lines
     assert '  n4 -->|"64×56×56"| n10' in lines  # the shortcut into layer1.0's add
+
+
+def test_depth_draws_blocks_as_one_box():
+    analysis = analyze_file(SPECS / "densenet121.yaml")
+    lines = mermaid_body(mermaid.render(analysis, depth=1))
+    check_mermaid(lines)
+    boxes = [line for line in lines if "[[" in line]
+    assert len(boxes) == 6 + 12 + 24 + 16  # one per dense layer
+    assert '    cg2[["denseblock1.0<br/>dense_layer · 45.44K params · 141.3M MACs<br/>7 layers"]]' in lines
+    assert len(mermaid.render(analysis, depth=1)) < 20_000  # well inside GitHub's Mermaid size limit
+    top = mermaid_body(mermaid.render(analysis, depth=0))
+    check_mermaid(top)
+    assert not any("subgraph" in line for line in top)
+    text = dot.render(analysis, depth=1)
+    assert text.count("peripheries=2") == 58
+    if DOT is not None:
+        out = subprocess.run([DOT, "-Tsvg"], input=text, capture_output=True, text=True, timeout=60)
+        assert out.returncode == 0, out.stderr
 
 
 def test_mermaid_escapes_hostile_text():

@@ -44,7 +44,7 @@ def resnet18():
 def _names_in(page: str) -> list[str]:
     import html as stdlib_html
 
-    return [stdlib_html.unescape(m) for m in re.findall(r'<g class="node[^"]*" data-id="n\d+" data-name="([^"]*)"',
+    return [stdlib_html.unescape(m) for m in re.findall(r'<g class="node[^"]*" data-id="\w+" data-name="([^"]*)"',
                                                         page)]
 
 
@@ -69,6 +69,15 @@ def test_every_node_is_drawn_once(name):
     edges = page.count('<path class="edge')
     assert edges == sum(len(r.node.inputs) for r in analysis.layers)
     assert page.count('<tr data-name="') == len(analysis.layers)
+
+
+def test_depth_lays_out_blocks_as_boxes():
+    analysis = analyze_file(SPECS / "resnet50.yaml")
+    page = html.render(analysis, depth=1)
+    assert _names_in(page) == ["input", "conv1", "bn1", "relu1", "maxpool"] + [
+        f"layer{s}.{b}" for s, n in ((1, 3), (2, 4), (3, 6), (4, 3)) for b in range(n)] + ["avgpool", "flatten1", "fc"]
+    assert page.count('<g class="node block"') == 16
+    assert page.count('<tr data-name="') == len(analysis.layers)  # the table keeps every layer
 
 
 def test_hostile_names_are_text():

@@ -78,6 +78,8 @@ def digraph(g: NetGraph, total_macs: int = 0) -> list[str]:
         if n.detail:
             parts.append(n.detail)
         attrs = [f"label={_lines(*parts)}"]
+        if n.id.startswith("c"):  # a collapsed block
+            attrs.append("peripheries=2")
         if n.status:
             fill, stroke, style = STATUS[n.status]
             attrs += [f"fillcolor={fill}", f"color={stroke}", f'style="rounded,filled,{style}"', "penwidth=2"]
@@ -106,11 +108,11 @@ def digraph(g: NetGraph, total_macs: int = 0) -> list[str]:
     return lines
 
 
-def render(analysis) -> str:
-    """``analyze --format dot``."""
+def render(analysis, depth: int | None = None) -> str:
+    """``analyze --format dot`` (``depth``: blocks that deep drawn as one box each)."""
     from .netgraph import from_analysis
 
-    return "\n".join(digraph(from_analysis(analysis), analysis.totals.macs)) + "\n"
+    return "\n".join(digraph(from_analysis(analysis, depth), analysis.totals.macs)) + "\n"
 
 
 def render_diff(d, *, context: int | None = None) -> str:

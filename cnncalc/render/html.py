@@ -203,6 +203,8 @@ def svg_graph(g, *, totals: tuple[int, int] | None = None, subtitle_of=None) -> 
             classes.append("merge")
         if n.status:
             classes.append(n.status)
+        if n.id.startswith("c"):
+            classes.append("block")
         fm = share_fill(n.macs, macs_total, "macs")
         fp = share_fill(n.params, params_total, "params")
         groups_attr = " ".join(_groups_of(g, n.id, ancestors))
@@ -437,6 +439,7 @@ svg.net .node text.dt{fill:#7d4e00;font-style:italic}
 svg.net .node rect{stroke:#57606a;stroke-width:1}
 svg.net .node.merge rect{stroke:#0969da;stroke-width:2}
 svg.net .node.input rect{stroke:#1a7f37;stroke-width:2}
+svg.net .node.block rect{stroke:#0550ae;stroke-width:2;stroke-dasharray:8 2}
 svg.net .node.added rect{stroke:#1a7f37;stroke-width:3}
 svg.net .node.removed rect{stroke:#cf222e;stroke-width:3;stroke-dasharray:6 3}
 svg.net .node.changed rect{stroke:#9a6700;stroke-width:3}
@@ -620,8 +623,9 @@ def shade_controls(*, with_status: bool = False) -> str:
             'layer to show its receptive field below.</p>')
 
 
-def render(analysis) -> str:
-    """The whole report for ``analyze --format html``."""
+def render(analysis, depth: int | None = None) -> str:
+    """The whole report for ``analyze --format html`` (``depth``: blocks that
+    deep drawn as one box each, laid out again; the table keeps every layer)."""
     from .common import axes_label, convention_lines, memory_text, output_rf_text, training_memory_text
     from .netgraph import from_analysis
 
@@ -629,7 +633,7 @@ def render(analysis) -> str:
     graph = analysis.graph
     title = graph.name or graph.file or "network"
     label = axes_label(len(analysis.input_shape) - 1)
-    g = from_analysis(analysis)
+    g = from_analysis(analysis, depth)
     drawing = svg_graph(g, totals=(t.params_trainable, t.macs))
     parts = [
         f"<header><h1>{esc(title)}</h1>",

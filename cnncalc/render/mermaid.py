@@ -47,6 +47,15 @@ def node_label(n) -> str:
     return "<br/>".join(lines)
 
 
+def _shape_of(n, label: str) -> str:
+    if n.is_input:
+        return f'(["{label}"])'
+    if n.id.startswith("c"):  # a collapsed block
+        return f'[["{label}"]]'
+    return f'["{label}"]'
+
+
+
 def flowchart(g: NetGraph) -> list[str]:
     """The ``flowchart TD`` lines (no Markdown fence)."""
     lines = ["flowchart TD"]
@@ -60,7 +69,7 @@ def flowchart(g: NetGraph) -> list[str]:
         for nid in members.get(group_id, ()):
             n = by_id[nid]
             label = node_label(n)
-            lines.append(f'{indent}{nid}(["{label}"])' if n.is_input else f'{indent}{nid}["{label}"]')
+            lines.append(f"{indent}{nid}{_shape_of(n, label)}")
         for gid in sub.get(group_id, ()):
             grp = g.groups[gid]
             title = grp.name if grp.kind == "group" else f"{grp.name} · {grp.kind}"
@@ -82,12 +91,13 @@ def flowchart(g: NetGraph) -> list[str]:
     return lines
 
 
-def render(analysis) -> str:
-    """``analyze --format mermaid``: Markdown with the network as a Mermaid flowchart."""
+def render(analysis, depth: int | None = None) -> str:
+    """``analyze --format mermaid``: Markdown with the network as a Mermaid
+    flowchart (``depth``: blocks that deep drawn as one box each)."""
     from .netgraph import from_analysis
 
     t = analysis.totals
-    g = from_analysis(analysis)
+    g = from_analysis(analysis, depth)
     head = (f"**{escape_md(g.title)}**: {t.params_trainable:,} parameters, {t.macs:,} MACs per sample "
             f"({analysis.convention.value} convention); edges carry output shapes (C×H×W).")
     return head + "\n\n```mermaid\n" + "\n".join(flowchart(g)) + "\n```\n"

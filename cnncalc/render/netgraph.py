@@ -28,6 +28,7 @@ class GNode:
     detail: str = ""  # diff: what changed
     is_input: bool = False
     is_output: bool = False
+    members: int = 1  # layers a collapsed group stands for
 
 
 @dataclass
@@ -87,7 +88,8 @@ def _group_ids(names_in_order, infos) -> dict[str, GGroup]:
     return out
 
 
-def from_analysis(analysis) -> NetGraph:
+def from_analysis(analysis, depth: int | None = None) -> NetGraph:
+    """The analysed network; with ``depth``, groups that deep or deeper as one box each."""
     graph = analysis.graph
     groups = _group_ids([r.node.parent for r in analysis.layers], graph.groups)
     ids = {INPUT: "n0"}
@@ -102,7 +104,12 @@ def from_analysis(analysis) -> NetGraph:
     shapes = {INPUT: shape_text(analysis.input_shape), **{r.name: shape_text(r.output_shape) for r in analysis.layers}}
     edges = [GEdge(ids[s], ids[r.name], shapes[s]) for r in analysis.layers for s in r.node.inputs]
     title = graph.name or graph.file or "network"
-    return NetGraph(title, nodes, edges, {g.id: g for g in groups.values()})
+    out = NetGraph(title, nodes, edges, {g.id: g for g in groups.values()})
+    if depth is not None:
+        outputs = {grp.id: ids.get(graph.groups[name].output) for name, grp in groups.items()
+                   if name in graph.groups and graph.groups[name].output}
+        out = collapse(out, depth, outputs)
+    return out
 
 
 def from_diff(d, *, context: int | None = None) -> NetGraph:
@@ -199,3 +206,67 @@ def _changed_part(graph: NetGraph, context: int) -> NetGraph:
     nodes = [n for n in graph.nodes if n.id in keep]
     return NetGraph(graph.title, nodes, edges, note=f"only the changed layers and {context} "
                     f"layer{'s' if context != 1 else ''} around them; dotted: layers left out")
+
+
+def collapse(g: NetGraph, depth: int | None, outputs: dict | None = None) -> NetGraph:
+    """Groups at nesting level ``depth`` and deeper drawn as one box each
+    (their sums; the output shape of the layer the group stands for), as
+    ``--depth`` does for the table. ``outputs``: group id → node id whose
+    shape the group's box shows (default: its last member)."""
+    if depth is None or not g.groups:
+        return g
+    level = {}
+    for gid, grp in g.groups.items():  # parents come before children
+        level[gid] = 0 if grp.parent is None else level[grp.parent] + 1
+
+    def top_folded(gid):
+        """The outermost group at ``depth`` or deeper that contains ``gid`` (or None)."""
+        chain = []
+        while gid is not None:
+            chain.append(gid)
+            gid = g.groups[gid].parent
+        for cand in reversed(chain):
+            if level[cand] >= depth:
+                return cand
+        return None
+
+    owner = {n.id: top_folded(n.group) if n.group is not None else None for n in g.nodes}
+    nodes, boxes, rep = [], {}, {}
+    for n in g.nodes:
+        gid = owner[n.id]
+        if gid is None:
+            nodes.append(n)
+            rep[n.id] = n.id
+            continue
+        box = boxes.get(gid)
+        if box is None:
+            grp = g.groups[gid]
+            box = GNode(f"c{gid}", grp.name, grp.kind, n.shape, 0, 0, grp.parent, index=n.index, members=0)
+            boxes[gid] = box
+            nodes.append(box)
+        box.params += n.params
+        box.macs += n.macs
+        box.members += 1
+        box.shape = n.shape  # the last member's, unless told otherwise
+        if n.status and not box.status:
+            box.status = "changed"
+        rep[n.id] = box.id
+    if outputs:
+        by_id = {n.id: n for n in g.nodes}
+        for gid, box in boxes.items():
+            if outputs.get(gid) in by_id:
+                box.shape = by_id[outputs[gid]].shape
+    for box in boxes.values():
+        box.detail = f"{box.members} layers"
+    edges, seen = [], set()
+    for e in g.edges:
+        a, b = rep[e.src], rep[e.dst]
+        if a == b or (a, b) in seen:
+            continue
+        seen.add((a, b))
+        edges.append(GEdge(a, b, e.label, e.elided))
+    used = {e.src for e in edges}
+    for n in nodes:
+        n.is_output = n.id not in used and not n.is_input
+    kept = {gid: grp for gid, grp in g.groups.items() if level[gid] < depth}
+    return NetGraph(g.title, nodes, edges, kept, g.note)
