@@ -30,7 +30,9 @@ LINE_H = 14
 BOX_PAD = 8
 MIN_BOX, MAX_BOX = 120, 300
 NAME_CHARS = 40
+LINE_CHARS = int((MAX_BOX - 2 * BOX_PAD) / CHAR_W)  # what fits the widest box
 GROUP_PAD, GROUP_LABEL = 6, 14
+STATUS_FILL = {"added": "#e6ffec", "removed": "#ffebe9", "changed": "#fff8c5"}
 MERGES = {"add", "concat", "multiply", "mul", "sub", "subtract", "maximum", "minimum", "average", "mean", "stack"}
 
 
@@ -103,7 +105,8 @@ def svg_graph(g, *, totals: tuple[int, int] | None = None, subtitle_of=None) -> 
             if counts:
                 lines.append((" · ".join(counts), "m"))
             if n.detail:
-                lines.append((_clip(n.detail, NAME_CHARS + 10), "d"))
+                lines.append((_clip(n.detail, LINE_CHARS), "d"))
+            lines = [(_clip(t, LINE_CHARS), k) for t, k in lines]
         w = max(MIN_BOX, min(MAX_BOX, max(_text_width(t) for t, _ in lines) + 2 * BOX_PAD))
         h = len(lines) * LINE_H + 2 * BOX_PAD - 2
         boxes[n.id] = (w, h, lines)
@@ -205,8 +208,8 @@ def svg_graph(g, *, totals: tuple[int, int] | None = None, subtitle_of=None) -> 
             classes.append(n.status)
         if n.id.startswith("c"):
             classes.append("block")
-        fm = share_fill(n.macs, macs_total, "macs")
-        fp = share_fill(n.params, params_total, "params")
+        fm = STATUS_FILL.get(n.status) or share_fill(n.macs, macs_total, "macs")
+        fp = STATUS_FILL.get(n.status) or share_fill(n.params, params_total, "params")
         groups_attr = " ".join(_groups_of(g, n.id, ancestors))
         tip = f"{n.name} ({n.type})" + (f" → {n.shape}" if n.shape else "")
         if n.params or n.macs:
