@@ -179,3 +179,20 @@ def test_removed_layers_drawn_with_their_old_wiring():
     removed = re.search(r"class ([n\d,]+) removed", "\n".join(lines)).group(1).split(",")
     assert all(any(f" {r}" in line or line.startswith(f"  {r} ") for line in lines if "->" in line)
                for r in removed)
+
+
+def test_diff_of_a_baseline_without_inputs_reads_it_as_a_chain(tmp_path):
+    """JSON saved before analyses carried 'inputs' still draws connected."""
+    import json
+
+    saved = CliRunner().invoke(cli, ["analyze", "examples/diff/small_v1.yaml", "--format", "json"]).stdout
+    data = json.loads(saved)
+    for layer in data["layers"]:
+        del layer["inputs"]
+    old = tmp_path / "old.json"
+    old.write_text(json.dumps(data))
+    result = CliRunner().invoke(cli, ["diff", str(old), "examples/diff/small_v2.yaml", "--format", "mermaid"])
+    assert result.exit_code == 0, result.output
+    lines = mermaid_body(result.stdout)
+    check_mermaid(lines)
+    assert sum("-->" in line for line in lines) >= 8

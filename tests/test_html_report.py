@@ -254,13 +254,14 @@ def test_report_interactions(browser, resnet18, tmp_path):
 
 
 @needs_browser
-@pytest.mark.parametrize("name", ["densenet121", "unet", "googlenet"])
-def test_big_reports_load_cleanly(browser, name, tmp_path):
+@pytest.mark.parametrize("name", ["densenet121", "unet", "googlenet", "wavenet_tcn", "c3d", "dcgan_generator"])
+def test_reports_load_cleanly(browser, name, tmp_path):
     analysis = analyze_file(SPECS / f"{name}.yaml")
     path = tmp_path / f"{name}.html"
     path.write_text(html.render(analysis), encoding="utf-8")
     _clean(browser.open(path))
     assert browser.evaluate("document.querySelectorAll('svg.net g.node').length") == len(analysis.layers) + 1
+    assert browser.evaluate("document.querySelectorAll('#rf-grid rect.field').length") == 1  # 1-D, 2-D, 3-D inputs
 
 
 @needs_browser

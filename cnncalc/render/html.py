@@ -36,11 +36,12 @@ STATUS_FILL = {"added": "#e6ffec", "removed": "#ffebe9", "changed": "#fff8c5"}
 MERGES = {"add", "concat", "multiply", "mul", "sub", "subtract", "maximum", "minimum", "average", "mean", "stack"}
 
 
+_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"})
+
+
 def esc(text) -> str:
     """Text or attribute value for HTML: & < > " ' as entities, control characters dropped."""
-    out = str(text)
-    out = out.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
-    out = out.replace("'", "&#39;")
+    out = str(text).translate(_ESCAPES)
     if not out.isprintable():
         out = "".join(c if c.isprintable() or c in "\n\t" else "\ufffd" for c in out)
     return out
@@ -54,6 +55,8 @@ def json_for_script(data) -> str:
 
 
 def _text_width(text: str) -> float:
+    if not text or max(text) < "\u0300":  # Latin-1 and the like (× and ·): one cell each
+        return len(text) * CHAR_W
     from .fasttable import _width
 
     return _width(text) * CHAR_W
@@ -305,9 +308,7 @@ def table_fragment(analysis, *, table_id: str = "layers") -> str:
         for k, c in enumerate(_TABLE_COLUMNS))
     rows = []
     for r in analysis.layers:
-        size = 0
-        for a in r.rf:
-            size = max(size, Fraction(a.size))
+        size = max((a.size for a in r.rf), default=0)
         cells = [
             (r.node.index, str(r.node.index)),
             (None, r.name),
@@ -349,8 +350,8 @@ def _prod(shape) -> int:
 # -- the receptive field -----------------------------------------------------------------
 
 
-def _num(x) -> float | str:
-    return float(Fraction(x))
+def _num(x) -> float:
+    return float(x) if x.__class__ is int else float(Fraction(x))
 
 
 def rf_data(analysis) -> dict:
@@ -382,7 +383,7 @@ def rf_data(analysis) -> dict:
 
 def growth_svg(analysis, width: int = 720, height: int = 220) -> str:
     """The field size (largest axis) after each layer, against the input size."""
-    points = [(r.node.index, max(Fraction(a.size) for a in r.rf), any(a.whole for a in r.rf))
+    points = [(r.node.index, max(a.size for a in r.rf), any(a.whole for a in r.rf))
               for r in analysis.layers if r.rf]
     if not points:
         return '<p class="note">No spatial axes: no receptive field to draw.</p>'

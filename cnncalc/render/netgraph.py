@@ -139,17 +139,28 @@ def from_diff(d, *, context: int | None = None) -> NetGraph:
                            index=rec.index, detail=detail))
         records.append((nid, row, rec))
     shape_of = {nid: rec.shape_text for nid, _, rec in records}
+    # a baseline saved before records carried their inputs: read it as a chain
+    before = {}
+    for layers in (d.old.layers, d.new.layers):
+        previous = INPUT
+        for rec in layers:
+            before[id(rec)] = previous
+            previous = rec.name
+
+    def inputs_of(rec):
+        return rec.inputs or (before[id(rec)],)
+
     edges, seen = [], set()
     for nid, row, rec in records:
         side = (row.old, old_ids) if row.status == REMOVED else (row.new, new_ids)
-        for src in side[0].inputs:
+        for src in inputs_of(side[0]):
             sid = side[1].get(src)
             if sid is None or (sid, nid) in seen:
                 continue
             seen.add((sid, nid))
             edges.append(GEdge(sid, nid, shape_of.get(sid, "")))
         if row.status != REMOVED and row.old is not None:  # removed inputs feeding a kept layer
-            for src in row.old.inputs:
+            for src in inputs_of(row.old):
                 sid = old_ids.get(src)
                 if sid is not None and (sid, nid) not in seen and nodes[int(sid[1:])].status == REMOVED:
                     seen.add((sid, nid))
