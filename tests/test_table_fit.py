@@ -73,6 +73,15 @@ def test_no_line_longer_than_the_terminal(name, width):
     assert "Total" in text and "Convention" in text
 
 
+def test_long_title_and_names_shortened():
+    name = "a_network_with_a_name_much_longer_than_any_terminal_is_wide_" * 3
+    analysis = analyze_text(f"name: {name}\ninput: [3, 8, 8]\nlayers:\n  - conv: {{out_channels: 4, kernel_size: 3}}\n"
+                            f"    name: {name}conv\n")
+    text = table(analysis, 80)
+    assert max(_width(line) for line in text.splitlines()) <= 80
+    assert "…" in text.splitlines()[0]
+
+
 def test_rows_are_never_wrapped(resnet18):
     """One table line per layer and group row, however narrow."""
     from cnncalc.hierarchy import rows

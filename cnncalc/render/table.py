@@ -325,9 +325,12 @@ def build(analysis: Analysis, *, exact: bool = False, bars: bool | str = False, 
     if width is not None and _table_width(cols) > width:
         _fit(cols, rows, analysis, count, bars, width, explicit)
 
+    title = (f"{printable(analysis.graph.name or analysis.graph.file or 'network')}  input "
+             f"{'×'.join(map(str, analysis.input_shape))} ({label})")
+    if width is not None and _text_width(title) > width:
+        title = _shorten(title, width)
     table = Table(
-        title=f"{printable(analysis.graph.name or analysis.graph.file or 'network')}  input "
-              f"{'×'.join(map(str, analysis.input_shape))} ({label})",
+        title=title,
         title_justify="left",
         show_footer=True,
         header_style="bold",
