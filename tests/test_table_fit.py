@@ -180,3 +180,18 @@ def test_analyze_does_not_import_rich_when_fitting():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          env={**os.environ, "COLUMNS": "80"})
     assert out.returncode == 0, out.stderr
+
+
+def test_control_characters_in_names_are_shown_not_sent():
+    analysis = analyze_text(
+        'name: "net\\x1b]0;owned\\x07"\ninput: [3, 8, 8]\nlayers:\n'
+        '  - conv: {out_channels: 4, kernel_size: 3}\n    name: "a\\nb\\x1b[31mc\\u2028d"\n'
+        '  - relu:\n    inputs: ["a\\nb\\x1b[31mc\\u2028d"]\n    name: r\n'
+        '  - add:\n    inputs: [r, "a\\nb\\x1b[31mc\\u2028d"]\n'
+    )
+    for width in (None, 80):
+        text = table(analysis, width, columns=parse_columns("name,inputs,output"))
+        assert "\x1b" not in text and "\x07" not in text and "\u2028" not in text
+        assert "a\\nb\\x1b[31mc\\u2028d" in text and "net\\x1b]0;owned\\x07" in text
+        rows = [line for line in text.splitlines() if line.startswith("│")]
+        assert len(rows) == 3 + 1
