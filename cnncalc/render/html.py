@@ -303,8 +303,10 @@ def table_fragment(analysis, *, table_id: str = "layers") -> str:
     t = analysis.totals
     kept = analysis.training_memory
     label = axes_label(len(analysis.input_shape) - 1)
+    numeric = ' class="n"'
     head = "".join(
-        f'<th data-col="{k}" title="sort by {esc(c)}">{esc(c if c != "Output" else f"Output ({label})")}</th>'
+        f'<th data-col="{k}"{"" if c in ("Layer", "Type", "Inputs") else numeric} title="sort by {esc(c)}">'
+        f'{esc(c if c != "Output" else f"Output ({label})")}</th>'
         for k, c in enumerate(_TABLE_COLUMNS))
     rows = []
     for r in analysis.layers:
@@ -459,7 +461,7 @@ svg.net .hid{display:none}
 svg.net .fold.on{display:inline}
 table.layers{border-collapse:collapse;font-size:12.5px;width:100%}
 table.layers th,table.layers td{border-bottom:1px solid var(--line);padding:3px 8px;text-align:left;white-space:nowrap}
-table.layers td.n{text-align:right;font-variant-numeric:tabular-nums}
+table.layers td.n,table.layers th.n{text-align:right;font-variant-numeric:tabular-nums}
 table.layers th{position:sticky;top:0;background:var(--panel);cursor:pointer;user-select:none}
 table.layers th.asc::after{content:" ▲"}table.layers th.desc::after{content:" ▼"}
 table.layers tfoot td{font-weight:700;border-top:2px solid var(--fg)}
@@ -659,6 +661,7 @@ def render(analysis, depth: int | None = None) -> str:
     parts.append('<section id="table"><h2>Layers</h2><p class="note">Click a column heading to sort; '
                  "exact integers.</p>"
                  f'<div class="tablewrap">{table_fragment(analysis)}</div>'
+                 f'<p class="note">{esc(convention_lines(analysis)[0])}</p>'
                  f'<p class="note">Training memory: {esc(training_memory_text(analysis))}</p></section>')
     data = rf_data(analysis)
     if data["layers"]:
