@@ -44,3 +44,22 @@ def test_pictures_exist():
     for name in re.findall(r'src="(docs/img/[^"]+)"', SECTION):
         data = (ROOT / name).read_bytes()
         assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) < 200_000, name
+
+
+def test_analyze_help_examples_run(tmp_path, monkeypatch):
+    import shutil
+    import subprocess
+
+    from cnncalc.cli.analyze import analyze
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "specs").symlink_to(ROOT / "specs")
+    examples = [line.strip() for line in analyze.help.splitlines() if line.strip().startswith("cnncalc ")]
+    assert len(examples) >= 6
+    for example in examples:
+        command, _, pipe = example.partition(" | ")
+        result = CliRunner().invoke(cli, shlex.split(command)[1:])
+        assert result.exit_code == 0, (example, result.output)
+        if pipe and shutil.which(pipe.split()[0]):
+            done = subprocess.run(shlex.split(pipe), input=result.stdout, capture_output=True, text=True, timeout=60)
+            assert done.returncode == 0, (example, done.stderr)
