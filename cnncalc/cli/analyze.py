@@ -128,11 +128,18 @@ def render_text(result, fmt: Format, *, exact: bool = False, depth: int | None =
         from ..render.markdown import render
 
         return render(result, depth=depth)
-    elif fmt in (Format.HTML, Format.MERMAID, Format.DOT):
-        import importlib
+    elif fmt is Format.HTML:
+        from ..render.html import render
 
-        module = {Format.HTML: "html", Format.MERMAID: "mermaid", Format.DOT: "dot"}[fmt]
-        return importlib.import_module(f"..render.{module}", __package__).render(result, depth=depth)
+        return render(result, depth=depth)
+    elif fmt is Format.MERMAID:
+        from ..render.mermaid import render
+
+        return render(result, depth=depth)
+    elif fmt is Format.DOT:
+        from ..render.dot import render
+
+        return render(result, depth=depth)
     else:  # the table in a file: whole (no terminal to fit), plain
         from ..render.fasttable import analysis_table_lines
 
