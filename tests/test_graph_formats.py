@@ -196,3 +196,14 @@ def test_diff_of_a_baseline_without_inputs_reads_it_as_a_chain(tmp_path):
     lines = mermaid_body(result.stdout)
     check_mermaid(lines)
     assert sum("-->" in line for line in lines) >= 8
+
+
+def test_mermaid_too_big_for_github_warns(spec_file):
+    layers = "".join(f"  - conv: {{out_channels: 4, kernel_size: 3, padding: 1}}\n    name: a_rather_long_layer_name_{i}\n"
+                     for i in range(700))
+    path = spec_file("input: [4, 8, 8]\nlayers:\n" + layers)
+    result = CliRunner().invoke(cli, ["analyze", str(path), "--format", "mermaid"])
+    assert result.exit_code == 0
+    assert "GitHub draws at most 50,000" in result.stderr and "```mermaid" in result.stdout
+    small = CliRunner().invoke(cli, ["analyze", str(SPECS / "resnet50.yaml"), "--format", "mermaid"])
+    assert "warning" not in small.stderr

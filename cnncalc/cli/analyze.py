@@ -13,6 +13,9 @@ from .options import (
 )
 
 
+MERMAID_MAX_TEXT = 50_000  # Mermaid's default maxTextSize, which GitHub keeps
+
+
 def _without_cyclic_gc(fn):
     """Run ``fn`` with Python's cyclic garbage collector paused: one analysis
     allocates many small objects and no cycles worth collecting, and the
@@ -105,6 +108,9 @@ def analyze(spec, input_shape, batch, dtype, convention, fmt, exact, output, exp
     if columns is not None and fmt is not Format.TABLE:
         raise click.UsageError(f"--columns chooses the table's columns; it does not apply to --format {fmt.value}")
     text = render_text(result, fmt, exact=exact, depth=depth, columns=columns)
+    if fmt is Format.MERMAID and len(text) > MERMAID_MAX_TEXT:
+        click.echo(f"warning: the Mermaid text is {len(text):,} characters and GitHub draws at most "
+                   f"{MERMAID_MAX_TEXT:,}: --depth 1 or --depth 0 draws blocks as single boxes", err=True)
     if explain and fmt is not Format.TABLE:
         raise click.UsageError("--explain adds the work after the table; it does not mix with --format "
                                f"{fmt.value} (machine-readable output)")

@@ -87,13 +87,13 @@ def _pct(value: int, total: int) -> str:
 # -- the drawing ------------------------------------------------------------------------
 
 
-def svg_graph(g, *, totals: tuple[int, int] | None = None, subtitle_of=None) -> str:
-    """The network as SVG, laid out in layers. ``totals``: (params, MACs)
-    for shading the boxes (switchable in the page); ``subtitle_of``: node →
-    extra text line (a diff's changes)."""
+def svg_graph(g, *, totals: tuple[int, int] | None = None) -> str:
+    """The network (a :class:`~cnncalc.render.netgraph.NetGraph`) as SVG,
+    laid out in layers. ``totals``: (params, MACs) for shading the boxes
+    (switchable in the page); a diff's boxes are coloured by their status."""
     from .layout import layered
 
-    g._by_id = {n.id: n for n in g.nodes}
+    by_id = {n.id: n for n in g.nodes}
     boxes = {}
     for n in g.nodes:
         if n.is_input:
@@ -136,6 +136,7 @@ def svg_graph(g, *, totals: tuple[int, int] | None = None, subtitle_of=None) -> 
     bounds = {}
 
     def measure(gid, level):
+        """The box around a group's members and subgroups (None if empty)."""
         xs0, ys0, xs1, ys1 = [], [], [], []
         for nid in members.get(gid, ()):
             w, h, _ = boxes[nid]
@@ -143,22 +144,18 @@ def svg_graph(g, *, totals: tuple[int, int] | None = None, subtitle_of=None) -> 
             xs1.append(lay.x[nid] + w / 2)
             ys0.append(lay.y[nid])
             ys1.append(lay.y[nid] + h)
-        inner = 0
         for child in sub.get(gid, ()):
             got = measure(child, level + 1)
-            if got is None:
-                continue
-            (a, b, c, d), depth = got
-            xs0.append(a)
-            ys0.append(b)
-            xs1.append(c)
-            ys1.append(d)
-            inner = max(inner, depth + 1)
+            if got is not None:
+                xs0.append(got[0])
+                ys0.append(got[1])
+                xs1.append(got[2])
+                ys1.append(got[3])
         if not xs0:
             return None
         box = (min(xs0) - GROUP_PAD, min(ys0) - GROUP_PAD - GROUP_LABEL, max(xs1) + GROUP_PAD, max(ys1) + GROUP_PAD)
         bounds[gid] = (box, level)
-        return box, inner
+        return box
 
     for top in sub.get(None, ()):
         measure(top, 0)
@@ -184,11 +181,10 @@ def svg_graph(g, *, totals: tuple[int, int] | None = None, subtitle_of=None) -> 
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" class="net" width="{px(width)}" height="{px(height)}" '
            f'viewBox="0 0 {px(width)} {px(height)}" role="img" aria-label="{esc(g.title)}">',
            f'<g transform="translate({px(dx)},{px(dy)})">']
-    sums = _group_sums(g, members, sub)
+    sums = _group_sums(by_id, members, sub)
     for gid, ((x0, y0, x1, y1), level) in sorted(bounds.items(), key=lambda kv: kv[1][1]):
         grp = g.groups[gid]
         title = grp.name if grp.kind == "group" else f"{grp.name} · {grp.kind}"
-        count, params, macs = sums[gid]
         out.append(
             f'<g class="grp" data-g="{gid}"><rect class="grp-box" x="{px(x0)}" y="{px(y0)}" width="{px(x1 - x0)}" '
             f'height="{px(y1 - y0)}" rx="8"/><text class="grp-label" x="{px(x0 + 8)}" y="{px(y0 + 13)}" '
@@ -196,7 +192,8 @@ def svg_graph(g, *, totals: tuple[int, int] | None = None, subtitle_of=None) -> 
     for e, route in zip(g.edges, lay.routes):
         d = _path(route, px)
         cls = "edge elided" if e.elided else "edge"
-        groups_of = " ".join(sorted(set(_groups_of(g, e.src, ancestors)) & set(_groups_of(g, e.dst, ancestors))))
+        groups_of = " ".join(sorted(set(_groups_of(by_id, e.src, ancestors)) & set(_groups_of(by_id, e.dst,
+                                                                                               ancestors))))
         out.append(f'<path class="{cls}" data-in="{groups_of}" d="{d}"><title>{esc(e.label)}</title></path>')
     params_total, macs_total = totals or (0, 0)
     for n in g.nodes:
@@ -213,7 +210,7 @@ def svg_graph(g, *, totals: tuple[int, int] | None = None, subtitle_of=None) -> 
             classes.append("block")
         fm = STATUS_FILL.get(n.status) or share_fill(n.macs, macs_total, "macs")
         fp = STATUS_FILL.get(n.status) or share_fill(n.params, params_total, "params")
-        groups_attr = " ".join(_groups_of(g, n.id, ancestors))
+        groups_attr = " ".join(_groups_of(by_id, n.id, ancestors))
         tip = f"{n.name} ({n.type})" + (f" → {n.shape}" if n.shape else "")
         if n.params or n.macs:
             tip += f"\nparams {grouped(n.params)} · MACs {grouped(n.macs)}"
@@ -247,20 +244,22 @@ def svg_graph(g, *, totals: tuple[int, int] | None = None, subtitle_of=None) -> 
     return "\n".join(out)
 
 
-def _groups_of(g, nid, ancestors) -> list:
-    node = g._by_id.get(nid)
+def _groups_of(by_id, nid, ancestors) -> list:
+    """Ids of the groups around node ``nid``, innermost first."""
+    node = by_id.get(nid)
     if node is None or node.group is None:
         return []
     return ancestors[node.group]
 
 
-def _group_sums(g, members, sub) -> dict:
+def _group_sums(by_id, members, sub) -> dict:
+    """Group id → (layers, parameters, MACs) of everything inside it."""
     out = {}
 
     def walk(gid):
         count = params = macs = 0
         for nid in members.get(gid, ()):
-            n = g._by_id[nid]
+            n = by_id[nid]
             count, params, macs = count + 1, params + n.params, macs + n.macs
         for child in sub.get(gid, ()):
             c, p, m = walk(child)
