@@ -231,8 +231,9 @@ class Browser:
         page.url = url
         return page
 
-    def evaluate(self, expression: str):
-        result = self.call("Runtime.evaluate", expression=expression, returnByValue=True)
+    def evaluate(self, expression: str, *, wait: bool = False):
+        """The value of a JS expression (``wait``: of the promise it returns)."""
+        result = self.call("Runtime.evaluate", expression=expression, returnByValue=True, awaitPromise=wait)
         if "exceptionDetails" in result:
             raise RuntimeError(result["exceptionDetails"].get("text"))
         return result.get("result", {}).get("value")
