@@ -35,7 +35,8 @@ def page(tmp_path_factory):
     path = tmp_path_factory.mktemp("mermaid") / "mermaid.html"
     # UTF-8 declared: mermaid.min.js holds non-ASCII placeholders for its #code; entities
     path.write_text('<!DOCTYPE html><html><head><meta charset="utf-8"></head><body><div id="out"></div>'
-                    f'<script src="{mermaid_js().as_uri()}"></script><script>mermaid.initialize({startOnLoad: false, securityLevel: 'strict'});</script>"
+                    f'<script src="{mermaid_js().as_uri()}"></script>'
+                    "<script>mermaid.initialize({startOnLoad: false, securityLevel: 'strict'});</script>"
                     "</body></html>", encoding="utf-8")
     try:
         with Browser() as b:
