@@ -41,9 +41,15 @@ def resnet18():
     return analyze_file(SPECS / "resnet18.yaml")
 
 
+def _first_drawing(page: str) -> str:
+    """The main drawing (the report may add views with blocks as boxes)."""
+    return page[page.index("<svg"):page.index("</svg>")]
+
+
 def _names_in(page: str) -> list[str]:
     import html as stdlib_html
 
+    page = _first_drawing(page)
     return [stdlib_html.unescape(m) for m in re.findall(r'<g class="node[^"]*" data-id="\w+" data-name="([^"]*)"',
                                                         page)]
 
@@ -66,7 +72,7 @@ def test_every_node_is_drawn_once(name):
     analysis = analyze_file(SPECS / f"{name}.yaml")
     page = html.render(analysis)
     assert _names_in(page) == ["input"] + [r.name for r in analysis.layers]
-    edges = page.count('<path class="edge')
+    edges = _first_drawing(page).count('<path class="edge')
     assert edges == sum(len(r.node.inputs) for r in analysis.layers)
     assert page.count('<tr data-name="') == len(analysis.layers)
 
@@ -76,7 +82,7 @@ def test_depth_lays_out_blocks_as_boxes():
     page = html.render(analysis, depth=1)
     assert _names_in(page) == ["input", "conv1", "bn1", "relu1", "maxpool"] + [
         f"layer{s}.{b}" for s, n in ((1, 3), (2, 4), (3, 6), (4, 3)) for b in range(n)] + ["avgpool", "flatten1", "fc"]
-    assert page.count('<g class="node block"') == 16
+    assert _first_drawing(page).count('<g class="node block"') == 16
     assert page.count('<tr data-name="') == len(analysis.layers)  # the table keeps every layer
 
 
@@ -211,17 +217,17 @@ def test_resnet18_report_in_a_browser(browser, resnet18, tmp_path):
     path.write_text(html.render(resnet18), encoding="utf-8")
     page = browser.open(path)
     _clean(page)
-    drawn = browser.evaluate("Array.prototype.map.call(document.querySelectorAll('svg.net g.node'),"
+    drawn = browser.evaluate("Array.prototype.map.call(document.querySelectorAll('#view-all g.node'),"
                              "function(n){return n.getAttribute('data-name');})")
     assert drawn == ["input"] + [r.name for r in resnet18.layers]
-    visible = browser.evaluate("Array.prototype.filter.call(document.querySelectorAll('svg.net g.node'),"
+    visible = browser.evaluate("Array.prototype.filter.call(document.querySelectorAll('#view-all g.node'),"
                                "function(n){var b=n.getBBox();return b.width>50&&b.height>20;}).length")
     assert visible == len(resnet18.layers) + 1
     # the receptive-field picture is drawn for the chosen layer
     assert browser.evaluate("document.querySelectorAll('#rf-grid rect.field').length") == 1
     assert "field size" in browser.evaluate("document.getElementById('rf-info').textContent")
     # not blank: many non-white pixels and several colours
-    width, height, channels, rows = decode_png(browser.screenshot(selector="svg.net", max_height=1500))
+    width, height, channels, rows = decode_png(browser.screenshot(selector="#view-all svg.net", max_height=1500))
     pixels = [row[i:i + 3] for row in rows for i in range(0, width * channels, channels)]
     ink = sum(1 for p in pixels if p != b"\xff\xff\xff")
     assert ink > 0.03 * len(pixels), ink
@@ -239,14 +245,23 @@ def test_report_interactions(browser, resnet18, tmp_path):
     assert first == max(resnet18.layers, key=lambda r: (r.macs, -r.node.index)).name or \
         resnet18[first].macs == max(r.macs for r in resnet18.layers)
     # fold a block: its layers hide, the summary box shows
-    browser.evaluate("document.querySelector('svg.net .grp-label[data-g]').dispatchEvent("
+    browser.evaluate("document.querySelector('#view-all .grp-label[data-g]').dispatchEvent("
                      "new MouseEvent('click', {bubbles: true})); 0")
-    hidden = browser.evaluate("document.querySelectorAll('svg.net g.node.hid').length")
-    assert hidden > 0 and browser.evaluate("document.querySelectorAll('svg.net g.fold.on').length") == 1
+    hidden = browser.evaluate("document.querySelectorAll('#view-all g.node.hid').length")
+    assert hidden > 0 and browser.evaluate("document.querySelectorAll('#view-all g.fold.on').length") == 1
     # shade by parameters
     browser.evaluate("var r=document.querySelector('input[value=params]'); r.click(); 0")
-    fill = browser.evaluate("document.querySelector('svg.net g.node[data-name=fc] rect').style.fill")
+    fill = browser.evaluate("document.querySelector('#view-all g.node[data-name=fc] rect').style.fill")
     assert fill and fill != "rgb(255, 255, 255)"
+    # the top level laid out again: blocks as single boxes
+    browser.evaluate("var r=document.querySelector('input[name=level][value=d0]'); r.click(); 0")
+    assert browser.evaluate("document.getElementById('view-all').hidden") is True
+    shown = browser.evaluate("Array.prototype.map.call(document.querySelectorAll('#view-d0 g.node'),"
+                             "function(n){return n.getAttribute('data-name');})")
+    assert shown == ["input", "conv1", "bn1", "relu1", "maxpool", "layer1", "layer2", "layer3", "layer4", "avgpool",
+                     "flatten1", "fc"]
+    height = browser.evaluate("document.querySelector('#view-d0 svg').getBoundingClientRect().height")
+    assert 0 < height < 2000
     # choosing a layer redraws the receptive field
     browser.evaluate("var s=document.getElementById('rf-layer'); s.value='conv1'; "
                      "s.dispatchEvent(new Event('change')); 0")
@@ -260,7 +275,7 @@ def test_reports_load_cleanly(browser, name, tmp_path):
     path = tmp_path / f"{name}.html"
     path.write_text(html.render(analysis), encoding="utf-8")
     _clean(browser.open(path))
-    assert browser.evaluate("document.querySelectorAll('svg.net g.node').length") == len(analysis.layers) + 1
+    assert browser.evaluate("document.querySelectorAll('#view-all g.node').length") == len(analysis.layers) + 1
     assert browser.evaluate("document.querySelectorAll('#rf-grid rect.field').length") == 1  # 1-D, 2-D, 3-D inputs
 
 

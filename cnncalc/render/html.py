@@ -489,7 +489,7 @@ table.layers tr.sel td{background:#fff8c5}
 SCRIPT = r"""
 (function(){
   "use strict";
-  var svg = document.querySelector("svg.net");
+  var svg = document.getElementById("drawings") || document.querySelector("svg.net");
   function shade(mode){
     if(!svg) return;
     svg.querySelectorAll("g.node").forEach(function(n){
@@ -499,6 +499,11 @@ SCRIPT = r"""
   }
   document.querySelectorAll("input[name=shade]").forEach(function(el){
     el.addEventListener("change", function(){ shade(el.value); });
+  });
+  document.querySelectorAll("input[name=level]").forEach(function(el){
+    el.addEventListener("change", function(){
+      document.querySelectorAll(".view").forEach(function(v){ v.hidden = v.id !== "view-" + el.value; });
+    });
   });
   var closed = {};
   function refold(){
@@ -628,6 +633,35 @@ def shade_controls(*, with_status: bool = False) -> str:
             'layer to show its receptive field below.</p>')
 
 
+def _views(analysis, g, depth: int | None) -> tuple[str, str]:
+    """The drawing, plus — for a network with blocks — the same network with
+    its blocks as single boxes (top level; and one level in), each laid out
+    anew, and the radio buttons that switch between them."""
+    t = analysis.totals
+    totals = (t.params_trainable, t.macs)
+    deepest = -1
+    for grp in g.groups.values():
+        level, cur = 0, grp.parent
+        while cur is not None:
+            level, cur = level + 1, g.groups[cur].parent
+        deepest = max(deepest, level)
+    first = "every layer" if depth is None else f"blocks to depth {depth}"
+    views = [("all", first, svg_graph(g, totals=totals))]
+    if depth is None and deepest >= 0:
+        from .netgraph import from_analysis
+
+        for level in ((1, 0) if deepest >= 1 else (0,)):
+            label = "top-level blocks as boxes" if level == 0 else "blocks one level in as boxes"
+            views.append((f"d{level}", label, svg_graph(from_analysis(analysis, level), totals=totals)))
+    html_views = "".join(f'<div class="view" id="view-{key}"{" hidden" if k else ""}>{svg}</div>'
+                         for k, (key, _, svg) in enumerate(views))
+    if len(views) == 1:
+        return html_views, ""
+    buttons = "".join(f'<label><input type="radio" name="level" value="{key}"{" checked" if not k else ""}> '
+                      f"{esc(label)}</label>" for k, (key, label, _) in enumerate(views))
+    return html_views, f'<div class="controls"><b>Show</b>{buttons}</div>'
+
+
 def render(analysis, depth: int | None = None) -> str:
     """The whole report for ``analyze --format html`` (``depth``: blocks that
     deep drawn as one box each, laid out again; the table keeps every layer)."""
@@ -639,7 +673,7 @@ def render(analysis, depth: int | None = None) -> str:
     title = graph.name or graph.file or "network"
     label = axes_label(len(analysis.input_shape) - 1)
     g = from_analysis(analysis, depth)
-    drawing = svg_graph(g, totals=(t.params_trainable, t.macs))
+    drawing, levels = _views(analysis, g, depth)
     parts = [
         f"<header><h1>{esc(title)}</h1>",
         f'<div class="sub">input {esc("×".join(map(str, analysis.input_shape)))} ({esc(label)}) · '
@@ -655,8 +689,8 @@ def render(analysis, depth: int | None = None) -> str:
                  f"<div>Activation memory<b>{human_bytes(t.activation_bytes)}</b>{esc(memory_text(analysis))}</div>"
                  "</div>")
     parts.append("</header>")
-    parts.append('<section id="graph"><h2>Network</h2>' + shade_controls()
-                 + f'<div class="scroll">{drawing}</div></section>')
+    parts.append('<section id="graph"><h2>Network</h2>' + shade_controls() + levels
+                 + f'<div class="scroll" id="drawings">{drawing}</div></section>')
     parts.append('<section id="table"><h2>Layers</h2><p class="note">Click a column heading to sort; '
                  "exact integers.</p>"
                  f'<div class="tablewrap">{table_fragment(analysis)}</div>'
