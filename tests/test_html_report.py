@@ -152,6 +152,9 @@ def test_table_fragment_for_notebooks(resnet18):
     fragment = html.table_fragment(resnet18)
     assert fragment.startswith('<table class="layers"') and fragment.endswith("</table>")
     assert "<script" not in fragment and "11,689,512" in fragment
+    drawing = html.drawing_fragment(resnet18, depth=0)
+    assert drawing.startswith('<div class="cnncalc-drawing"><style>svg') and "<script" not in drawing
+    assert _names_in(drawing)[-3:] == ["avgpool", "flatten1", "fc"]
 
 
 def test_cli_html_check_and_diff(tmp_path):

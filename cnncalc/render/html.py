@@ -9,7 +9,8 @@ and can be kept as a CI artifact. It holds:
   blocks as groups that collapse on a click; merges drawn as pills where the
   paths join), shaded by each layer's share of the MACs or the parameters;
 * the per-layer table (sortable by any column; :func:`table_fragment` is the
-  same table for notebooks) and the totals with the counting convention;
+  same table for notebooks, :func:`drawing_fragment` the drawing) and the
+  totals with the counting convention;
 * the receptive field: for a chosen layer, the input grid with that layer's
   field, jump and start drawn over it, and the field size layer by layer.
 
@@ -631,6 +632,17 @@ def shade_controls(*, with_status: bool = False) -> str:
             '<button id="expand-all" type="button">Expand all</button>'
             f'{legend}</div><p class="note">Click a block\'s name to fold it into one box with its sums; click a '
             'layer to show its receptive field below.</p>')
+
+
+def drawing_fragment(analysis, depth: int | None = None) -> str:
+    """The network drawing alone, as an HTML fragment with its own styles (no
+    script: static, for a notebook's ``_repr_html_`` or another page)."""
+    from .netgraph import from_analysis
+
+    t = analysis.totals
+    style = "".join(line for line in CSS.splitlines(True) if line.startswith("svg"))
+    return (f"<div class=\"cnncalc-drawing\"><style>{style}</style>"
+            f"{svg_graph(from_analysis(analysis, depth), totals=(t.params_trainable, t.macs))}</div>")
 
 
 def _views(analysis, g, depth: int | None) -> tuple[str, str]:
