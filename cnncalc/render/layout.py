@@ -26,6 +26,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 DUMMY_WIDTH = 12
+MAX_DUMMIES = 200_000  # bounded work and output, whatever the wiring
 SPINE, REAL, DUMMY, LOOSE = 1000.0, 1.0, 0.02, 0.001  # how hard a node holds to its target
 
 
@@ -126,11 +127,13 @@ def layered(ids: list, sizes: dict, edges: list, *, hgap: float = 28, vgap: floa
     up = [[] for _ in range(n)]  # unit-edge neighbours one layer up / down (real and dummy)
     down = [[] for _ in range(n)]
     chains = []
+    spans = sum(layer[index[t]] - layer[index[s]] - 1 for s, t in edges)
+    routed = spans <= MAX_DUMMIES  # past that (thousands of layers all wired together): straight edges
     for s, t in edges:
         a, b = index[s], index[t]
         chain = [a]
         strength = SPINE if (a, b) in spine_edge else DUMMY
-        for k in range(layer[a] + 1, layer[b]):
+        for k in range(layer[a] + 1, layer[b] if routed else layer[a] + 1):
             d = len(layer)
             layer.append(k)
             width.append(DUMMY_WIDTH)
