@@ -9,7 +9,7 @@ import shutil
 import subprocess
 
 import pytest
-from conftest import SPECS, CliRunner, analyze_text
+from conftest import ROOT, SPECS, CliRunner, analyze_text
 
 from cnncalc import analyze_file
 from cnncalc.cli import cli
@@ -33,6 +33,8 @@ _MERMAID_LINE = re.compile(
     rf"|\s+class {_ID}(?:,{_ID})* (?:added|removed|changed)"
     rf'|\s+empty\[{_LABEL}\]'
 )
+
+V1, V2 = (str(ROOT / "examples" / "diff" / f"small_v{k}.yaml") for k in (1, 2))
 
 
 def mermaid_body(text: str) -> list[str]:
@@ -140,7 +142,7 @@ def test_dot_quote():
 
 
 def test_diff_mermaid_shows_the_changed_part():
-    result = CliRunner().invoke(cli, ["diff", "examples/diff/small_v1.yaml", "examples/diff/small_v2.yaml",
+    result = CliRunner().invoke(cli, ["diff", V1, V2,
                                       "--format", "mermaid"])
     assert result.exit_code == 0, result.output
     lines = mermaid_body(result.stdout)
@@ -153,7 +155,7 @@ def test_diff_mermaid_shows_the_changed_part():
 
 
 def test_diff_without_changes():
-    same = CliRunner().invoke(cli, ["diff", "examples/diff/small_v1.yaml", "examples/diff/small_v1.yaml",
+    same = CliRunner().invoke(cli, ["diff", V1, V1,
                                     "--format", "mermaid"])
     assert same.exit_code == 0
     check_mermaid(mermaid_body(same.stdout))
@@ -162,7 +164,7 @@ def test_diff_without_changes():
 
 @pytest.mark.skipif(DOT is None, reason="graphviz (dot) is not installed")
 def test_diff_dot_is_valid():
-    result = CliRunner().invoke(cli, ["diff", "examples/diff/small_v1.yaml", "examples/diff/small_v2.yaml",
+    result = CliRunner().invoke(cli, ["diff", V1, V2,
                                       "--format", "dot"])
     assert result.exit_code == 0
     out = subprocess.run([DOT, "-Tsvg"], input=result.stdout, capture_output=True, text=True, timeout=60)
@@ -171,7 +173,7 @@ def test_diff_dot_is_valid():
 
 
 def test_removed_layers_drawn_with_their_old_wiring():
-    result = CliRunner().invoke(cli, ["diff", "examples/diff/small_v2.yaml", "examples/diff/small_v1.yaml",
+    result = CliRunner().invoke(cli, ["diff", V2, V1,
                                       "--format", "mermaid"])
     lines = mermaid_body(result.stdout)
     check_mermaid(lines)
@@ -185,13 +187,13 @@ def test_diff_of_a_baseline_without_inputs_reads_it_as_a_chain(tmp_path):
     """JSON saved before analyses carried 'inputs' still draws connected."""
     import json
 
-    saved = CliRunner().invoke(cli, ["analyze", "examples/diff/small_v1.yaml", "--format", "json"]).stdout
+    saved = CliRunner().invoke(cli, ["analyze", V1, "--format", "json"]).stdout
     data = json.loads(saved)
     for layer in data["layers"]:
         del layer["inputs"]
     old = tmp_path / "old.json"
     old.write_text(json.dumps(data))
-    result = CliRunner().invoke(cli, ["diff", str(old), "examples/diff/small_v2.yaml", "--format", "mermaid"])
+    result = CliRunner().invoke(cli, ["diff", str(old), V2, "--format", "mermaid"])
     assert result.exit_code == 0, result.output
     lines = mermaid_body(result.stdout)
     check_mermaid(lines)

@@ -10,7 +10,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import SPECS, CliRunner, analyze_text
+from conftest import ROOT, SPECS, CliRunner, analyze_text
 
 from browser import Browser, BrowserMissing, decode_png, find_chromium
 from cnncalc import analyze_file
@@ -34,6 +34,8 @@ layers:
     inputs: ["a\\"]-->b; click x \\"javascript:alert(1)\\" #35; \\\\N", "line\\nbreak'quote`tick"]
     name: "</svg><img src=x onerror=alert(2)>"
 """
+
+V1, V2 = (str(ROOT / "examples" / "diff" / f"small_v{k}.yaml") for k in (1, 2))
 
 
 @pytest.fixture(scope="module")
@@ -165,7 +167,7 @@ def test_cli_html_check_and_diff(tmp_path):
     assert "<svg" in out.read_text(encoding="utf-8")
     check = runner.invoke(cli, ["check", str(SPECS / "resnet18.yaml"), "--max-params", "10M", "--format", "html"])
     assert check.exit_code == 1 and 'class="bar fail"' in check.stdout and "params ≤ 10M" in check.stdout
-    diff = runner.invoke(cli, ["diff", "examples/diff/small_v1.yaml", "examples/diff/small_v2.yaml", "--format",
+    diff = runner.invoke(cli, ["diff", V1, V2, "--format",
                                "html"])
     assert diff.exit_code == 0, diff.output
     assert len(re.findall(r'<g class="node[^"]* added"', diff.stdout)) == 4
@@ -298,7 +300,7 @@ def test_check_and_diff_reports_in_a_browser(browser, tmp_path):
     runner = CliRunner()
     for args, name in (
         (["check", str(SPECS / "resnet18.yaml"), str(SPECS / "vgg16.yaml"), "--max-params", "30M"], "check"),
-        (["diff", "examples/diff/small_v1.yaml", "examples/diff/small_v2.yaml"], "diff"),
+        (["diff", V1, V2], "diff"),
     ):
         out = tmp_path / f"{name}.html"
         result = runner.invoke(cli, [*args, "--format", "html", "-o", str(out)])

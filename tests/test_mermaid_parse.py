@@ -10,7 +10,7 @@ import os
 from pathlib import Path
 
 import pytest
-from conftest import SPECS, CliRunner, analyze_text
+from conftest import ROOT, SPECS, CliRunner, analyze_text
 
 from browser import Browser, BrowserMissing, find_chromium
 from cnncalc import analyze_file
@@ -18,6 +18,8 @@ from cnncalc.cli import cli
 from cnncalc.render import mermaid
 from test_graph_formats import mermaid_body
 from test_html_report import HOSTILE
+
+V1, V2 = (str(ROOT / "examples" / "diff" / f"small_v{k}.yaml") for k in (1, 2))
 
 
 def mermaid_js() -> Path | None:
@@ -69,7 +71,7 @@ def test_mermaid_parses_and_draws_every_node(page, name):
 def test_mermaid_depth_and_diff(page):
     result = draw(page, mermaid.render(analyze_file(SPECS / "densenet121.yaml"), depth=1))
     assert result["ok"], result.get("error")
-    diff = CliRunner().invoke(cli, ["diff", "examples/diff/small_v1.yaml", "examples/diff/small_v2.yaml",
+    diff = CliRunner().invoke(cli, ["diff", V1, V2,
                                     "--format", "mermaid"])
     result = draw(page, diff.stdout)
     assert result["ok"], result.get("error")
