@@ -90,7 +90,7 @@ def test_piped_output_is_plain_and_force_color_paints():
     assert "\x1b[" not in _run(str(SPECS / "lenet5.yaml"), FORCE_COLOR="1", NO_COLOR="1").stdout
 
 
-def test_columns_narrower_than_the_table_hands_it_to_rich():
+def test_columns_narrower_than_the_table_fits_it():
     out = _run(str(SPECS / "vgg16.yaml"), COLUMNS="80").stdout
     assert max(len(line) for line in out.splitlines()[:40]) <= 80
     assert "138,357,544" in out

@@ -409,6 +409,7 @@ def growth_svg(analysis, width: int = 720, height: int = 220) -> str:
            f'<text x="{right}" y="{Y(extent) - 4:.1f}" text-anchor="end" class="lbl">input {extent}</text>',
            f'<text x="{left - 6}" y="{upper + 8}" text-anchor="end" class="lbl">{format_number(top)}</text>',
            f'<text x="{left - 6}" y="{bottom}" text-anchor="end" class="lbl">0</text>',
+           f'<text x="{left + 6}" y="{upper + 8}" class="lbl">field size (input pixels)</text>',
            f'<text x="{(left + right) / 2:.0f}" y="{height - 6}" text-anchor="middle" class="lbl">layer # (1–{last})'
            f'</text>',
            f'<path class="curve" d="{path}"/>']
