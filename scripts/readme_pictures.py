@@ -49,6 +49,8 @@ def main() -> None:
 
         load("resnet18.html", html.render(analyze_file(ROOT / "specs" / "resnet18.yaml")))
         save("resnet18_graph.png", b.screenshot(selector="svg.net", scale=0.6, max_height=1350))
+        b.evaluate("var s=document.getElementById('rf-layer'); s.value='layer3.0.conv1'; "
+                   "s.dispatchEvent(new Event('change')); 0")
         save("resnet18_rf.png", b.screenshot(selector="#rf", scale=0.6))
         load("googlenet.html", html.render(analyze_file(ROOT / "specs" / "googlenet.yaml")))
         save("googlenet_inception.png", b.screenshot(element=group("inception3a · inception"), scale=0.6, pad=6))

@@ -470,7 +470,8 @@ table.layers tr.sel td{background:#fff8c5}
 .tablewrap{overflow:auto;max-height:70vh;border:1px solid var(--line);border-radius:8px}
 .rfbox{display:flex;flex-wrap:wrap;gap:16px;align-items:flex-start}
 .rfgrid rect.px{fill:#fff;stroke:#d1d9e0;stroke-width:.5}
-.rfgrid rect.img{fill:#f6f8fa;stroke:#57606a}
+.rfgrid rect.img{fill:#eef6ee;stroke:#1a7f37;stroke-width:2}
+.rfgrid text.img{fill:#1a7f37;font-weight:700}
 .rfgrid rect.field{fill:rgba(207,34,46,.15);stroke:#cf222e;stroke-width:2}
 .rfgrid rect.field2{fill:rgba(9,105,218,.10);stroke:#0969da;stroke-width:1.5;stroke-dasharray:4 3}
 .rfgrid circle{fill:#0969da}.rfgrid circle.first{fill:#cf222e}
@@ -578,6 +579,7 @@ SCRIPT = r"""
     var g = el("g", {transform: "translate(10,10)"}, svgEl);
     function X(c){ return (c - lo[1]) * k; } function Y(r){ return (r - lo[0]) * k; }
     el("rect", {class: "img", x: X(-0.5), y: Y(-0.5), width: W * k, height: H * k}, g);
+    el("text", {class: "img", x: X(-0.5) + 4, y: Y(-0.5) + 13}, g).textContent = "input " + (two ? H + "×" + W : W);
     if(W * H <= 4096){
       for(var r = 0; r < H; r++) for(var c = 0; c < W; c++) el("rect", {class: "px", x: X(c - 0.5), y: Y(r - 0.5), width: k, height: k}, g);
     }
