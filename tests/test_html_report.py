@@ -311,9 +311,9 @@ def test_check_and_diff_reports_in_a_browser(browser, tmp_path):
 
 def test_layout_bounded_for_dense_wiring():
     """Thousands of long edges: routed straight instead of through millions of dummy nodes."""
-    n = 600
+    n = 700
     ids = [f"v{i}" for i in range(n)]
-    edges = [(f"v{j}", f"v{i}") for i in range(1, n) for j in range(max(0, i - 200), i)]
+    edges = [(f"v{j}", f"v{i}") for i in range(1, n) for j in range(max(0, i - 120), i)]
     lay = layered(ids, {i: (100, 40) for i in ids}, edges)
     assert len(lay.routes) == len(edges)
     assert max(len(r) for r in lay.routes) == 2
