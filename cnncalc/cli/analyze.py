@@ -56,7 +56,8 @@ def _parse_columns(ctx, param, value):
 @dtype_option
 @convention_option
 @click.option("--format", "fmt", type=enum_choice(Format), default=Format.TABLE.value, show_default=True,
-              help="Output format.")
+              help="Output format (html: one self-contained report with the network drawn; mermaid, dot: the "
+                   "network as a graph).")
 @click.option("--exact", is_flag=True, help="Exact grouped integers in the table instead of 138.4M-style units.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), default=None,
               help="Write the report to this file (atomically) instead of stdout.")
@@ -67,7 +68,8 @@ def _parse_columns(ctx, param, value):
 @click.option("--optimizer", type=click.Choice(["sgd", "momentum", "adam"]), default="sgd", show_default=True,
               help="Optimizer whose state the training-memory estimate includes (0, 1 or 2 arrays per parameter).")
 @click.option("--depth", type=click.IntRange(min=0), default=None,
-              help="Show blocks down to this depth; deeper blocks collapse into one summed row (0: top level only).")
+              help="Show blocks down to this depth; deeper blocks collapse into one summed row, or one box in a "
+                   "drawing (0: top level only).")
 @click.option("--columns", "columns", callback=_parse_columns, default=None, metavar="NAME,...",
               help="Table columns, in this order: index, name, type, inputs, output, params, macs, rf, memory, "
                    "kept, params%, macs% [default: all that fit the terminal].")
