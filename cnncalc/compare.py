@@ -47,6 +47,9 @@ class LayerRecord:
     macs: int = 0
     activation_bytes: int = 0
     line: int | None = None
+    #: for drawings of a diff (not compared): the layers it reads, its block
+    inputs: tuple[str, ...] = field(default=(), hash=False, compare=False)
+    parent: str | None = field(default=None, hash=False, compare=False)
 
     @property
     def shape_text(self) -> str:
@@ -88,7 +91,7 @@ def snapshot_from_analysis(analysis, *, label: str | None = None, training_bytes
     layers = tuple(
         LayerRecord(
             r.node.index, r.name, r.type_name, r.node.layer.settings(), tuple(r.output_shape),
-            r.params.trainable, r.macs, r.activation_bytes, r.node.loc.line,
+            r.params.trainable, r.macs, r.activation_bytes, r.node.loc.line, tuple(r.node.inputs), r.node.parent,
         )
         for r in analysis.layers
     )
@@ -142,6 +145,8 @@ def snapshot_from_json(data: dict, path: str) -> Snapshot:
                 json_int(r["params"]["trainable"], what="params"), json_int(r["macs"], what="macs"),
                 json_int(r["memory"]["activation_bytes"], what="activation_bytes"),
                 _line(r.get("line")),
+                tuple(_text(s, "inputs") for s in _inputs(r.get("inputs"))),
+                None if r.get("parent") is None else _text(r["parent"], "parent"),
             )
             for r in data["layers"]
         )
@@ -178,6 +183,14 @@ def _text(value, what: str) -> str:
         raise NumberError(f"{what} must be text, got {type(value).__name__}")
     if len(value) > 10_000:
         raise NumberError(f"{what} is {len(value):,} characters long (at most 10,000)")
+    return value
+
+
+def _inputs(value) -> list:
+    if value is None:
+        return []
+    if not isinstance(value, list) or len(value) > 100_000:
+        raise NumberError("inputs must be a list of layer names")
     return value
 
 
