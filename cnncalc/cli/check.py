@@ -7,7 +7,7 @@ import os
 import click
 
 from . import cli
-from .options import complete_spec, convention_option, enum_choice, input_option, resolve_spec, write_atomic
+from .options import BATCH, complete_spec, convention_option, enum_choice, input_option, resolve_spec, write_atomic
 from ..analysis import DTYPE_BYTES
 from ..budget import OPTIMIZERS, Budget, Limit, Quantity, Setting, load_budget_file, parse_percent_or_amount
 from ..errors import Loc, SpecError
@@ -131,7 +131,7 @@ def _pair_baselines(specs: list[str], graphs: dict, baselines: list) -> dict:
 @click.option("--budget", "budget_file", type=click.Path(dir_okay=False), default=None,
               help="A YAML budget file (a 'budget:' mapping); overrides the specs' own budgets.")
 @_limit_options
-@click.option("--batch", type=click.IntRange(min=1), default=None, help="Batch size for memory limits [budget's, or 1].")
+@click.option("--batch", type=BATCH, default=None, help="Batch size for memory limits [budget's, or 1].")
 @click.option("--dtype", type=click.Choice(list(DTYPE_BYTES)), default=None,
               help="Element type for memory limits [budget's, or float32].")
 @click.option("--optimizer", type=click.Choice(OPTIMIZERS), default=None,

@@ -10,7 +10,7 @@ import click
 
 from .. import homework as _homework  # noqa: F401  (registers the spec keys expect:, values:, ...)
 from . import cli
-from .options import complete_spec, input_option, resolve_spec, spec_argument
+from .options import BATCH, complete_spec, input_option, resolve_spec, spec_argument
 
 CONVENTION = ("Counting: parameters = weights + biases; multiplications as in the lectures "
               "(one per weight per output value; additions and biases not counted).")
@@ -334,7 +334,7 @@ def run_cmd(spec, matrix, backward, notation):
 @click.argument("spec_a", metavar="A", shell_complete=complete_spec)
 @click.argument("spec_b", metavar="B", shell_complete=complete_spec)
 @input_option
-@click.option("--batch", type=click.IntRange(min=1), default=1, show_default=True, help="Batch size for memory.")
+@click.option("--batch", type=BATCH, default=1, show_default=True, help="Batch size for memory.")
 @click.option("--dtype", default="float32", show_default=True,
               type=click.Choice(["float32", "float16", "bfloat16", "float64", "int8"]), help="Element type for memory.")
 def compare_cmd(spec_a, spec_b, input_shape, batch, dtype):

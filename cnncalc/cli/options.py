@@ -23,6 +23,8 @@ class ShapeParam(click.ParamType):
         if isinstance(value, tuple):
             return value
         parts = [p for p in re.split(r"[,x×\s]+", str(value).strip().strip("[]()")) if p]
+        if any(len(p) > 19 for p in parts):  # the 10^18 rule, before int() reads thousands of digits
+            self.fail(f"{str(value)[:40]!r}: sizes go up to 10^18", param, ctx)
         try:
             shape = tuple(int(p) for p in parts)
         except ValueError:
@@ -39,9 +41,13 @@ def enum_choice(enum_cls):
     return click.Choice([e.value for e in enum_cls], case_sensitive=False)
 
 
+#: A batch size: 1 to 10^18 (the 10^18 rule for every size), so no memory
+#: figure grows past what Python prints.
+BATCH = click.IntRange(min=1, max=10**18)
+
 input_option = click.option("--input", "input_shape", type=SHAPE, default=None,
                             help="Override the spec's input shape, channels first: 3,224,224.")
-batch_option = click.option("--batch", type=click.IntRange(min=1), default=1, show_default=True,
+batch_option = click.option("--batch", type=BATCH, default=1, show_default=True,
                             help="Batch size for memory figures.")
 dtype_option = click.option("--dtype", type=click.Choice(list(DTYPE_BYTES)), default="float32", show_default=True,
                             help="Element type for memory figures.")

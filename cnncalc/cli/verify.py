@@ -10,7 +10,7 @@ import click
 
 from ..errors import EXIT_CHECK_FAILED, UsageError
 from . import cli
-from .options import batch_option, complete_spec, input_option, resolve_spec
+from .options import BATCH, batch_option, complete_spec, input_option, resolve_spec
 
 _UNITS = {"": 1, "B": 1, "K": 2**10, "KB": 2**10, "KIB": 2**10, "M": 2**20, "MB": 2**20, "MIB": 2**20,
           "G": 2**30, "GB": 2**30, "GIB": 2**30, "T": 2**40, "TB": 2**40, "TIB": 2**40}
@@ -93,7 +93,7 @@ def available_memory() -> int | None:
 @cli.command()
 @click.argument("spec", shell_complete=complete_spec)
 @input_option
-@click.option("--batch", type=click.IntRange(min=1), default=1, show_default=True, help="Samples per batch.")
+@click.option("--batch", type=BATCH, default=1, show_default=True, help="Samples per batch.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the random data and weights.")
 @click.option("--dtype", type=click.Choice(["float32", "float64"]), default="float32", show_default=True,
               help="Element type of the run.")
