@@ -90,7 +90,7 @@ def _side(rec, exact: bool):
 
 
 #: Rows of the terminal table (the markdown and JSON reports hold every row).
-MAX_TABLE_ROWS = 400
+MAX_TABLE_ROWS = 200
 
 
 def print_table(d: Diff, console, *, exact: bool = False, changes_only: bool = False) -> None:
