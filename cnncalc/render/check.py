@@ -107,6 +107,10 @@ def _row_name(row: Row) -> str:
 # -- table -------------------------------------------------------------------------
 
 
+#: Changed layers listed under a spec's table (JSON and JUnit list them all).
+MAX_CHANGES_SHOWN = 200
+
+
 def print_table(reports: list[SpecReport], console, *, exact: bool = False) -> None:
     from rich.table import Table
     from rich.text import Text
@@ -152,9 +156,12 @@ def print_table(reports: list[SpecReport], console, *, exact: bool = False) -> N
         if report.baseline is not None:
             if report.changes:
                 console.print(Text(f"layers changed since the baseline ({len(report.changes)}):", style="bold"))
-                for row in report.changes:
+                for row in report.changes[:MAX_CHANGES_SHOWN]:
                     deltas = f"params {row.delta('params'):+,}, MACs {row.delta('macs'):+,}"
                     console.print(Text(visible(f"  {_row_name(row)}: {row_change_text(row)}; {deltas}")))
+                if len(report.changes) > MAX_CHANGES_SHOWN:
+                    console.print(Text(f"  … {len(report.changes) - MAX_CHANGES_SHOWN:,} more "
+                                       "(--format json lists them all)", style="dim"))
             else:
                 console.print(Text("no layer changed since the baseline", style="dim"))
         console.print()
