@@ -191,3 +191,19 @@ def test_a_merge_of_thousands_of_inputs_keeps_its_table_cell_short():
     lines = analysis_table_lines(analyze(loads_spec(text)))
     assert max(len(line) for line in lines) < 400
     assert any(f"({n - 8:,} more)" in line for line in lines)
+
+
+def test_rich_table_title_is_never_markup():
+    """Found by the long fuzz run: rich read a title '[link=x]::error::' as
+    markup, and the line then started with a workflow command."""
+    import io
+
+    from rich.console import Console
+
+    from cnncalc import analyze, loads_spec
+    from cnncalc.render.table import print_table
+
+    result = analyze(loads_spec('name: "[link=x]::error::forged"\ninput: [1, 8]\nlayers: [relu]\n'))
+    buf = io.StringIO()
+    print_table(result, Console(file=buf, width=200, no_color=True, highlight=False))
+    assert buf.getvalue().startswith("[link=x]::error::forged"), buf.getvalue()[:80]

@@ -343,7 +343,7 @@ def build(analysis: Analysis, *, exact: bool = False, bars: bool | str = False, 
     if width is not None and _text_width(title) > width:
         title = _shorten(title, width)
     table = Table(
-        title=title,
+        title=Text(title),  # spec text: a Text, never read as rich markup ([link=…])
         title_justify="left",
         show_footer=True,
         header_style="bold",
