@@ -88,6 +88,10 @@ def main(argv=None) -> None:
         sys.exit(0)
     except KeyboardInterrupt:
         sys.exit(130)
+    except MemoryError:
+        error_console().print("[bold red]error:[/] out of memory (the address-space limit, ulimit -v, or the "
+                              "machine's memory); try a smaller input or --batch", highlight=False)
+        sys.exit(EXIT_BAD_INPUT)
     except RecursionError:
         error_console().print("[bold red]error:[/] the spec nests too deeply to process", highlight=False)
         sys.exit(EXIT_BAD_INPUT)
