@@ -207,3 +207,17 @@ def test_rich_table_title_is_never_markup():
     buf = io.StringIO()
     print_table(result, Console(file=buf, width=200, no_color=True, highlight=False))
     assert buf.getvalue().startswith("[link=x]::error::forged"), buf.getvalue()[:80]
+
+
+def test_memory_error_is_exit_2_with_one_line(monkeypatch, capsys):
+    from cnncalc import cli
+
+    def boom(*args, **kwargs):
+        raise MemoryError
+
+    monkeypatch.setattr(cli.cli, "main", boom)
+    with pytest.raises(SystemExit) as info:
+        cli.main(["analyze", "x.yaml"])
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: out of memory") and "internal error" not in err
