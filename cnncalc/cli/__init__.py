@@ -61,6 +61,7 @@ def _register_commands():
     from . import analyze, homework, schema, verify  # noqa: F401  (each module adds its command to `cli`)
     from . import layers, zoo  # noqa: F401
     from . import check, diff  # noqa: F401
+    from . import exportcmd, importcmd  # noqa: F401
 
 
 def main(argv=None) -> None:

@@ -235,6 +235,10 @@ class Walk:
         for node in self.graph.node:
             if fold(self, node):
                 continue
+            if any(i in self.values and self.values[i].shape is None for i in node.input):
+                for out in node.output:  # downstream of an unsupported operation: nothing to convert
+                    self.values[out] = Tensor(self.values[next(i for i in node.input if i in self.values)].source, None)
+                continue
             converter = CONVERTERS.get(node.op_type)
             try:
                 if converter is None:
@@ -265,8 +269,9 @@ class Walk:
         if self.unknown != "identity":
             for out in node.output:  # keep walking to list every unsupported operation
                 data = [self.values[i] for i in node.input if i in self.values]
-                if data:
-                    self.values[out] = Tensor(data[0].source, None)
+                if data:  # go on with the ONNX shape, so that later unsupported operations are listed too
+                    full = self.onnx_shape(out)
+                    self.values[out] = Tensor(data[0].source, tuple(full[1:]) if full else None)
             return
         data = [self.values[i] for i in node.input if i in self.values]
         if not data:
@@ -306,7 +311,8 @@ class Walk:
             layer.inputs = [key_to_name[k] for k in layer.inputs]
 
     def network_outputs(self) -> list[str]:
-        return [self.values[o].source for o in self.output_names if o in self.values]
+        names = {layer.key: layer.name for layer in self.layers}
+        return [names.get(self.values[o].source, "input") for o in self.output_names if o in self.values]
 
     def counts(self) -> tuple[int, int]:
         """Trainable parameters and buffers as the ONNX weights the layers use
