@@ -107,17 +107,11 @@ class Walk:
         for extra in data_inputs[1:]:
             shape = tuple(d.dim_value for d in extra.type.tensor_type.shape.dim)
             self.weight_shapes[extra.name] = shape
-        model = self._fix_input(model, first.name, dims)
-        try:
-            inferred = shape_inference.infer_shapes(model, data_prop=True)
-        except Exception as exc:  # onnx raises its own error types
-            raise ImportError_(f"ONNX shape inference failed: {exc}") from None
+        self.model = self._fix_input(model, first.name, dims)
         self.shapes: dict[str, tuple] = {}
-        for vi in (*inferred.graph.value_info, *inferred.graph.output, *inferred.graph.input):
-            t = vi.type.tensor_type
-            if t.HasField("shape"):
-                self.shapes[vi.name] = tuple(d.dim_value if d.HasField("dim_value") else None for d in t.shape.dim)
+        inferred = self._infer(self.model)
         self.graph = inferred.graph
+        self.folded: set[str] = set()  # outputs of the nodes folded into constants
         self.values: dict[str, Tensor] = {first.name: Tensor("input", self.input_shape)}
         self.layers: list[NewLayer] = []
         self.by_key: dict[str, NewLayer] = {}
@@ -133,6 +127,39 @@ class Walk:
         self.reasons: dict[str, str] = {}
         self.warnings: list[str] = []
         self.output_names = [o.name for o in graph.output]
+
+    def _infer(self, model):
+        from onnx import shape_inference
+
+        try:
+            inferred = shape_inference.infer_shapes(model, data_prop=True)
+        except Exception as exc:  # onnx raises its own error types
+            raise ImportError_(f"ONNX shape inference failed: {exc}") from None
+        for vi in (*inferred.graph.value_info, *inferred.graph.output, *inferred.graph.input):
+            t = vi.type.tensor_type
+            if t.HasField("shape"):
+                shape = tuple(d.dim_value if d.HasField("dim_value") else None for d in t.shape.dim)
+                if None not in shape or vi.name not in self.shapes:
+                    self.shapes[vi.name] = shape
+        return inferred
+
+    def infer_again(self):
+        """ONNX shape inference once more, with every folded shape computation
+        given as a constant: it then knows shapes it could not follow through
+        Shape → Gather → Concat → Pad chains (the self-check compares them all)."""
+        from onnx import numpy_helper
+
+        if not self.folded:
+            return
+        model = self.onnx.ModelProto()
+        model.CopyFrom(self.model)
+        kept = [n for n in model.graph.node if not (n.output and n.output[0] in self.folded)]
+        needed = {i for n in kept for i in n.input} & self.folded
+        del model.graph.node[:]
+        model.graph.node.extend(kept)
+        for name in sorted(needed):
+            model.graph.initializer.append(numpy_helper.from_array(np.asarray(self.consts[name]), name))
+        self._infer(model)
 
     def _fix_input(self, model, name, dims):
         """A copy of the model whose input has batch 1 and the given sizes, with
@@ -234,6 +261,7 @@ class Walk:
 
         for node in self.graph.node:
             if fold(self, node):
+                self.folded.update(o for o in node.output if o in self.consts)
                 continue
             if any(i in self.values and self.values[i].shape is None for i in node.input):
                 for out in node.output:  # downstream of an unsupported operation: nothing to convert

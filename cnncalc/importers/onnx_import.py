@@ -65,6 +65,8 @@ def _analyse(text: str, source: str):
 
 def _check(walk: Walk, analysis, model_params: int, model_buffers: int, params_from: str) -> int:
     results = {r.name: r for r in analysis.layers}
+    if any(walk.onnx_shape(layer.outputs[-1]) is None for layer in walk.layers):
+        walk.infer_again()
     checked = 0
     for layer in walk.layers:
         r = results[layer.name]

@@ -412,6 +412,9 @@ def _silu(walk, node, datas) -> bool:
 @converts("Concat")
 def concat(walk: Walk, node):
     datas = [walk.tensor(i) for i in node.input]
+    if len(datas) == 1:  # torch.cat of a one-tensor list
+        walk.alias(node.output[0], datas[0])
+        return
     axis = int(attributes(node)["axis"]) % (len(datas[0].shape) + 1)
     if axis == 0:
         raise Unsupported("concatenation along the batch axis")

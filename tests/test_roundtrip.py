@@ -1,0 +1,142 @@
+"""Round trips (torch and onnx installed): every shipped spec exported to ONNX
+and imported back has, layer by layer, the same names, output shapes,
+parameters and multiplications; networks written independently in plain
+PyTorch import with torchvision's published totals and equal the shipped
+specs of the same networks; the README's three commands work.
+
+Sizes are reduced where the spec allows (64×64 for networks that end in a
+global pooling) to keep CI fast; AlexNet and the VGGs keep 224×224 because
+their adaptive pooling must export as a plain pooling."""
+
+from __future__ import annotations
+
+import click
+import pytest
+
+from cnncalc.analysis import analyze
+from cnncalc.cli import main
+from cnncalc.spec import load_spec
+from conftest import SPECS, CliRunner
+
+torch = pytest.importorskip("torch")
+onnx = pytest.importorskip("onnx")
+pytestmark = [pytest.mark.torch, pytest.mark.onnx]
+
+import torch_nets  # noqa: E402
+import torch_nets_import  # noqa: E402
+
+from cnncalc.exporters.onnx_export import export_onnx  # noqa: E402
+from cnncalc.importers.onnx_import import import_model  # noqa: E402
+from cnncalc.importers.torch_model import import_torch  # noqa: E402
+
+REDUCED = {
+    "resnet18": (3, 32, 32), "resnet50": (3, 32, 32), "mobilenet_v2": (3, 32, 32), "densenet121": (3, 32, 32),
+    "googlenet": (3, 32, 32), "squeezenet1_0": (3, 64, 64), "unet": (1, 188, 188), "wavenet_tcn": (256, 2048),
+}
+
+
+def per_layer(analysis):
+    return [(r.name, r.type_name if r.type_name != "adaptive_avg_pool" else "pool", r.output_shape, r.params,
+             r.multiplications) for r in analysis.layers]
+
+
+def comparable(rows):
+    """Name, shape, parameters, multiplications (a layer's type may change
+    name: an adaptive pooling that divides evenly exports as a plain one)."""
+    return [(n, shape, params, mults) for n, _, shape, params, mults in rows]
+
+
+@pytest.mark.parametrize("path", sorted(SPECS.glob("*.yaml")), ids=lambda p: p.stem)
+def test_every_shipped_spec_survives_onnx_and_back(path, tmp_path):
+    original = analyze(load_spec(path, REDUCED.get(path.stem)))
+    out = tmp_path / "model.onnx"
+    export_onnx(original, str(out), weights=False)
+    back = import_model(onnx.load(str(out)), source=str(out), name=path.stem)
+    assert back.analysis.input_shape == original.input_shape
+    a, b = comparable(per_layer(original)), comparable(per_layer(back.analysis))
+    first = next((f"original {x}\nimported {y}" for x, y in zip(a, b) if x != y), None)
+    assert first is None and len(a) == len(b), first or f"{len(a)} layers became {len(b)}"
+    assert back.checked_shapes == len(b)
+
+
+@pytest.mark.parametrize("name, build, spec", [
+    ("resnet18", torch_nets.resnet18, "resnet18"),
+    ("mobilenet_v2", torch_nets.mobilenet_v2, "mobilenet_v2"),
+    ("densenet121", torch_nets_import.densenet121, "densenet121"),
+    ("efficientnet_b0", torch_nets_import.efficientnet_b0, None),
+])
+def test_plain_torch_networks_import_with_published_totals(name, build, spec):
+    published = {"resnet18": 11_689_512, "mobilenet_v2": 3_504_872, "densenet121": 7_978_856,
+                 "efficientnet_b0": 5_288_548}  # torchvision's model cards
+    result = import_torch("", (3, 32, 32), model=build(), name=name)
+    assert result.analysis.totals.params_trainable == published[name]
+    assert result.checked_shapes == len(result.analysis.layers)
+    if spec is not None:  # and the multiplications of the shipped spec (checked at 224 in test_published_totals)
+        shipped = analyze(load_spec(SPECS / f"{spec}.yaml", (3, 32, 32)))
+        assert result.analysis.totals.multiplications == shipped.totals.multiplications
+        assert result.analysis.totals.params_buffers == shipped.totals.params_buffers
+    names = {r.name for r in result.analysis.layers}  # module names survive
+    assert {
+        "resnet18": {"0", "4.0.conv1", "4.0.relu", "4.0.add", "4.0.relu_1", "5.0.downsample.0", "9"},
+        "mobilenet_v2": {"0", "3.conv.3", "5.add"},
+        "densenet121": {"features.conv0", "features.denseblock1.denselayer1.conv1", "features.transition1.2",
+                        "features.norm5", "classifier"},
+        "efficientnet_b0": {"features.1.0.block.1.fc1", "features.1.0.block.1.multiply", "classifier.0"},
+    }[name] <= names, sorted(names)[:40]
+
+
+@click.command(context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False})
+@click.argument("argv", nargs=-1, type=click.UNPROCESSED)
+def _entry(argv):
+    main(list(argv))
+
+
+def run(*args):
+    return CliRunner().invoke(_entry, list(map(str, args)))
+
+
+MODEL_PY = '''
+import torch
+from torch import nn
+
+
+def build():
+    return nn.Sequential(nn.Conv2d(3, 16, 3, stride=2, padding=1), nn.BatchNorm2d(16), nn.ReLU6(),
+                         nn.Conv2d(16, 16, 3, padding=1, groups=16), nn.Hardswish(),
+                         nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Dropout(0.1), nn.Linear(16, 10))
+
+
+def unusual():
+    return nn.Sequential(nn.Conv2d(3, 4, 3), nn.Softsign(), nn.Flatten())
+'''
+
+
+def test_model_to_spec_to_check_in_three_commands(tmp_path, monkeypatch):
+    (tmp_path / "model.py").write_text(MODEL_PY)
+    monkeypatch.chdir(tmp_path)
+    result = run("import", "model.py:build", "--input", "3,32,32", "-o", "model.yaml")
+    assert result.exit_code == 0, result.output
+    text = (tmp_path / "model.yaml").read_text()
+    assert "- dropout: {p: 0.1}" in text and "- relu6:" in text
+    assert run("check", "model.yaml", "--max-params", "1k").exit_code == 0
+    assert run("check", "model.yaml", "--max-params", "100").exit_code == 1
+    monkeypatch.syspath_prepend(str(tmp_path))
+    result = run("import", "torch:model:build", "--input", "3,32,32")
+    assert result.exit_code == 0 and result.stdout == text.replace("model.py:build", "torch:model:build")
+    result = run("import", "model.py:unusual", "--input", "3,16,16")
+    assert result.exit_code == 2 and "Abs ×1" in result.stderr and "Div ×1" in result.stderr
+    assert run("import", "model.py:nothing", "--input", "3,16,16").exit_code == 2
+    assert "--input" in run("import", "model.py:build").stderr
+
+
+def test_export_to_onnx_with_weights_runs_in_onnxruntime(tmp_path):
+    ort = pytest.importorskip("onnxruntime")
+    import numpy as np
+
+    out = tmp_path / "lenet5.onnx"
+    result = run("export", SPECS / "lenet5.yaml", "--to", "onnx", "-o", out)
+    assert result.exit_code == 0, result.output
+    session = ort.InferenceSession(str(out))
+    (y,) = session.run(None, {"input": np.zeros((3, 1, 32, 32), np.float32)})
+    assert y.shape == (3, 10)
+    assert run("export", SPECS / "lenet5.yaml", "--to", "onnx").exit_code == 2  # -o is required
