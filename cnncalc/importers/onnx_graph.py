@@ -319,7 +319,10 @@ class Walk:
         for layer in self.layers:
             by_scope[layer.scope].append(layer)
         used: set[str] = set()
-        prefixes = {layer.scope.rsplit(".", 1)[0] for layer in self.layers if "." in layer.scope}
+        prefixes = set()  # every module that holds other modules' layers
+        for layer in self.layers:
+            atoms = layer.scope.split(".")
+            prefixes.update(".".join(atoms[:i]) for i in range(1, len(atoms)))
         for layer in self.layers:
             group = by_scope[layer.scope]
             if layer.scope and len(group) == 1 and (layer.from_weight or layer.scope not in prefixes):
