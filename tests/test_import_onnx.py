@@ -73,7 +73,7 @@ def test_a_chain_keeps_names_fields_and_counts():
     result = spec_of(m)
     got = layers(result)
     assert [g[:2] for g in got] == [("conv1", "conv"), ("bn", "batch_norm"), ("act", "relu6"), ("pool", "max_pool"),
-                                    ("gap", "global_avg_pool"), ("flatten", "flatten"), ("fc", "dense")]
+                                    ("gap", "adaptive_avg_pool"), ("flatten", "flatten"), ("fc", "dense")]
     assert got[0][2]["stride"] == 2 and got[0][2]["padding"] == 1 and got[0][4] == (16, 4, 4)
     assert got[1][2]["eps"] == 0.001
     assert got[-1][4] == (10,)
@@ -124,7 +124,7 @@ def test_matmul_with_bias_add_is_one_dense_layer_and_resize_is_upsample():
         helper.make_node("Add", ["m", "b"], ["y"], name="/fc/Add"),
     ], [numpy_helper.from_array(np.array([1, 1, 2, 2], np.float32), "scales"), weight("w", 3, 7), weight("b", 7)])
     got = layers(spec_of(m))
-    assert [g[1] for g in got] == ["upsample", "global_max_pool", "flatten", "dense"]
+    assert [g[1] for g in got] == ["upsample", "adaptive_max_pool", "flatten", "dense"]
     assert got[0][4] == (3, 16, 16)
     assert got[3][2] == {"out_features": 7, "bias": True}
 

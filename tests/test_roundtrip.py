@@ -36,8 +36,7 @@ REDUCED = {
 
 
 def per_layer(analysis):
-    return [(r.name, r.type_name if r.type_name != "adaptive_avg_pool" else "pool", r.output_shape, r.params,
-             r.multiplications) for r in analysis.layers]
+    return [(r.name, r.type_name, r.output_shape, r.params, r.multiplications) for r in analysis.layers]
 
 
 def comparable(rows):
@@ -140,3 +139,26 @@ def test_export_to_onnx_with_weights_runs_in_onnxruntime(tmp_path):
     (y,) = session.run(None, {"input": np.zeros((3, 1, 32, 32), np.float32)})
     assert y.shape == (3, 10)
     assert run("export", SPECS / "lenet5.yaml", "--to", "onnx").exit_code == 2  # -o is required
+
+
+def test_readme_import_export_section_runs_as_written(tmp_path, monkeypatch):
+    import re
+    import shlex
+
+    from conftest import ROOT
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("## Models in, specs out"):]
+    section = section[: section.index("\n## ", 5)]
+    blocks = re.findall(r"```(\w+)\n(.*?)```", section, re.S)
+    python = next(text for lang, text in blocks if lang == "python")
+    (tmp_path / "model.py").write_text(python)
+    monkeypatch.chdir(tmp_path)
+    commands = [line.split("  #")[0].strip() for lang, text in blocks if lang == "bash"
+                for line in text.splitlines() if line.startswith("cnncalc ")]
+    assert len(commands) == 7
+    for command in commands:
+        result = run(*shlex.split(command)[1:])
+        assert result.exit_code == 0, (command, result.output)
+    assert (tmp_path / "resnet18.py").exists() and (tmp_path / "resnet18.onnx").exists()
+    assert "0 added, 0 removed, 0 changed, 69 unchanged layers" in result.stdout, result.stdout

@@ -451,8 +451,9 @@ def window_pool(walk: Walk, node):
 
 @converts("GlobalAveragePool", "GlobalMaxPool")
 def global_pool(walk, node):
-    kind = "global_avg_pool" if node.op_type == "GlobalAveragePool" else "global_max_pool"
-    walk.emit(node, kind, {"keepdims": True}, [_data(walk, node)])
+    # [N, C, ...] → [N, C, 1, ...]: what PyTorch's AdaptiveAvgPool2d(1) exports to, read back as it
+    kind = "adaptive_avg_pool" if node.op_type == "GlobalAveragePool" else "adaptive_max_pool"
+    walk.emit(node, kind, {"output_size": 1}, [_data(walk, node)])
 
 
 @converts("ReduceMean", "ReduceMax")
