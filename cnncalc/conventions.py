@@ -32,9 +32,10 @@ total so that users can compare like with like:
 
 Each preset is a table: layer type name → rule, where a rule maps
 ``(layer, input shapes, output shape, multiplications)`` to MACs per sample.
-A type missing from a table falls back to the table's default (0 for fvcore
-and ptflops, which ignore modules they do not know; torchinfo's
-parameter-based rule for torchinfo). FLOPs are 2 × MACs under every preset.
+A type missing from a table uses the rule its layer class declares for that
+preset (``Layer.tool_macs``, so a layer type's tool counts live in its own
+module), else the table's default (0 for fvcore and ptflops, which ignore
+modules they do not know; torchinfo's parameter-based rule for torchinfo). FLOPs are 2 × MACs under every preset.
 Every output of cnncalc names the convention it used.
 """
 
@@ -70,7 +71,10 @@ class ConventionRule:
     default: Rule = lambda layer, xs, y, mults: mults  # noqa: E731
 
     def macs(self, layer, xs, y, mults) -> int:
-        return self.table.get(layer.type_name, self.default)(layer, xs, y, mults)
+        rule = self.table.get(layer.type_name)
+        if rule is None:  # a layer module may state how the tools count it (Layer.tool_macs)
+            rule = layer.tool_macs.get(self.name, self.default)
+        return rule(layer, xs, y, mults)
 
     def count(self, layer, xs, y, mults) -> tuple[int, int]:
         """(MACs, FLOPs) of one layer per sample under this convention."""
