@@ -204,6 +204,37 @@ layers:
   - concat:
     inputs: [concat1, add1]
 """,
+    "modern": """
+input: [8, 6, 4]
+layers:
+  - layer_norm:
+    name: ln
+  - group_norm: {num_groups: 2, eps: 0.001}
+  - instance_norm: {affine: true}
+  - layer_scale
+  - split: {split_size_or_sections: [3, 5]}
+    name: parts
+  - conv: {out_channels: 3, kernel_size: 1}
+    inputs: parts.1
+    name: right
+  - concat:
+    inputs: [parts.0, right, ln]
+  - channel_shuffle: {groups: 2}
+  - slice: {dim: 1, start: 1, stop: 5, step: 2}
+  - pixel_unshuffle: {downscale_factor: 2}
+  - pixel_shuffle: {upscale_factor: 2}
+  - layer_norm: {normalized_shape: [2, 4], eps: 0.0001}
+  - instance_norm: {track_running_stats: true}
+  - stochastic_depth: {p: 0.0}
+  - split: {split_size_or_sections: 5, dim: 0}
+    name: chunk
+  - mean: {dim: [0, 2], keepdim: true}
+    inputs: chunk.1
+  - mean: {dim: 1}
+  - flatten
+  - layer_norm:
+  - layer_scale
+""",
 }
 
 

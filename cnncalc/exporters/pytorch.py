@@ -334,6 +334,114 @@ def _multiply(r):
     return Emit("Multiply()", ("Multiply",))
 
 
+# -- modern families: normalisations, rearranging, reductions ----------------------------
+@emits("layer_norm")
+def _layer_norm(r):
+    L = r.node.layer
+    x = r.input_shapes[0]
+    axes = L.axes(x)
+    shape = [x[a] for a in axes]
+    extra = _kw(
+        eps=None if L.eps == 1e-5 else repr(L.eps),
+        elementwise_affine=None if L.elementwise_affine else "False",
+        bias=None if L.bias or not L.elementwise_affine else "False",
+    )
+    if axes == (0,) and len(x) > 1:
+        return Emit(f"ChannelLayerNorm({x[0]}{extra})", ("ChannelLayerNorm",))
+    return Emit(f"nn.LayerNorm({_t(shape) if len(shape) > 1 else shape[0]}{extra})")
+
+
+@emits("group_norm")
+def _group_norm(r):
+    L = r.node.layer
+    extra = _kw(eps=None if L.eps == 1e-5 else repr(L.eps), affine=None if L.affine else "False")
+    return Emit(f"nn.GroupNorm({L.num_groups}, {r.input_shapes[0][0]}{extra})")
+
+
+@emits("instance_norm")
+def _instance_norm(r):
+    L = r.node.layer
+    extra = _kw(
+        eps=None if L.eps == 1e-5 else repr(L.eps),
+        momentum=None if L.momentum == 0.1 else repr(L.momentum),
+        affine="True" if L.affine else None,
+        track_running_stats="True" if L.track_running_stats else None,
+    )
+    return Emit(f"{_cls('InstanceNorm', _nd(r))}({r.input_shapes[0][0]}{extra})")
+
+
+@emits("layer_scale")
+def _layer_scale(r):
+    return Emit(f"LayerScale({r.input_shapes[0][0]})", ("LayerScale",))
+
+
+@emits("channel_shuffle")
+def _channel_shuffle(r):
+    return Emit(f"ChannelShuffle({r.node.layer.groups})", ("ChannelShuffle",))
+
+
+@emits("pixel_shuffle")
+def _pixel_shuffle(r):
+    return Emit(f"nn.PixelShuffle({r.node.layer.upscale_factor})")
+
+
+@emits("pixel_unshuffle")
+def _pixel_unshuffle(r):
+    return Emit(f"nn.PixelUnshuffle({r.node.layer.downscale_factor})")
+
+
+@emits("mean")
+def _mean(r):
+    L = r.node.layer
+    keep = ", keepdim=True" if L.keepdim else ""
+    return Emit(f"Mean({_t(L.dim)}{keep})", ("Mean",))
+
+
+@emits("stochastic_depth")
+def _stochastic_depth(r):
+    L = r.node.layer
+    mode = "" if L.mode == "row" else f", mode={L.mode!r}"
+    return Emit(f"StochasticDepth({L.p!r}{mode})", ("StochasticDepth",))
+
+
+def split_sections(r) -> list[int]:
+    """The piece sizes of a split node, as torch.split takes them."""
+    L = r.node.layer
+    size = r.input_shapes[0][L.dim]
+    sections = L.split_size_or_sections
+    if isinstance(sections, tuple):
+        return list(sections)
+    return [min(sections, size - start) for start in range(0, size, sections)]
+
+
+@emits("split")
+def _split(r):
+    dim = r.node.layer.dim
+    return Emit(f"Split({split_sections(r)}{f', dim={dim}' if dim else ''})", ("Split",))
+
+
+@emits("slice")
+def _slice(r):
+    L = r.node.layer
+    start, stop = L.bounds(r.input_shapes[0])
+    step = f", step={L.step}" if L.step != 1 else ""
+    return Emit(f"Slice({L.dim}, {start}, {stop}{step})", ("Slice",))
+
+
+def _piece_of(r, by_name) -> str | None:
+    """``<split>:<k>`` when the slice node ``r`` is piece k of the split it reads."""
+    src = by_name.get(r.node.inputs[0])
+    if src is None or src.type_name != "split" or r.node.layer.step != 1 or src.node.layer.dim != r.node.layer.dim:
+        return None
+    start, stop = r.node.layer.bounds(r.input_shapes[0])
+    offset = 0
+    for k, size in enumerate(split_sections(src)):
+        if (offset, offset + size) == (start, stop):
+            return f"{src.name}:{k}"
+        offset += size
+    return None
+
+
 # -- the file ----------------------------------------------------------------------
 _MODULES = Path(__file__).with_name("torch_modules.py")
 
@@ -384,8 +492,9 @@ class Net(nn.Module):
         values = {{"input": x}}
         for name, inputs, module in self.steps:
             y = module(*(values[i] for i in inputs))
-            if isinstance(y, tuple):  # a max pool whose switches a max_unpool reuses
-                values[name + ":indices"] = y[1]
+            if isinstance(y, tuple):  # name:0 … are a max pool's switches or a split's pieces
+                for k, extra in enumerate(y[1:]):
+                    values[f"{{name}}:{{k}}"] = extra
                 y = y[0]
             values[name] = y
         return {result}
@@ -405,10 +514,13 @@ def export_pytorch(analysis: Analysis, source: str | None = None) -> str:
         if emitter is None:
             raise ExportError(f"layer '{r.name}' ({r.type_name}): no PyTorch equivalent is known for this layer type")
         inputs = list(r.node.inputs)
+        piece = _piece_of(r, by_name) if r.type_name == "slice" else None
         if r.type_name == "max_unpool":
             pool = by_name[r.node.layer.pool]
             emit = _max_unpool(r, pool)
-            inputs += [pool.name + ":indices", pool.node.inputs[0]]
+            inputs += [pool.name + ":0", pool.node.inputs[0]]
+        elif piece is not None:  # piece k of a split: torch.split made it already
+            emit, inputs = Emit("nn.Identity()"), [piece]
         else:
             if r.name in unpooled:
                 r = LayerResult(**{**r.__dict__, "node": _with_extra(r.node, _unpooled=True)})

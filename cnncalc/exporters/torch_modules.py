@@ -271,3 +271,95 @@ class ZeroPad(nn.Module):
 
     def forward(self, x):
         return pad_sides(x, self.sides)
+
+
+class ChannelLayerNorm(nn.LayerNorm):
+    """Layer normalisation over the channels at every position (ConvNeXt's
+    LayerNorm2d): channels moved last, normalised, moved back."""
+
+    def forward(self, x):
+        if x.dim() == 2:
+            return super().forward(x)
+        last = [0, *range(2, x.dim()), 1]
+        back = [0, x.dim() - 1, *range(1, x.dim() - 1)]
+        return super().forward(x.permute(last)).permute(back)
+
+
+class LayerScale(nn.Module):
+    """A learned multiplier per channel: y = γ_c·x (weight (C,))."""
+
+    def __init__(self, channels):
+        super().__init__()
+        self.weight = nn.Parameter(torch.ones(channels))
+
+    def forward(self, x):
+        return x * self.weight.reshape(-1, *(1,) * (x.dim() - 2))
+
+
+class ChannelShuffle(nn.Module):
+    """ShuffleNet's channel shuffle: channels as [groups, C/groups], transposed, flattened."""
+
+    def __init__(self, groups):
+        super().__init__()
+        self.groups = groups
+
+    def forward(self, x):
+        n, c = x.shape[:2]
+        rest = x.shape[2:]
+        x = x.reshape(n, self.groups, c // self.groups, *rest).transpose(1, 2)
+        return x.reshape(n, c, *rest)
+
+
+class Mean(nn.Module):
+    """Mean over axes of one sample (0 = channels)."""
+
+    def __init__(self, dim, keepdim=False):
+        super().__init__()
+        self.dim, self.keepdim = tuple(d + 1 for d in dim), keepdim
+
+    def forward(self, x):
+        return x.mean(dim=self.dim, keepdim=self.keepdim)
+
+
+class StochasticDepth(nn.Module):
+    """torchvision's StochasticDepth: in training, drops a sample's input (row)
+    or the batch's (batch) with probability p and scales survivors by
+    1/(1 − p); at inference a dropout that does nothing (kept as one node)."""
+
+    def __init__(self, p, mode="row"):
+        super().__init__()
+        self.p, self.mode = p, mode
+
+    def forward(self, x):
+        if not self.training:
+            return F.dropout(x, self.p, False)
+        if self.p == 1.0:
+            return x * 0.0
+        shape = [x.shape[0] if self.mode == "row" else 1] + [1] * (x.dim() - 1)
+        keep = torch.empty(shape, dtype=x.dtype, device=x.device).bernoulli_(1.0 - self.p)
+        return x * keep / (1.0 - self.p)
+
+
+class Split(nn.Module):
+    """torch.split along one axis of a sample; returns the input itself (a
+    split's own output) followed by the pieces."""
+
+    def __init__(self, sections, dim=0):
+        super().__init__()
+        self.sections, self.dim = list(sections), dim
+
+    def forward(self, x):
+        return (x, *torch.split(x, self.sections, dim=self.dim + 1))
+
+
+class Slice(nn.Module):
+    """Cells [start, stop) of one axis of a sample, every step-th."""
+
+    def __init__(self, dim, start, stop, step=1):
+        super().__init__()
+        self.dim, self.start, self.stop, self.step = dim, start, stop, step
+
+    def forward(self, x):
+        index = [slice(None)] * x.dim()
+        index[self.dim + 1] = slice(self.start, self.stop, self.step)
+        return x[tuple(index)]
