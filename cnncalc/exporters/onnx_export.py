@@ -21,7 +21,7 @@ from collections import Counter
 from ..importers.names import unqualified
 from .pytorch import ExportError, export_pytorch
 
-OPSET = 17
+OPSET = 20
 
 
 def load_module(source: str, name: str = "cnncalc_exported"):

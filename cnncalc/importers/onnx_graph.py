@@ -43,6 +43,12 @@ class Tensor:
     source: str
     shape: tuple
     view: bool = False
+    #: the ONNX tensor holds the channels last ([N, *spatial, C]; ConvNeXt's
+    #: Permute → LayerNorm → Linear); ``shape`` stays channels first
+    channels_last: bool = False
+    #: a reshape cnncalc follows only as part of a known pattern (channel
+    #: shuffle, pixel unshuffle, group norm): the ONNX shape and the steps so far
+    pending: tuple | None = None
 
 
 @dataclass
@@ -61,6 +67,7 @@ class NewLayer:
     from_weight: bool = False  # the scope is a parameter's module name (exact)
     name: str = ""
     node: object = None  # the ONNX node that made it
+    channels_last: bool = False  # its ONNX output holds the channels last
 
 
 ATTR_TYPES = None
@@ -122,6 +129,7 @@ class Walk:
                 if name:
                     self.consumers[name].append(node)
         self.unknown = unknown
+        self.origin: dict[str, str] = {}  # a view of a parameter -> the parameter's name
         self.folded_pads: dict = {}  # Pad output -> (its input, sides, node names) once folded into convolutions
         self.unsupported: dict[str, list[str]] = defaultdict(list)
         self.reasons: dict[str, str] = {}
@@ -211,20 +219,22 @@ class Walk:
         self.values[output] = tensor
 
     def emit(self, node, type_name: str, fields: dict, inputs: list, *, output_shape=None, weights=(), buffers=(),
-             comment="", outputs=None) -> NewLayer:
+             comment="", outputs=None, channels_last=False) -> NewLayer:
         srcs = [t.source for t in inputs]
         scope, from_weight = self._scope(node, weights)
         layer = NewLayer(f"#{len(self.layers)}", type_name, fields, srcs, scope, node.op_type, [node.name],
-                         list(outputs or node.output[:1]), {w: prod(self.weight_shape(w)) for w in weights},
-                         {b: prod(self.weight_shape(b)) for b in buffers}, comment, from_weight)
+                         list(node.output[:1] if outputs is None else outputs),
+                         {self.origin.get(w, w): prod(self.weight_shape(w)) for w in weights},
+                         {self.origin.get(b, b): prod(self.weight_shape(b)) for b in buffers}, comment, from_weight)
         layer.node = node
         self.layers.append(layer)
         self.by_key[layer.key] = layer
         shape = output_shape
         if shape is None:
             shape = self._cnncalc_shape(layer, inputs)
+        layer.channels_last = channels_last
         for out in layer.outputs:
-            self.values[out] = Tensor(layer.key, shape)
+            self.values[out] = Tensor(layer.key, shape, channels_last=channels_last)
             self.producer[out] = layer
         return layer
 
@@ -247,7 +257,7 @@ class Walk:
 
     def _scope(self, node, weights) -> tuple[str, bool]:
         for w in weights:
-            module = module_of_weight(w)
+            module = module_of_weight(self.origin.get(w, w))
             if module:
                 return module, True
         found = scope_of(node.name)
@@ -271,6 +281,7 @@ class Walk:
             try:
                 if converter is None:
                     raise Unsupported("")
+                self._check_layouts(node, converter)
                 converter(self, node)
             except Unsupported as exc:
                 self._unsupported(node, exc.why)
@@ -288,6 +299,19 @@ class Walk:
         if not outputs:
             raise ImportError_("no output of the ONNX graph is reached from its input")
         return self
+
+    def _check_layouts(self, node, converter):
+        """Only converters that know about them see a channels-last tensor or a
+        reshape in the middle of a pattern."""
+        for name in node.input:
+            t = self.values.get(name)
+            if t is None:
+                continue
+            if t.pending is not None and not getattr(converter, "follows_reshapes", False):
+                raise Unsupported(f"a reshape to {list(t.pending[0])} that is not a channel shuffle, pixel unshuffle "
+                                  "or group norm")
+            if t.channels_last and not getattr(converter, "channels_last", False):
+                raise Unsupported("an operation on a channels-last tensor")
 
     def _unsupported(self, node, why: str):
         label = node.name or f"{node.op_type} #{len(self.unsupported[node.op_type]) + 1}"
@@ -338,12 +362,17 @@ class Walk:
             layer.name = name
         key_to_name = {layer.key: layer.name for layer in self.layers}
         key_to_name["input"] = "input"
+
+        def resolve(key):  # "#7.1": piece 1 of the split "#7"
+            base, _, piece = key.partition(".")
+            return key_to_name[base] + (f".{piece}" if piece else "")
+
         for layer in self.layers:
-            layer.inputs = [key_to_name[k] for k in layer.inputs]
+            layer.inputs = [resolve(k) for k in layer.inputs]
+        self._resolve = resolve
 
     def network_outputs(self) -> list[str]:
-        names = {layer.key: layer.name for layer in self.layers}
-        return [names.get(self.values[o].source, "input") for o in self.output_names if o in self.values]
+        return [self._resolve(self.values[o].source) for o in self.output_names if o in self.values]
 
     def counts(self) -> tuple[int, int]:
         """Trainable parameters and buffers as the ONNX weights the layers use

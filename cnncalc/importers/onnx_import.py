@@ -37,6 +37,10 @@ def import_model(model, *, source: str, name: str, input_shape=None, unknown: st
     """Convert an ``onnx.ModelProto`` into spec text, analyse it, and check
     parameters and every output shape against the model."""
     walk = Walk(model, input_shape=input_shape, unknown=unknown).run()
+    for layer in walk.layers:
+        if layer.fields.get("affine") == "scale only":
+            raise ImportError_(f"ONNX node '{layer.onnx_names[0]}': a group norm with a per-channel scale but no "
+                               "shift after it (cnncalc's affine group norm has both)")
     walk.assign_names()
     weights, buffers = walk.counts()
     if model_params is None:
@@ -65,16 +69,30 @@ def _analyse(text: str, source: str):
 
 def _check(walk: Walk, analysis, model_params: int, model_buffers: int, params_from: str) -> int:
     results = {r.name: r for r in analysis.layers}
-    if any(walk.onnx_shape(layer.outputs[-1]) is None for layer in walk.layers):
+    if any(walk.onnx_shape(out) is None for layer in walk.layers for out in layer.outputs[-1:]):
         walk.infer_again()
     checked = 0
     for layer in walk.layers:
         r = results[layer.name]
+        if layer.type_name == "split":  # its pieces are the slice nodes <split>.<k>
+            for k, out in enumerate(layer.node.output):
+                want = walk.onnx_shape(out)
+                piece = results.get(f"{layer.name}.{k}")
+                if want is None or piece is None:
+                    continue
+                if tuple(want[1:]) != tuple(piece.output_shape):
+                    raise ImportError_(
+                        f"self-check failed at piece '{piece.name}' of the split (ONNX node "
+                        f"'{layer.onnx_names[0]}'): the spec gives {list(piece.output_shape)}, ONNX shape inference "
+                        f"{list(want[1:])}")
+                checked += 1
         for out in layer.outputs[-1:]:
             want = walk.onnx_shape(out)
             tensor = walk.values.get(out)
             if want is None or tensor is None or tensor.view:
                 continue
+            if layer.channels_last and len(want) > 2:
+                want = (want[0], want[-1], *want[1:-1])
             if tuple(want[1:]) != tuple(r.output_shape):
                 raise ImportError_(
                     f"self-check failed at layer '{layer.name}' (ONNX node '{layer.onnx_names[-1]}', "

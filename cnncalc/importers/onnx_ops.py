@@ -19,8 +19,14 @@ from .onnx_graph import Tensor, Unsupported, Walk, attributes
 CONVERTERS: dict = {}
 
 
-def converts(*op_types):
+def converts(*op_types, channels_last=False, follows_reshapes=False):
+    """Register a converter; ``channels_last`` / ``follows_reshapes``: it
+    understands channels-last tensors / reshapes in the middle of a pattern
+    (the walk refuses those inputs to every other converter)."""
+
     def wrap(fn):
+        fn.channels_last = channels_last
+        fn.follows_reshapes = follows_reshapes
         for op in op_types:
             CONVERTERS[op] = fn
         return fn
@@ -73,12 +79,21 @@ def fold(walk: Walk, node) -> bool:
         walk.consts[node.output[0]] = value
         return True
     inputs = [i for i in node.input if i]
-    if op == "Identity" and inputs and inputs[0] in walk.weight_shapes and inputs[0] not in walk.consts:
-        walk.weight_shapes[node.output[0]] = walk.weight_shapes[inputs[0]]
+    if op in _VIEWS and inputs and inputs[0] in walk.weight_shapes and inputs[0] not in walk.consts and \
+            all(walk.is_const(i) for i in inputs[1:]):
+        # a view of a parameter known by its shape only (a model exported without its weights)
+        try:
+            fake = np.zeros(walk.weight_shapes[inputs[0]], dtype=np.float32)
+            value = _evaluate(op, [fake, *(walk.consts[i] for i in node.input[1:] if i)], a, node)
+        except Exception:
+            return False
+        walk.weight_shapes[node.output[0]] = tuple(np.shape(value))
+        if op != "Identity":  # the exporter's Identity of a shared initializer is a parameter of its own
+            walk.origin[node.output[0]] = walk.origin.get(inputs[0], inputs[0])
         return True
     if not inputs or not all(walk.is_const(i) for i in inputs):
         return False
-    x = [walk.consts[i] for i in node.input]
+    x = [walk.consts[i] if i else None for i in node.input]
     try:
         value = _evaluate(op, x, a, node)
     except Exception:  # an operation outside the small set below: not folded
@@ -86,7 +101,12 @@ def fold(walk: Walk, node) -> bool:
     if value is None:
         return False
     walk.consts[node.output[0]] = np.asarray(value)
+    if op in _VIEWS and op != "Identity" and (inputs[0] in walk.weight_shapes or inputs[0] in walk.origin):
+        walk.origin[node.output[0]] = walk.origin.get(inputs[0], inputs[0])  # a view of a parameter
     return True
+
+
+_VIEWS = {"Identity", "Reshape", "Unsqueeze", "Squeeze", "Transpose", "Cast"}
 
 
 def _evaluate(op, x, a, node):
@@ -289,13 +309,19 @@ def gemm(walk: Walk, node):
     walk.emit(node, "dense", fields, [x], weights=[node.input[1], *([node.input[2]] if bias else [])])
 
 
-@converts("MatMul")
+@converts("MatMul", channels_last=True)
 def matmul(walk: Walk, node):
     if node.input[1] in walk.values or not walk.is_weight(node.input[1]):
         raise Unsupported("a product of two network tensors")
     x = _data(walk, node)
     w = walk.weight_shape(node.input[1])
-    if len(x.shape) != 1 or len(w) != 2:
+    if len(w) != 2:
+        raise Unsupported(f"a product with a weight of shape {list(w)}")
+    if x.channels_last:  # nn.Linear on [N, H, W, C] (ConvNeXt): a 1×1 convolution
+        walk.emit(node, "conv", {"out_channels": int(w[1]), "kernel_size": 1, "bias": False}, [x],
+                  weights=[node.input[1]], channels_last=True)
+        return
+    if len(x.shape) != 1:
         raise Unsupported(f"input of shape {list(x.shape)} (a dense layer takes a flat vector)")
     walk.emit(node, "dense", {"out_features": int(w[1]), "bias": False}, [x], weights=[node.input[1]])
 
@@ -312,6 +338,100 @@ def batch_norm(walk: Walk, node):
     walk.emit(node, "batch_norm", fields, [x], weights=list(node.input[1:3]), buffers=list(node.input[3:5]))
 
 
+def _is_param(walk, name) -> bool:
+    """A learned tensor (a module's parameter), not a constant the exporter made up."""
+    from .names import module_of_weight
+
+    if name in walk.weight_shapes and name not in walk.consts:
+        return True  # exported without weights: parameters are inputs
+    return module_of_weight(walk.origin.get(name, name)) is not None
+
+
+def _affine_slots(walk, node, scale_slot=1, bias_slot=2):
+    """(scale used, bias used): PyTorch exports a normalisation without affine
+    parameters with constant ones and zeros in their place."""
+    inputs = list(node.input) + ["", ""]
+    scale = inputs[scale_slot] if inputs[scale_slot] and _is_param(walk, inputs[scale_slot]) else None
+    bias = inputs[bias_slot] if inputs[bias_slot] and _is_param(walk, inputs[bias_slot]) else None
+    if not scale and inputs[scale_slot] and walk.is_const(inputs[scale_slot]) and \
+            not np.all(walk.consts[inputs[scale_slot]] == 1):
+        scale = inputs[scale_slot]  # a real scale in a file not written by torch
+    if not bias and inputs[bias_slot] and walk.is_const(inputs[bias_slot]) and \
+            np.any(walk.consts[inputs[bias_slot]] != 0):
+        bias = inputs[bias_slot]
+    return scale, bias
+
+
+def _eps(a, default=1e-5):
+    eps = float(f"{float(np.float32(a.get('epsilon', default))):.6g}")
+    return {} if abs(eps - 1e-5) < 1e-12 else {"eps": eps}
+
+
+@converts("LayerNormalization", channels_last=True)
+def layer_norm(walk: Walk, node):
+    a = attributes(node)
+    x = _data(walk, node)
+    rank = len(x.shape) + 1
+    axis = int(a.get("axis", -1)) % rank
+    scale, bias = _affine_slots(walk, node)
+    fields = dict(_eps(a))
+    if scale is None:
+        if bias is not None:
+            raise Unsupported("a layer norm with a shift but no scale")
+        fields["elementwise_affine"] = False
+    elif bias is None:
+        fields["bias"] = False
+    weights = [w for w in (scale, bias) if w]
+    if x.channels_last:
+        if axis != rank - 1:
+            raise Unsupported("a layer norm of a channels-last tensor over more than the channels")
+        walk.emit(node, "layer_norm", fields, [x], weights=weights, channels_last=True)
+        return
+    if axis == 0:
+        raise Unsupported("a layer norm over the batch axis")
+    if not (axis == 1 and rank == 2):
+        fields = {"normalized_shape": list(x.shape[axis - 1:]), **fields}
+    walk.emit(node, "layer_norm", fields, [x], weights=weights)
+
+
+@converts("InstanceNormalization", follows_reshapes=True)
+def instance_norm(walk: Walk, node):
+    a = attributes(node)
+    x = _data(walk, node)
+    scale, bias = _affine_slots(walk, node)
+    if x.pending is not None:  # PyTorch's group norm: [N, C, …] as [N, G, rest], normalised, reshaped back
+        shape, steps, origin = x.pending
+        if len(shape) != 2 or len(steps) != 1 or scale or bias:
+            raise Unsupported("an instance norm of a reshaped tensor that is not a group norm")
+        walk.alias(node.output[0], Tensor(x.source, x.shape, pending=(shape, (*steps, ("norm", shape[0], _eps(a))),
+                                                                         origin)))
+        return
+    if len(x.shape) < 2:
+        raise Unsupported("an instance norm of a flat vector")
+    if bool(scale) != bool(bias):
+        raise Unsupported("an instance norm with only one of scale and shift")
+    fields = dict(_eps(a))
+    if scale:
+        fields["affine"] = True
+    walk.emit(node, "instance_norm", fields, [x], weights=[w for w in (scale, bias) if w])
+
+
+@converts("GroupNormalization")
+def group_norm(walk: Walk, node):
+    a = attributes(node)
+    x = _data(walk, node)
+    groups = int(a["num_groups"])
+    scale, bias = _affine_slots(walk, node)
+    if bool(scale) != bool(bias):
+        raise Unsupported("a group norm with only one of scale and shift")
+    if scale and prod(walk.weight_shape(scale)) != x.shape[0]:
+        raise Unsupported("a group norm with one scale per group (ONNX opset 18; PyTorch has one per channel)")
+    fields = {"num_groups": groups, **_eps(a)}
+    if not scale:
+        fields["affine"] = False
+    walk.emit(node, "group_norm", fields, [x], weights=[w for w in (scale, bias) if w])
+
+
 # -- activations ---------------------------------------------------------------------------
 _SIMPLE = {
     "Relu": "relu", "Sigmoid": "sigmoid", "Tanh": "tanh", "Softplus": "softplus", "HardSwish": "hardswish",
@@ -319,11 +439,12 @@ _SIMPLE = {
 }
 
 
-@converts(*_SIMPLE)
+@converts(*_SIMPLE, channels_last=True)
 def simple(walk: Walk, node):
     if node.op_type == "Gelu" and attributes(node).get("approximate", b"none") not in (b"none", "none"):
         raise Unsupported("tanh-approximated GELU")
-    walk.emit(node, _SIMPLE[node.op_type], {}, [_data(walk, node)])
+    x = _data(walk, node)
+    walk.emit(node, _SIMPLE[node.op_type], {}, [x], channels_last=x.channels_last)
 
 
 @converts("LeakyRelu")
@@ -374,25 +495,77 @@ def softmax(walk, node):
 
 
 # -- merges -----------------------------------------------------------------------------------
-@converts("Add", "Sum", "Mul")
+@converts("Add", "Sum", "Mul", channels_last=True)
 def merge(walk: Walk, node):
     datas = [walk.values.get(i) for i in node.input]
     if all(d is not None for d in datas):
+        if len({d.channels_last for d in datas}) > 1:
+            raise Unsupported("a merge of channels-first and channels-last tensors")
         if node.op_type == "Mul" and _silu(walk, node, datas):
             return
         kind = "multiply" if node.op_type == "Mul" else "add"
-        walk.emit(node, kind, {}, datas)
+        walk.emit(node, kind, {}, datas, channels_last=datas[0].channels_last)
         return
-    if node.op_type == "Add" and datas[0] is not None and len(datas) == 2:
-        layer = walk.by_key.get(datas[0].source)
-        if layer is not None and layer.op == "MatMul" and walk.sole_consumer(node.input[0]) and \
-                walk.is_weight(node.input[1]) and prod(walk.weight_shape(node.input[1])) == layer.fields["out_features"]:
-            layer.fields.pop("bias", None)  # MatMul + Add of a constant vector: a dense layer with bias
-            layer.weights[node.input[1]] = prod(walk.weight_shape(node.input[1]))
-            layer.onnx_names.append(node.name)
-            walk.alias(node.output[0], datas[0])
-            return
+    if len(datas) == 2 and (datas[0] is None) != (datas[1] is None):
+        i = 0 if datas[0] is not None else 1
+        x, w = datas[i], node.input[1 - i]
+        if walk.is_weight(w):
+            if node.op_type == "Add" and _fold_bias(walk, node, node.input[i], x, w):
+                return
+            if node.op_type == "Mul":
+                _scale(walk, node, node.input[i], x, w)
+                return
     raise Unsupported("an element-wise operation with a constant (cnncalc merges network tensors)")
+
+
+def _per_channel(walk, x: Tensor, w) -> bool:
+    """The weight holds one value per channel, laid out to broadcast over the channels."""
+    shape = walk.weight_shape(w)
+    c = x.shape[0]
+    if prod(shape) != c:
+        return False
+    if x.channels_last or len(x.shape) == 1:
+        return tuple(d for d in shape if d != 1) in ((c,), ()) and (not shape or shape[-1] == c)
+    rank = len(x.shape) + 1  # with the batch axis
+    padded = (1,) * (rank - len(shape)) + tuple(shape)
+    return len(padded) == rank and padded[1] == c and all(d == 1 for k, d in enumerate(padded) if k != 1)
+
+
+def _fold_bias(walk, node, value, x: Tensor, w) -> bool:
+    """A constant added to the output of a bias-less dense or 1×1 layer from a
+    MatMul, or of a group norm whose scale was folded, is that layer's bias."""
+    layer = walk.by_key.get(x.source)
+    if layer is None or not walk.sole_consumer(value) or not _per_channel(walk, x, w):
+        return False
+    if layer.op == "MatMul" and layer.fields.get("bias") is False:
+        layer.fields.pop("bias")
+    elif layer.type_name == "group_norm" and layer.fields.get("affine") == "scale only":
+        layer.fields.pop("affine")
+    else:
+        return False
+    layer.weights[walk.origin.get(w, w)] = prod(walk.weight_shape(w))
+    layer.onnx_names.append(node.name)
+    layer.outputs = [node.output[0]]
+    walk.alias(node.output[0], x)
+    return True
+
+
+def _scale(walk, node, value, x: Tensor, w):
+    """x · γ with one γ per channel: the scale of a group norm that PyTorch's
+    exporter wrote out by hand (its bias follows), or a layer scale."""
+    if not _per_channel(walk, x, w):
+        raise Unsupported(f"a product with a constant of shape {list(walk.weight_shape(w))} "
+                          "(cnncalc's layer scale has one value per channel)")
+    layer = walk.by_key.get(x.source)
+    if layer is not None and layer.type_name == "group_norm" and layer.fields.get("affine") is False and \
+            walk.sole_consumer(value):
+        layer.fields["affine"] = "scale only"  # until the bias Add folds in too
+        layer.weights[walk.origin.get(w, w)] = prod(walk.weight_shape(w))
+        layer.onnx_names.append(node.name)
+        layer.outputs = [node.output[0]]
+        walk.alias(node.output[0], x)
+        return
+    walk.emit(node, "layer_scale", {}, [x], weights=[w], channels_last=x.channels_last)
 
 
 def _silu(walk, node, datas) -> bool:
@@ -465,11 +638,35 @@ def reduce(walk, node):
         axes = [int(v) for v in walk.const(node.input[1])]
     rank = len(x.shape) + 1
     axes = sorted(int(v) % rank for v in (axes if axes is not None else range(rank)))
-    if axes != list(range(2, rank)) or rank < 3:
-        raise Unsupported(f"a reduction over axes {axes} (cnncalc pools over every spatial axis)")
-    kind = "global_avg_pool" if node.op_type == "ReduceMean" else "global_max_pool"
     keep = bool(a.get("keepdims", 1))
-    walk.emit(node, kind, {"keepdims": True} if keep else {}, [x])
+    if 0 in axes:
+        raise Unsupported("a reduction over the batch axis")
+    if node.op_type == "ReduceMean":
+        fields = {"dim": [v - 1 for v in axes] if len(axes) > 1 else axes[0] - 1}
+        if keep:
+            fields["keepdim"] = True
+        walk.emit(node, "mean", fields, [x])
+        return
+    if axes != list(range(2, rank)) or rank < 3:
+        raise Unsupported(f"a maximum over axes {axes} (cnncalc's global max pool takes every spatial axis)")
+    walk.emit(node, "global_max_pool", {"keepdims": True} if keep else {}, [x])
+
+
+@converts("DepthToSpace", "SpaceToDepth")
+def depth_space(walk, node):
+    a = attributes(node)
+    x = _data(walk, node)
+    r = int(a["blocksize"])
+    mode = a.get("mode", b"DCR")
+    mode = mode.decode() if isinstance(mode, bytes) else mode
+    if node.op_type == "DepthToSpace":
+        note = "" if mode == "CRD" else ("ONNX DepthToSpace in DCR mode orders the channels differently from "
+                                         "PyTorch's pixel_shuffle (same shapes and counts)")
+        walk.emit(node, "pixel_shuffle", {"upscale_factor": r}, [x], comment=note)
+    else:
+        walk.emit(node, "pixel_unshuffle", {"downscale_factor": r}, [x],
+                  comment="ONNX SpaceToDepth orders the channels differently from PyTorch's pixel_unshuffle "
+                          "(same shapes and counts)")
 
 
 # -- shape-only operations -------------------------------------------------------------------------
@@ -484,14 +681,16 @@ def flatten(walk, node):
     walk.emit(node, "flatten", {}, [x])
 
 
-@converts("Reshape", "Unsqueeze", "Squeeze")
+@converts("Reshape", "Unsqueeze", "Squeeze", follows_reshapes=True)
 def reshape(walk, node):
     x = _data(walk, node)
-    out = walk.onnx_shape(node.output[0])
+    out = walk.onnx_shape(node.output[0]) or _reshaped(walk, node, x)
     if out is None or x.shape is None:
         raise Unsupported("a reshape whose output shape is unknown")
     out = tuple(out[1:])
-    if out == x.shape:
+    if x.pending is not None:
+        _end_pattern(walk, node, x, out)
+    elif out == x.shape:
         walk.alias(node.output[0], x)
     elif len(out) == 1 and prod(out) == prod(x.shape):
         walk.emit(node, "flatten", {}, [x])
@@ -499,11 +698,112 @@ def reshape(walk, node):
         walk.alias(node.output[0], Tensor(x.source, x.shape, view=True))  # a [C] gate as [C, 1, 1]: multiply broadcasts it
     elif x.view and len(out) == 1:
         walk.alias(node.output[0], Tensor(x.source, x.shape))
+    elif prod(out) == prod(x.shape):  # perhaps the start of a channel shuffle, pixel unshuffle or group norm
+        walk.alias(node.output[0], Tensor(x.source, x.shape, pending=(out, (("reshape", out),), x.shape)))
     else:
         raise Unsupported(f"a reshape from {list(x.shape)} to {list(out)}")
 
 
-@converts("Dropout")
+def _reshaped(walk, node, x: Tensor):
+    """The output shape (batch 1) of a reshape whose target is a folded
+    constant that ONNX shape inference could not see."""
+    current = x.pending[0] if x.pending is not None else x.shape
+    if current is None or x.channels_last:
+        return None
+    try:
+        fake = np.zeros((1, *current), dtype=np.float32)
+        rest = [walk.const(i) for i in node.input[1:] if i]
+        return tuple(np.shape(_evaluate(node.op_type, [fake, *rest], attributes(node), node)))
+    except (Unsupported, ValueError, IndexError, KeyError):
+        return None
+
+
+def _end_pattern(walk, node, x: Tensor, out):
+    """A reshape that ends a pattern: the layer it stands for, or the next step."""
+    shape, steps, origin = x.pending
+    kinds = [s[0] for s in steps]
+    c, spatial = origin[0], origin[1:]
+    found = None
+    if kinds == ["reshape", "transpose"] and out == origin:
+        g = steps[0][1][0]
+        if steps[0][1] == (g, c // g, *spatial) and steps[1][1] == (0, 2, 1, *range(3, len(origin) + 2)):
+            found = ("channel_shuffle", {"groups": g})
+    elif kinds == ["reshape", "transpose"] and len(origin) == 3:
+        h, w = spatial
+        for r in range(2, min(h, w) + 1):
+            if h % r or w % r:
+                continue
+            if steps[0][1] == (c, h // r, r, w // r, r) and steps[1][1] == (0, 1, 3, 5, 2, 4) and \
+                    out == (c * r * r, h // r, w // r):
+                found = ("pixel_unshuffle", {"downscale_factor": r})
+                break
+    elif kinds == ["reshape", "norm"] and out == origin:
+        g, eps = steps[1][1], steps[1][2]
+        if steps[0][1][0] == g and c % g == 0:
+            found = ("group_norm", {"num_groups": g, **eps, "affine": False})
+    if found is None:
+        if len(steps) >= 3:
+            raise Unsupported(f"reshapes and transposes from {list(origin)} to {list(out)} that are not a channel "
+                              "shuffle, pixel unshuffle or group norm")
+        walk.alias(node.output[0], Tensor(x.source, x.shape, pending=(out, (*steps, ("reshape", out)), origin)))
+        return
+    source = Tensor(x.source, origin)
+    walk.emit(node, found[0], found[1], [source])
+
+
+@converts("Transpose", channels_last=True, follows_reshapes=True)
+def transpose(walk, node):
+    x = _data(walk, node)
+    perm = tuple(int(v) for v in attributes(node)["perm"])
+    if x.pending is not None:
+        shape, steps, origin = x.pending
+        full = (1, *shape)
+        new = tuple(full[p] for p in perm)[1:]
+        walk.alias(node.output[0], Tensor(x.source, x.shape, pending=(new, (*steps, ("transpose", perm)), origin)))
+        return
+    rank = len(x.shape) + 1
+    to_last = (0, *range(2, rank), 1)
+    to_first = (0, rank - 1, *range(1, rank - 1))
+    if perm == to_last and not x.channels_last and rank > 2:
+        walk.alias(node.output[0], Tensor(x.source, x.shape, channels_last=True))
+    elif perm == to_first and x.channels_last:
+        walk.alias(node.output[0], Tensor(x.source, x.shape))
+    elif perm == tuple(range(rank)):
+        walk.alias(node.output[0], x)
+    else:
+        raise Unsupported(f"a transpose {list(perm)} (cnncalc follows channels moved last and back)")
+
+
+@converts("Split")
+def split(walk, node):
+    a = attributes(node)
+    x = _data(walk, node)
+    rank = len(x.shape) + 1
+    axis = int(a.get("axis", 0)) % rank
+    if axis == 0:
+        raise Unsupported("a split of the batch axis")
+    size = x.shape[axis - 1]
+    if len(node.input) > 1 and node.input[1]:
+        sizes = [int(v) for v in walk.const(node.input[1])]
+    elif "split" in a:
+        sizes = [int(v) for v in a["split"]]
+    else:
+        n = int(a.get("num_outputs", len(node.output)))
+        piece = -(-size // n)
+        sizes = [min(piece, size - k * piece) for k in range(n)]
+    if sum(sizes) != size:
+        raise Unsupported(f"split sizes {sizes} of an axis of {size}")
+    equal = all(v == sizes[0] for v in sizes[:-1]) and sizes[-1] <= sizes[0]
+    fields = {"split_size_or_sections": sizes[0] if equal else sizes}
+    if axis != 1:
+        fields["dim"] = axis - 1
+    layer = walk.emit(node, "split", fields, [x], outputs=[], output_shape=x.shape)
+    for k, (out, n) in enumerate(zip(node.output, sizes)):
+        shape = x.shape[: axis - 1] + (n,) + x.shape[axis:]
+        walk.values[out] = Tensor(f"{layer.key}.{k}", shape)
+
+
+@converts("Dropout", channels_last=True)
 def dropout(walk, node):
     x = _data(walk, node)
     a = attributes(node)
@@ -511,10 +811,10 @@ def dropout(walk, node):
     if len(node.input) > 1 and node.input[1]:
         p = float(walk.const(node.input[1]))
     p = float(f"{float(p):.6g}")
-    walk.emit(node, "dropout", {} if p == 0.5 else {"p": p}, [x])
+    walk.emit(node, "dropout", {} if p == 0.5 else {"p": p}, [x], channels_last=x.channels_last)
 
 
-@converts("Identity")
+@converts("Identity", channels_last=True, follows_reshapes=True)
 def identity(walk, node):
     walk.alias(node.output[0], _data(walk, node))
 
@@ -555,11 +855,24 @@ def slice_(walk, node):
     axes = [int(v) % rank for v in walk.const(node.input[3])] if len(node.input) > 3 and node.input[3] else \
         list(range(len(starts)))
     steps = [int(v) for v in walk.const(node.input[4])] if len(node.input) > 4 and node.input[4] else [1] * len(starts)
+    if any(ax == 0 for ax in axes):
+        raise Unsupported("a slice of the batch axis")
+    if len(axes) == 1 and (axes[0] == 1 or steps[0] != 1):  # cnncalc's slice: one axis, any step
+        n = x.shape[axes[0] - 1]
+        start, stop = (max(0, min(n, v + n if v < 0 else v)) for v in (starts[0], ends[0]))
+        if steps[0] < 1 or stop <= start:
+            raise Unsupported("a reversed or empty slice")
+        fields = {"dim": axes[0] - 1} if axes[0] != 1 else {}
+        fields.update({"start": start} if start else {})
+        fields.update({"stop": stop} if stop != n else {})
+        fields.update({"step": steps[0]} if steps[0] != 1 else {})
+        walk.emit(node, "slice", fields, [x])
+        return
     if any(s != 1 for s in steps):
-        raise Unsupported("a strided slice")
+        raise Unsupported("a strided slice of several axes")
     nd = rank - 2
     if nd < 1 or any(ax < 2 for ax in axes):
-        raise Unsupported("a slice of the batch or channel axis")
+        raise Unsupported("a slice of the channels together with other axes")
     sides = [[0, 0] for _ in range(nd)]
     for s, e, ax in zip(starts, ends, axes):
         n = x.shape[ax - 1]

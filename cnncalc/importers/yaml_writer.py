@@ -18,7 +18,11 @@ def scalar(value) -> str:
     if isinstance(value, int):
         return str(value)
     if isinstance(value, float):
-        return repr(value)
+        text = repr(value)
+        mantissa, e, exponent = text.partition("e")
+        if e and "." not in mantissa:  # YAML 1.1 (PyYAML) reads 1e-06 as text; 1.0e-06 is a number
+            text = f"{mantissa}.0e{exponent}"
+        return text
     if isinstance(value, (list, tuple)):
         return "[" + ", ".join(scalar(v) for v in value) + "]"
     text = str(value)
