@@ -32,6 +32,15 @@ from cnncalc.importers.torch_model import import_torch  # noqa: E402
 REDUCED = {
     "resnet18": (3, 32, 32), "resnet50": (3, 32, 32), "mobilenet_v2": (3, 32, 32), "densenet121": (3, 32, 32),
     "googlenet": (3, 32, 32), "squeezenet1_0": (3, 64, 64), "unet": (1, 188, 188), "wavenet_tcn": (256, 2048),
+    "convnext_tiny": (3, 32, 32), "efficientnet_b0": (3, 32, 32), "mnasnet1_0": (3, 32, 32),
+    "regnet_y_400mf": (3, 32, 32), "resnext50_32x4d": (3, 32, 32), "shufflenet_v2_x1_0": (3, 32, 32),
+    "inception_v3": (3, 75, 75),
+}
+
+#: Layers that do not come back, by spec, and why.
+NOT_BACK = {
+    # torch's exporter merges a concatenation that only feeds another one into it (zero-cost nodes)
+    "inception_v3": {"Mixed_7b.branch3x3", "Mixed_7b.branch3x3dbl", "Mixed_7c.branch3x3", "Mixed_7c.branch3x3dbl"},
 }
 
 
@@ -52,10 +61,13 @@ def test_every_shipped_spec_survives_onnx_and_back(path, tmp_path):
     export_onnx(original, str(out), weights=False)
     back = import_model(onnx.load(str(out)), source=str(out), name=path.stem)
     assert back.analysis.input_shape == original.input_shape
-    a, b = comparable(per_layer(original)), comparable(per_layer(back.analysis))
+    gone = NOT_BACK.get(path.stem, set())
+    a = [row for row in comparable(per_layer(original)) if row[0] not in gone]
+    b = comparable(per_layer(back.analysis))
     first = next((f"original {x}\nimported {y}" for x, y in zip(a, b) if x != y), None)
     assert first is None and len(a) == len(b), first or f"{len(a)} layers became {len(b)}"
     assert back.checked_shapes == len(b)
+    assert back.analysis.totals.multiplications == original.totals.multiplications
 
 
 @pytest.mark.parametrize("name, build, spec", [

@@ -86,6 +86,7 @@ def _check(walk: Walk, analysis, model_params: int, model_buffers: int, params_f
                         f"'{layer.onnx_names[0]}'): the spec gives {list(piece.output_shape)}, ONNX shape inference "
                         f"{list(want[1:])}")
                 checked += 1
+            checked += 1  # the split's own output is its input
         for out in layer.outputs[-1:]:
             want = walk.onnx_shape(out)
             tensor = walk.values.get(out)
