@@ -174,3 +174,21 @@ def test_readme_import_export_section_runs_as_written(tmp_path, monkeypatch):
         assert result.exit_code == 0, (command, result.output)
     assert (tmp_path / "resnet18.py").exists() and (tmp_path / "resnet18.onnx").exists()
     assert "0 added, 0 removed, 0 changed, 69 unchanged layers" in result.stdout, result.stdout
+
+
+@pytest.mark.parametrize("name", ["convnext_tiny", "shufflenet_v2_x1_0", "efficientnet_b0", "regnet_y_400mf",
+                                  "mnasnet1_0", "resnext50_32x4d", "inception_v3"])
+def test_torchvision_style_modern_networks_import_as_their_shipped_specs(name):
+    """tests/torch_modern_nets.py writes these as torchvision does (Permute + LayerNorm + Linear,
+    x.chunk and channel_shuffle, StochasticDepth, x.mean, ...); imported, they have the shipped
+    spec's parameters, buffers and multiplications (published totals: tests/test_modern_specs.py)."""
+    import torch_modern_nets
+
+    size = (3, 75, 75) if name == "inception_v3" else (3, 32, 32)
+    result = import_torch("", size, model=torch_modern_nets.MODELS[name](), name=name)
+    shipped = analyze(load_spec(SPECS / f"{name}.yaml", size))
+    got, want = result.analysis.totals, shipped.totals
+    assert (got.params_trainable, got.params_buffers, got.multiplications) == \
+        (want.params_trainable, want.params_buffers, want.multiplications)
+    assert result.checked_shapes >= len(result.analysis.layers) - sum(
+        r.type_name == "slice" for r in result.analysis.layers)
