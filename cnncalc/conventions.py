@@ -188,8 +188,8 @@ RULES: dict[Convention, ConventionRule] = {
         "fvcore",
         "fvcore's FlopCountAnalysis (its 'flops' are MACs), model in eval mode: conv, transposed conv and "
         "dense without bias; batch norm 2 per value (1 without affine); 2D adaptive average pooling 1 per "
-        "input value; 2D upsampling 1 (nearest) or 4 (bilinear) per output value; activations, max/avg "
-        "pooling and merges 0; FLOPs = 2 × MACs",
+        "input value; 2D upsampling 1 (nearest) or 4 (bilinear) per output value; layer, group and instance "
+        "norm 5 per value (4 without affine); activations, max/avg pooling and merges 0; FLOPs = 2 × MACs",
         {
             "conv": plain,
             "conv_transpose": plain,
@@ -205,8 +205,9 @@ RULES: dict[Convention, ConventionRule] = {
         "ptflops",
         "ptflops' get_model_complexity_info (pytorch backend, count_functional on): conv, transposed conv "
         "and dense plus 1 per output value for the bias; ReLU, ReLU6, LeakyReLU, ELU, GELU 1 per output "
-        "value; pooling 1 per input value; batch norm 1 per value (2 with affine); upsampling 1 per output "
-        "value; ReLU, ELU, GELU, pooling and upsampling counted twice (module hook and patched functional), "
+        "value; pooling 1 per input value; batch, group and instance norm 1 per value (2 with affine), layer "
+        "norm 1; upsampling 1 per output value; ReLU, ELU, GELU, pooling and upsampling counted twice (module "
+        "hook and patched functional), "
         "SiLU and softmax once (functional only); other activations, dropout and merges 0; FLOPs = 2 × MACs",
         {
             "conv": plus_bias,

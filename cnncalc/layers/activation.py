@@ -127,7 +127,7 @@ class StochasticDepth(Layer):
     )
     formulas = _FORMULAS
 
-    p: float = spec_field(Number(minimum=0, maximum=1), 0.5, "probability of dropping (a sample's) input")
+    p: float = spec_field(Number(minimum=0, maximum=1), doc="probability of dropping a sample's (or the batch's) input")
     mode: str = spec_field(Choice(("row", "batch")), "row", "row: one draw per sample; batch: one for the batch")
 
     def saved_for_backward(self, xs, y):
