@@ -3,10 +3,11 @@ with ``torch.onnx.export`` (the TorchScript exporter: fast, no onnxscript).
 
 Two things make the file round-trip through ``cnncalc import``: dropout is
 kept as an ONNX ``Dropout`` node (an identity at inference, as in the spec)
-instead of being dropped, and every node is renamed after its spec node
-(``/layer1/0/conv1/Conv``: one scope component per name atom), because the
-module calls of the generated ``Net`` are flat and torch would otherwise
-name a node after the last atom of its module only (``/relu1_3/Relu``).
+instead of being dropped, and every node is renamed after the full name of
+its module (``/layer1/0/conv1/Conv``: one scope component per name atom),
+because torch names a node after the last atoms of its module's name only
+(``/relu1_3/Relu`` for ``layer2.0.relu1`` called from the flat ``Net``).
+``cnncalc import`` of a PyTorch model uses the same export.
 """
 
 from __future__ import annotations
@@ -64,13 +65,17 @@ def _dropout_symbolic(g, x, p, train):
 
 
 def to_onnx_bytes(net, input_shape, *, weights: bool = True, opset: int = OPSET) -> bytes:
-    """``torch.onnx.export`` of a module, dropout kept as Dropout nodes."""
+    """``torch.onnx.export`` of a module, dropout kept as Dropout nodes and
+    every node renamed after the full name of the module that made it (see
+    :func:`scope_names`)."""
     import warnings
 
+    import onnx
     import torch
 
     buffer = io.BytesIO()
     torch.onnx.register_custom_op_symbolic("aten::dropout", _dropout_symbolic, opset)
+    scopes, handles = scope_names(net)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -81,27 +86,62 @@ def to_onnx_bytes(net, input_shape, *, weights: bool = True, opset: int = OPSET)
             )
     finally:
         torch.onnx.unregister_custom_op_symbolic("aten::dropout", opset)
-    return buffer.getvalue()
+        for handle in handles:
+            handle.remove()
+    model = onnx.load_from_string(buffer.getvalue())
+    rename_nodes(model, scopes)
+    return model.SerializeToString()
 
 
-def rename_nodes(model, step_names) -> None:
-    """Name every node after the spec node whose module made it. torch's
-    exporter names a directly-called module by the last atom of its name,
-    numbering repeats (``relu1``, ``relu1_1``, …) in call order."""
-    seen: Counter = Counter()
-    by_scope = {}
-    for name in step_names:
+def scope_names(net):
+    """Hooks that record, for the last forward pass, which module each of the
+    exporter's scope paths stands for: ``/layer1/layer1.0/relu_1`` →
+    ``layer1.0.relu`` (second call). The exporter names a module by the last
+    atoms of its name (see :mod:`cnncalc.importers.names`) and numbers repeats
+    under one caller, so a module called from far up (the flat ``Net`` of
+    ``--to pytorch``) or twice would lose its name."""
+    names = {module: name for name, module in net.named_modules()}
+    state = {"stack": [], "counts": {}, "calls": Counter()}
+    scopes: dict[str, str] = {}
+
+    def before(module, args):
+        name = names.get(module)
+        if name is None:
+            return
+        if not name:  # the root: a new forward pass
+            scopes.clear()
+            state["stack"], state["counts"], state["calls"] = [()], {}, Counter()
+            return
+        parent = state["stack"][-1] if state["stack"] else ()
         short = unqualified(name)
-        n = seen[short]
+        seen = state["counts"].setdefault(parent, Counter())
+        component = short if seen[short] == 0 else f"{short}_{seen[short]}"
         seen[short] += 1
-        by_scope[short if n == 0 else f"{short}_{n}"] = name
+        path = (*parent, component)
+        calls = state["calls"][name]
+        state["calls"][name] += 1
+        scopes["/" + "/".join(path)] = name if calls == 0 else f"{name}_{calls}"
+        state["stack"].append(path)
+
+    def after(module, args, output):
+        if names.get(module) and state["stack"]:
+            state["stack"].pop()
+
+    handles = []
+    for module in names:
+        handles.append(module.register_forward_pre_hook(before))
+        handles.append(module.register_forward_hook(after))
+    return scopes, handles
+
+
+def rename_nodes(model, scopes) -> None:
+    """``/layer1/layer1.0/relu_1/Relu`` → ``/layer1/0/relu_1/Relu``: one scope
+    component per atom of the module's full name."""
     for node in model.graph.node:
-        if not node.name.startswith("/"):
-            continue
-        parts = node.name.split("/")
-        full = by_scope.get(parts[1])
-        if full is not None and len(parts) > 2:
-            node.name = "/" + "/".join(full.split(".")) + "/" + "/".join(parts[2:])
+        scope, sep, op = node.name.rpartition("/")
+        full = scopes.get(scope)
+        if sep and full is not None:
+            node.name = "/" + "/".join(full.split(".")) + "/" + op
 
 
 def export_onnx(analysis, path: str, *, weights: bool = True, source=None, opset: int = OPSET) -> None:
@@ -114,7 +154,6 @@ def export_onnx(analysis, path: str, *, weights: bool = True, source=None, opset
         sys.setrecursionlimit(10_000)  # torch's tracer recurses per module on deep specs
     net = build(analysis, weights=weights, source=source)
     model = onnx.load_from_string(to_onnx_bytes(net, analysis.input_shape, weights=weights, opset=opset))
-    rename_nodes(model, [r.name for r in analysis.layers])
     model.producer_name = "cnncalc"
     data = model.SerializeToString()
     tmp = path + ".tmp"
