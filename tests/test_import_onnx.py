@@ -197,3 +197,15 @@ def test_written_names_that_need_quotes_read_back(tmp_path):
                helper.make_node("Relu", ["a"], ["y"], name="/0: odd #name/Relu")], [])
     result = spec_of(m)
     assert [r.name for r in result.analysis.layers] == ["true", "0: odd #name"]
+
+
+def test_control_characters_in_names_never_reach_the_terminal(tmp_path):
+    m = model([helper.make_node("Relu", ["x"], ["a"], name="/evil\x1b[31m/Relu"),
+               helper.make_node("Abs", ["a"], ["y"], name="\x1b]0;pwned\x07")], [])
+    path = tmp_path / "m.onnx"
+    onnx.save(m, str(path))
+    result = run("import", path)
+    assert result.exit_code == 2 and "\x1b" not in result.stderr and "\\x1b" in result.stderr
+    result = run("import", path, "--unknown", "identity")
+    assert result.exit_code == 0, result.output
+    assert "\x1b" not in result.stderr and "\x1b" not in result.stdout and "\x07" not in result.stdout

@@ -50,9 +50,11 @@ def import_(model, output, input_shape, unknown, name):
         default = os.path.splitext(os.path.basename(model))[0] or "model"
         result = import_model(load_onnx(model), source=model, name=name or default, input_shape=input_shape,
                               unknown=unknown)
+    from rich.markup import escape
+
     errors = error_console()
     for warning in result.warnings:
-        errors.print(f"[yellow]warning:[/] {warning}", markup=True, highlight=False)
+        errors.print(f"[yellow]warning:[/] {escape(warning)}", markup=True, highlight=False)
     if output:
         write_atomic(output, result.text)
     else:

@@ -153,7 +153,15 @@ def export_onnx(analysis, path: str, *, weights: bool = True, source=None, opset
     if sys.getrecursionlimit() < 10_000:
         sys.setrecursionlimit(10_000)  # torch's tracer recurses per module on deep specs
     net = build(analysis, weights=weights, source=source)
-    model = onnx.load_from_string(to_onnx_bytes(net, analysis.input_shape, weights=weights, opset=opset))
+    try:
+        data = to_onnx_bytes(net, analysis.input_shape, weights=weights, opset=opset)
+    except Exception as exc:  # torch's exporter refuses some operations (Unfold, uneven adaptive max pooling, ...)
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        first = first.split("  [Caused by")[0]
+        raise ExportError(
+            f"torch.onnx.export cannot write this network: {first[:300]} "
+            "(`--to pytorch` writes every layer type)") from None
+    model = onnx.load_from_string(data)
     model.producer_name = "cnncalc"
     data = model.SerializeToString()
     tmp = path + ".tmp"

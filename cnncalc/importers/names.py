@@ -40,3 +40,9 @@ def unqualified(name: str) -> str:
         if not atoms[i].isdigit():
             return ".".join(atoms[i:])
     return name
+
+
+def printable(text: str) -> str:
+    """Text from a model file, safe for a terminal, a log or a YAML comment:
+    control and other non-printable characters written as escapes."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in str(text))

@@ -19,7 +19,7 @@ from math import prod
 import numpy as np
 
 from ..errors import CnncalcError
-from .names import module_of_weight, scope_of
+from .names import module_of_weight, printable, scope_of
 
 
 class ImportError_(CnncalcError):
@@ -96,18 +96,18 @@ class Walk:
         first = data_inputs[0]
         dims = [d.dim_value if d.HasField("dim_value") else None for d in first.type.tensor_type.shape.dim]
         if len(dims) < 2:
-            raise ImportError_(f"the ONNX input '{first.name}' has shape {dims}; cnncalc needs (batch, C, ...)")
+            raise ImportError_(f"the ONNX input '{printable(first.name)}' has shape {dims}; cnncalc needs (batch, C, ...)")
         if input_shape is not None:
             if len(input_shape) != len(dims) - 1:
                 raise ImportError_(
-                    f"--input has {len(input_shape)} axes but the ONNX input '{first.name}' has {len(dims) - 1} "
+                    f"--input has {len(input_shape)} axes but the ONNX input '{printable(first.name)}' has {len(dims) - 1} "
                     "(channels first, without the batch axis)")
             if any(d is not None and d != s for d, s in zip(dims[1:], input_shape)):
                 raise ImportError_(f"--input {list(input_shape)} contradicts the ONNX input shape {dims}")
             dims = [1, *input_shape]
         if any(d is None for d in dims[1:]):
             raise ImportError_(
-                f"the ONNX input '{first.name}' has dynamic axes {['?' if d is None else d for d in dims]}; "
+                f"the ONNX input '{printable(first.name)}' has dynamic axes {['?' if d is None else d for d in dims]}; "
                 "give the size with --input C,H,W")
         self.input_shape = tuple(dims[1:])
         # extra inputs: parameters of a model exported without them (known by shape only)
@@ -188,7 +188,7 @@ class Walk:
 
     def const(self, name: str) -> np.ndarray:
         if name not in self.consts:
-            raise Unsupported(f"input '{name}' is not a constant")
+            raise Unsupported(f"input '{printable(name)}' is not a constant")
         return self.consts[name]
 
     def is_weight(self, name: str) -> bool:
@@ -199,11 +199,11 @@ class Walk:
             return self.weight_shapes[name]
         if name in self.consts:
             return tuple(self.consts[name].shape)
-        raise Unsupported(f"weight '{name}' is not a constant")
+        raise Unsupported(f"weight '{printable(name)}' is not a constant")
 
     def tensor(self, name: str) -> Tensor:
         if name not in self.values:
-            raise Unsupported(f"input '{name}' is not a tensor of the network")
+            raise Unsupported(f"input '{printable(name)}' is not a tensor of the network")
         return self.values[name]
 
     def onnx_shape(self, name: str) -> tuple | None:
@@ -222,7 +222,8 @@ class Walk:
              comment="", outputs=None, channels_last=False) -> NewLayer:
         srcs = [t.source for t in inputs]
         scope, from_weight = self._scope(node, weights)
-        layer = NewLayer(f"#{len(self.layers)}", type_name, fields, srcs, scope, node.op_type, [node.name],
+        layer = NewLayer(f"#{len(self.layers)}", type_name, fields, srcs, printable(scope), node.op_type,
+                         [printable(node.name)],
                          list(node.output[:1] if outputs is None else outputs),
                          {self.origin.get(w, w): prod(self.weight_shape(w)) for w in weights},
                          {self.origin.get(b, b): prod(self.weight_shape(b)) for b in buffers}, comment, from_weight)
@@ -314,10 +315,10 @@ class Walk:
                 raise Unsupported("an operation on a channels-last tensor")
 
     def _unsupported(self, node, why: str):
-        label = node.name or f"{node.op_type} #{len(self.unsupported[node.op_type]) + 1}"
-        self.unsupported[node.op_type].append(label)
-        if why and node.op_type not in self.reasons:
-            self.reasons[node.op_type] = why
+        label = printable(node.name) or f"{node.op_type} #{len(self.unsupported[node.op_type]) + 1}"
+        self.unsupported[printable(node.op_type)].append(label)
+        if why and printable(node.op_type) not in self.reasons:
+            self.reasons[printable(node.op_type)] = why
         if self.unknown != "identity":
             for out in node.output:  # keep walking to list every unsupported operation
                 data = [self.values[i] for i in node.input if i in self.values]
@@ -329,7 +330,8 @@ class Walk:
         if not data:
             return
         reason = f": {why}" if why else ""
-        comment = f"unsupported ONNX {node.op_type} '{node.name}'{reason}; imported as a zero-cost pass-through"
+        comment = (f"unsupported ONNX {printable(node.op_type)} '{printable(node.name)}'{reason}; "
+                   "imported as a zero-cost pass-through")
         self.warnings.append(comment)
         self.emit(node, "identity", {}, [data[0]], output_shape=data[0].shape, comment=comment,
                   outputs=node.output[:1])

@@ -6,6 +6,7 @@ import os
 from dataclasses import dataclass, field
 
 from ..errors import CnncalcError
+from .names import printable
 from .onnx_graph import ImportError_, Walk
 from .yaml_writer import write_spec
 
@@ -97,7 +98,7 @@ def _check(walk: Walk, analysis, model_params: int, model_buffers: int, params_f
             if tuple(want[1:]) != tuple(r.output_shape):
                 raise ImportError_(
                     f"self-check failed at layer '{layer.name}' (ONNX node '{layer.onnx_names[-1]}', "
-                    f"{layer.node.op_type}): the spec gives output shape {list(r.output_shape)}, "
+                    f"{printable(layer.node.op_type)}): the spec gives output shape {list(r.output_shape)}, "
                     f"ONNX shape inference {list(want[1:])}")
             checked += 1
     got = analysis.totals.params_trainable

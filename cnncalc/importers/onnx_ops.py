@@ -14,6 +14,7 @@ from math import prod
 
 import numpy as np
 
+from .names import printable
 from .onnx_graph import Tensor, Unsupported, Walk, attributes
 
 CONVERTERS: dict = {}
@@ -504,6 +505,15 @@ def merge(walk: Walk, node):
         if node.op_type == "Mul" and _silu(walk, node, datas):
             return
         kind = "multiply" if node.op_type == "Mul" else "add"
+        first = walk.by_key.get(datas[0].source)
+        if first is not None and first.type_name == kind and first.node is not None and walk.sole_consumer(node.input[0]) \
+                and scope_of_node(first.node) == scope_of_node(node) and first.channels_last == datas[0].channels_last:
+            # a + b + c in one module: PyTorch writes two binary operations, cnncalc has one n-ary layer
+            first.inputs.append(datas[1].source)
+            first.onnx_names.append(printable(node.name))
+            first.outputs = [node.output[0]]
+            walk.alias(node.output[0], datas[0])
+            return
         walk.emit(node, kind, {}, datas, channels_last=datas[0].channels_last)
         return
     if len(datas) == 2 and (datas[0] is None) != (datas[1] is None):
@@ -516,6 +526,13 @@ def merge(walk: Walk, node):
                 _scale(walk, node, node.input[i], x, w)
                 return
     raise Unsupported("an element-wise operation with a constant (cnncalc merges network tensors)")
+
+
+def scope_of_node(node) -> str | None:
+    from .names import scope_of
+
+    found = scope_of(node.name)
+    return found[0] if found else None
 
 
 def _per_channel(walk, x: Tensor, w) -> bool:
@@ -544,7 +561,7 @@ def _fold_bias(walk, node, value, x: Tensor, w) -> bool:
     else:
         return False
     layer.weights[walk.origin.get(w, w)] = prod(walk.weight_shape(w))
-    layer.onnx_names.append(node.name)
+    layer.onnx_names.append(printable(node.name))
     layer.outputs = [node.output[0]]
     walk.alias(node.output[0], x)
     return True
@@ -561,7 +578,7 @@ def _scale(walk, node, value, x: Tensor, w):
             walk.sole_consumer(value):
         layer.fields["affine"] = "scale only"  # until the bias Add folds in too
         layer.weights[walk.origin.get(w, w)] = prod(walk.weight_shape(w))
-        layer.onnx_names.append(node.name)
+        layer.onnx_names.append(printable(node.name))
         layer.outputs = [node.output[0]]
         walk.alias(node.output[0], x)
         return
@@ -576,7 +593,7 @@ def _silu(walk, node, datas) -> bool:
         if layer is not None and layer.type_name == "sigmoid" and layer.inputs == [other.source] and \
                 walk.sole_consumer(node.input[i]):
             layer.type_name = "silu"
-            layer.onnx_names.append(node.name)
+            layer.onnx_names.append(printable(node.name))
             walk.alias(node.output[0], datas[i])
             return True
     return False
@@ -885,7 +902,7 @@ def slice_(walk, node):
         old = [[old, old]] * nd if isinstance(old, int) else [[v, v] if isinstance(v, int) else list(v) for v in old]
         merged = [[o[0] + s[0], o[1] + s[1]] for o, s in zip(old, sides)]
         layer.fields["cropping"] = _padding_field([tuple(m) for m in merged])
-        layer.onnx_names.append(node.name)
+        layer.onnx_names.append(printable(node.name))
         walk.values[node.output[0]] = Tensor(layer.key, walk._cnncalc_shape(layer, [walk.values[layer.node.input[0]]]))
         layer.outputs.append(node.output[0])
         return
