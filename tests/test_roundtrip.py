@@ -174,6 +174,15 @@ def test_readme_import_export_section_runs_as_written(tmp_path, monkeypatch):
         assert result.exit_code == 0, (command, result.output)
     assert (tmp_path / "resnet18.py").exists() and (tmp_path / "resnet18.onnx").exists()
     assert "0 added, 0 removed, 0 changed, 69 unchanged layers" in result.stdout, result.stdout
+    # and the examples of `cnncalc import --help` and `cnncalc export --help`, in the same directory
+    for command in ("import", "export"):
+        text = run(command, "--help").stdout
+        examples = [line.strip() for line in text.split("Examples:")[1].splitlines()
+                    if line.strip().startswith("cnncalc ")]
+        assert len(examples) >= 2
+        for example in examples:
+            result = run(*shlex.split(example)[1:])
+            assert result.exit_code == 0, (example, result.output)
 
 
 @pytest.mark.parametrize("name", ["convnext_tiny", "shufflenet_v2_x1_0", "efficientnet_b0", "regnet_y_400mf",

@@ -39,6 +39,8 @@ def build_model(target: str):
             raise ImportError_(f"{where}: no such file")
         spec = importlib.util.spec_from_file_location(os.path.splitext(os.path.basename(where))[0], where)
     else:
+        if os.getcwd() not in sys.path and "" not in sys.path:
+            sys.path.append(os.getcwd())  # as `python -m` would: modules of the current directory
         try:
             spec = importlib.util.find_spec(where)
         except (ImportError, ValueError) as exc:
