@@ -35,7 +35,8 @@ Each preset is a table: layer type name → rule, where a rule maps
 A type missing from a table uses the rule its layer class declares for that
 preset (``Layer.tool_macs``, so a layer type's tool counts live in its own
 module), else the table's default (0 for fvcore and ptflops, which ignore
-modules they do not know; torchinfo's parameter-based rule for torchinfo). FLOPs are 2 × MACs under every preset.
+modules they do not know; torchinfo's parameter-based rule for torchinfo).
+FLOPs are 2 × MACs under every preset.
 Every output of cnncalc names the convention it used.
 """
 

@@ -104,6 +104,8 @@ class _Ctx:
         self.group_out: dict[str, _Ref] = {}  # group name → its output
         self.previous = _Ref(INPUT)  # default input of the next entry
         self.active_blocks: list[str] = []  # to refuse a block that uses itself
+        self.pieces: dict[str, _Pending] = {}  # nodes for pieces of a split named in inputs (split1.0)
+        self.by_name: dict[str, _Pending] | None = None  # the nodes by name, once linking starts
 
     def auto_name(self, type_name: str, scope: "_Scope") -> str:
         n = scope.counters.get(type_name, 0) + 1
@@ -843,30 +845,34 @@ def _piece(ctx: _Ctx, ref: _Ref) -> str | None:
         source = _resolve_step(ctx, source)
         if source is None or isinstance(source, str):
             break
-    pieces = ctx.__dict__.setdefault("pieces", {})  # full piece name → _Pending
-    by_name = ctx.__dict__.get("by_name")
-    if by_name is None or len(by_name) != len(ctx.nodes):  # every node is known once linking starts
-        by_name = ctx.__dict__["by_name"] = {p.name: p for p in ctx.nodes}
-    owner = by_name.get(source) if isinstance(source, str) else None
+    if ctx.by_name is None:  # only linking resolves references: every node is known by now
+        ctx.by_name = {p.name: p for p in ctx.nodes}
+    owner = ctx.by_name.get(source) if isinstance(source, str) else None
     found = owner.layer.piece(key) if owner is not None else None
     if found is None:
         return None
     canonical, layer = found
     name = f"{owner.name}.{canonical}"
-    if name not in pieces:
+    if name not in ctx.pieces:
         if name in ctx.names or name in ctx.groups:
             return None  # an entry of that name exists; the caller reports the reference
-        pieces[name] = _Pending(name, layer, (_Ref(owner.name),), ref.loc or owner.loc, {}, owner.parent, {})
+        if len(ctx.nodes) + len(ctx.pieces) >= MAX_LAYERS:  # pieces are nodes too (see "Limits")
+            raise _err(
+                f"the spec expands to more than {MAX_LAYERS:,} layers with the split pieces it names; cnncalc "
+                "refuses it (set CNNCALC_MAX_LAYERS to raise the limit)",
+                ref.loc or owner.loc,
+                field="inputs",
+            )
+        ctx.pieces[name] = _Pending(name, layer, (_Ref(owner.name),), ref.loc or owner.loc, {}, owner.parent, {})
     return name
 
 
 def _with_pieces(ctx: _Ctx, resolved: list) -> list:
     """``resolved`` with each piece node right after the node it comes from."""
-    pieces = ctx.__dict__.get("pieces")
-    if not pieces:
+    if not ctx.pieces:
         return resolved
     after: dict[str, list] = {}
-    for p in sorted(pieces.values(), key=lambda p: getattr(p.layer, "start", 0)):  # in the order of the axis
+    for p in sorted(ctx.pieces.values(), key=lambda p: getattr(p.layer, "start", 0)):  # in the order of the axis
         after.setdefault(p.inputs[0].name, []).append((p, (p.inputs[0].name,)))
     out = []
     for item in resolved:

@@ -154,6 +154,7 @@ def test_rearranging_layers_keep_nothing_and_slices_share_storage():
     (["split: {split_size_or_sections: [4, 4], names: [a]}"], "1 names for 2 sections"),
     (["split: {split_size_or_sections: 4, names: [a, b, c]}"], "3 names but pieces of 4 make 2 pieces"),
     (["split: {split_size_or_sections: 4, names: [a, a]}"], "piece names must differ"),
+    (["split: {split_size_or_sections: 4, names: [a, '0']}"], "piece names must not be numbers"),
     (["split: {split_size_or_sections: 4}\n    name: s", "relu:\n    inputs: s.x"], "unknown input 's.x'"),
     (["split: {split_size_or_sections: 4}\n    name: s", "relu:\n    inputs: s.01"], "unknown input 's.01'"),
     (["relu:\n    name: r", "relu:\n    inputs: r.0"], "unknown input 'r.0'"),
@@ -193,3 +194,13 @@ def test_schema_describes_the_modern_layers():
     assert split["properties"]["names"]["oneOf"][0]["uniqueItems"] is True
     sizes = split["properties"]["split_size_or_sections"]["oneOf"]
     assert sizes[1] == {"type": "array", "items": {"type": "integer", "minimum": 1}, "minItems": 1}
+
+
+def test_split_pieces_count_towards_the_layer_limit(monkeypatch):
+    import cnncalc.spec as spec
+
+    monkeypatch.setattr(spec, "MAX_LAYERS", 10)
+    refs = ", ".join(f"s.{i}" for i in range(12))
+    with pytest.raises(SpecError) as info:
+        net((12, 2, 2), "split: {split_size_or_sections: 1}\n    name: s", f"concat:\n    inputs: [{refs}]")
+    assert "more than 10 layers with the split pieces" in str(info.value) and info.value.field == "inputs"

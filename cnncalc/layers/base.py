@@ -17,8 +17,12 @@ touching data:
   training-memory estimate is built from it and ``cnncalc verify`` checks it
   against the bytes the numpy executor actually holds.
 
+Optionally, ``tool_macs`` says how other tools (torchinfo, fvcore, ptflops)
+count it, for the ``--convention`` presets, and ``piece(key)`` gives the
+layers that take named pieces of its output (``split``: ``inputs: s.0``).
+
 Adding a layer type is one small class with ``@register`` in the module of
-its family.
+its family (and its executor kernel in ``cnncalc/executor/kernels/``).
 """
 
 from __future__ import annotations

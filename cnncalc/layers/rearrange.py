@@ -39,7 +39,7 @@ def _check_dim(dim: int, x, field: str = "dim") -> int:
 class Names(Kind):
     """A list of distinct piece names (letters, digits, _ and -)."""
 
-    description = "a list of distinct names (letters, digits, '_', '-'), one per piece"
+    description = "a list of distinct names (letters, digits, '_', '-'; not numbers), one per piece"
 
     def parse(self, field, value):
         if not isinstance(value, list) or not value:
@@ -49,10 +49,13 @@ class Names(Kind):
                 raise FieldError(field, f"piece names must be non-empty words (letters, digits, _ or -), got {item!r}")
         if len(set(value)) != len(value):
             raise FieldError(field, f"piece names must differ, got {list(value)}")
+        digits = [v for v in value if v.isdigit()]
+        if digits:  # <split>.1 must mean one piece only
+            raise FieldError(field, f"piece names must not be numbers (<split>.N is piece N), got {digits[0]!r}")
         return tuple(value)
 
     def schema(self):
-        return {"type": "array", "items": {"type": "string", "pattern": "^[A-Za-z0-9_-]+$"}, "minItems": 1,
+        return {"type": "array", "items": {"type": "string", "pattern": "^(?![0-9]+$)[A-Za-z0-9_-]+$"}, "minItems": 1,
                 "uniqueItems": True}
 
 
