@@ -69,8 +69,12 @@ def build_model(target: str):
 
 def import_torch(target: str, input_shape, *, unknown: str = "error", name: str | None = None, model=None):
     """Build (or take) the model, export it to ONNX in memory, import that."""
-    import onnx
-    import torch
+    try:
+        import onnx
+        import torch
+    except ImportError as exc:
+        raise ImportError_(f"importing a PyTorch model needs torch and onnx installed ({exc}); "
+                           "pip install 'cnncalc[onnx]' and torch") from None
 
     from ..exporters.onnx_export import to_onnx_bytes
     from .onnx_import import import_model
