@@ -29,6 +29,18 @@ from cnncalc.exporters.onnx_export import export_onnx  # noqa: E402
 from cnncalc.importers.onnx_import import import_model  # noqa: E402
 from cnncalc.importers.torch_model import import_torch  # noqa: E402
 
+def fast(build):
+    """The model with zero-filled, uninitialised storage (random initialisation of
+    25M weights costs seconds; the import needs shapes only)."""
+    with torch.device("meta"):
+        model = build()
+    model = model.to_empty(device="cpu")
+    with torch.no_grad():
+        for tensor in (*model.parameters(), *model.buffers()):
+            tensor.zero_()
+    return model
+
+
 REDUCED = {
     "resnet18": (3, 32, 32), "resnet50": (3, 32, 32), "mobilenet_v2": (3, 32, 32), "densenet121": (3, 32, 32),
     "googlenet": (3, 32, 32), "squeezenet1_0": (3, 64, 64), "unet": (1, 188, 188), "wavenet_tcn": (256, 2048),
@@ -79,7 +91,7 @@ def test_every_shipped_spec_survives_onnx_and_back(path, tmp_path):
 def test_plain_torch_networks_import_with_published_totals(name, build, spec):
     published = {"resnet18": 11_689_512, "mobilenet_v2": 3_504_872, "densenet121": 7_978_856,
                  "efficientnet_b0": 5_288_548}  # torchvision's model cards
-    result = import_torch("", (3, 32, 32), model=build(), name=name)
+    result = import_torch("", (3, 32, 32), model=fast(build), name=name)
     assert result.analysis.totals.params_trainable == published[name]
     assert result.checked_shapes == len(result.analysis.layers)
     if spec is not None:  # and the multiplications of the shipped spec (checked at 224 in test_published_totals)
@@ -194,7 +206,7 @@ def test_torchvision_style_modern_networks_import_as_their_shipped_specs(name):
     import torch_modern_nets
 
     size = (3, 75, 75) if name == "inception_v3" else (3, 32, 32)
-    result = import_torch("", size, model=torch_modern_nets.MODELS[name](), name=name)
+    result = import_torch("", size, model=fast(torch_modern_nets.MODELS[name]), name=name)
     shipped = analyze(load_spec(SPECS / f"{name}.yaml", size))
     got, want = result.analysis.totals, shipped.totals
     assert (got.params_trainable, got.params_buffers, got.multiplications) == \
