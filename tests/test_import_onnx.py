@@ -209,3 +209,16 @@ def test_control_characters_in_names_never_reach_the_terminal(tmp_path):
     result = run("import", path, "--unknown", "identity")
     assert result.exit_code == 0, result.output
     assert "\x1b" not in result.stderr and "\x1b" not in result.stdout and "\x07" not in result.stdout
+
+
+def test_auto_pad_same_becomes_explicit_padding():
+    m = model([
+        helper.make_node("Conv", ["x", "c.weight"], ["c"], name="/c/Conv", kernel_shape=[4, 3], strides=[2, 2],
+                         auto_pad="SAME_UPPER"),
+        helper.make_node("MaxPool", ["c"], ["y"], name="/p/MaxPool", kernel_shape=[2, 2], strides=[1, 1],
+                         auto_pad="SAME_LOWER"),
+    ], [weight("c.weight", 4, 3, 4, 3)], input_shape=("N", 3, 9, 8))
+    got = layers(spec_of(m))
+    # H: ⌈9/2⌉ = 5 outputs need (5 − 1)·2 + 4 − 9 = 3 cells, the odd one after; W: 4·… = 1
+    assert got[0][2]["padding"] == [[1, 2], [0, 1]] and got[0][4] == (4, 5, 4)
+    assert got[1][2]["padding"] == [[1, 0], [1, 0]] and got[1][4] == (4, 5, 4)

@@ -187,15 +187,26 @@ def _axes(values):
     return values[0] if len(set(values)) == 1 else values
 
 
-def _pads(a, nd, auto_pad_ok=True):
+def _pads(a, nd, sizes=None, kernels=None):
+    """(before, after) per spatial axis from ``pads`` or ``auto_pad``. SAME_UPPER
+    and SAME_LOWER give ⌈i/s⌉ outputs, the odd cell after (upper) or before (lower)."""
     auto = a.get("auto_pad", b"NOTSET")
     auto = auto.decode() if isinstance(auto, bytes) else auto
-    if auto not in ("NOTSET", ""):
-        if auto == "VALID":
-            return [(0, 0)] * nd
+    if auto in ("NOTSET", ""):
+        pads = list(a.get("pads", [0] * (2 * nd)))
+        return [(int(pads[i]), int(pads[i + nd])) for i in range(nd)]
+    if auto == "VALID":
+        return [(0, 0)] * nd
+    if auto not in ("SAME_UPPER", "SAME_LOWER") or sizes is None or kernels is None:
         raise Unsupported(f"auto_pad={auto}")
-    pads = list(a.get("pads", [0] * (2 * nd)))
-    return [(int(pads[i]), int(pads[i + nd])) for i in range(nd)]
+    strides = a.get("strides", [1] * nd)
+    dilations = a.get("dilations", [1] * nd)
+    sides = []
+    for i, k, st, d in zip(sizes, kernels, strides, dilations):
+        total = max((-(-i // st) - 1) * st + d * (k - 1) + 1 - i, 0)
+        small, big = total // 2, total - total // 2
+        sides.append((small, big) if auto == "SAME_UPPER" else (big, small))
+    return sides
 
 
 def _padding_field(sides):
@@ -240,7 +251,7 @@ def conv(walk: Walk, node):
     nd = len(w) - 2
     if nd not in (1, 2, 3):
         raise Unsupported(f"{nd}-d convolution")
-    sides = _pads(a, nd)
+    sides = _pads(a, nd, x.shape[1:], w[2:])
     x, sides, folded = _take_pad(walk, node, x, sides)
     fields = {"out_channels": int(w[0]), "kernel_size": _axes(w[2:])}
     strides = a.get("strides", [1] * nd)
@@ -620,7 +631,7 @@ def window_pool(walk: Walk, node):
     x = _data(walk, node)
     k = a["kernel_shape"]
     nd = len(k)
-    sides = _pads(a, nd)
+    sides = _pads(a, nd, x.shape[1:], k)
     fields = {"kernel_size": _axes(k)}
     strides = a.get("strides", [1] * nd)
     if list(strides) != list(k):
