@@ -140,7 +140,7 @@ def test_unsupported_operations_are_listed_with_counts_and_names(tmp_path):
         spec_of(m)
     text = str(err.value)
     assert "3 operations cannot be expressed" in text
-    assert "Abs ×2: '/abs1/Abs', '/abs2/Abs'" in text and "Erf ×1: '/erf/Erf'" in text
+    assert "Abs ×2: '/abs1/Abs', '/abs2/Abs'" in text and "Erf ×1" in text and "'/erf/Erf'" in text
     path = tmp_path / "m.onnx"
     onnx.save(m, str(path))
     result = run("import", path)
@@ -222,3 +222,22 @@ def test_auto_pad_same_becomes_explicit_padding():
     # H: ⌈9/2⌉ = 5 outputs need (5 − 1)·2 + 4 − 9 = 3 cells, the odd one after; W: 4·… = 1
     assert got[0][2]["padding"] == [[1, 2], [0, 1]] and got[0][4] == (4, 5, 4)
     assert got[1][2]["padding"] == [[1, 0], [1, 0]] and got[1][4] == (4, 5, 4)
+
+
+def test_gelu_written_out_with_erf_is_one_gelu_layer():
+    def scalar(name, value):
+        return numpy_helper.from_array(np.array(value, np.float32), name)
+
+    m = model([
+        helper.make_node("Div", ["x", "sqrt2"], ["d"], name="/act/Div"),
+        helper.make_node("Erf", ["d"], ["e"], name="/act/Erf"),
+        helper.make_node("Add", ["e", "one"], ["a"], name="/act/Add"),
+        helper.make_node("Mul", ["x", "a"], ["m"], name="/act/Mul"),
+        helper.make_node("Mul", ["m", "half"], ["y"], name="/act/Mul_1"),
+    ], [scalar("sqrt2", 2 ** 0.5), scalar("one", 1.0), scalar("half", 0.5)])
+    got = layers(spec_of(m))
+    assert [g[:2] for g in got] == [("act", "gelu")] and got[0][4] == (3, 8, 8)
+    broken = model([helper.make_node("Div", ["x", "sqrt2"], ["d"], name="/d/Div"),
+                    helper.make_node("Relu", ["d"], ["y"], name="/r/Relu")], [scalar("sqrt2", 2 ** 0.5)])
+    with pytest.raises(ImportError_, match="Relu ×1"):
+        spec_of(broken)

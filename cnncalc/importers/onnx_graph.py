@@ -49,6 +49,9 @@ class Tensor:
     #: a reshape cnncalc follows only as part of a known pattern (channel
     #: shuffle, pixel unshuffle, group norm): the ONNX shape and the steps so far
     pending: tuple | None = None
+    #: part of x·½·(1 + erf(x/√2)), GELU as exporters before ONNX opset 20 write it:
+    #: (steps done, the tensor x)
+    partial: tuple | None = None
 
 
 @dataclass
@@ -313,6 +316,8 @@ class Walk:
                                   "or group norm")
             if t.channels_last and not getattr(converter, "channels_last", False):
                 raise Unsupported("an operation on a channels-last tensor")
+            if t.partial is not None and not getattr(converter, "partial", False):
+                raise Unsupported("part of x·½·(1 + erf(x/√2)) used elsewhere")
 
     def _unsupported(self, node, why: str):
         label = printable(node.name) or f"{node.op_type} #{len(self.unsupported[node.op_type]) + 1}"

@@ -20,7 +20,7 @@ from .onnx_graph import Tensor, Unsupported, Walk, attributes
 CONVERTERS: dict = {}
 
 
-def converts(*op_types, channels_last=False, follows_reshapes=False):
+def converts(*op_types, channels_last=False, follows_reshapes=False, partial=False):
     """Register a converter; ``channels_last`` / ``follows_reshapes``: it
     understands channels-last tensors / reshapes in the middle of a pattern
     (the walk refuses those inputs to every other converter)."""
@@ -28,6 +28,7 @@ def converts(*op_types, channels_last=False, follows_reshapes=False):
     def wrap(fn):
         fn.channels_last = channels_last
         fn.follows_reshapes = follows_reshapes
+        fn.partial = partial
         for op in op_types:
             CONVERTERS[op] = fn
         return fn
@@ -507,9 +508,12 @@ def softmax(walk, node):
 
 
 # -- merges -----------------------------------------------------------------------------------
-@converts("Add", "Sum", "Mul", channels_last=True)
+@converts("Add", "Sum", "Mul", channels_last=True, partial=True)
 def merge(walk: Walk, node):
     datas = [walk.values.get(i) for i in node.input]
+    if any(d is not None and d.partial is not None for d in datas):
+        _gelu_step(walk, node, datas)
+        return
     if all(d is not None for d in datas):
         if len({d.channels_last for d in datas}) > 1:
             raise Unsupported("a merge of channels-first and channels-last tensors")
@@ -537,6 +541,48 @@ def merge(walk: Walk, node):
                 _scale(walk, node, node.input[i], x, w)
                 return
     raise Unsupported("an element-wise operation with a constant (cnncalc merges network tensors)")
+
+
+_SQRT2 = 2 ** 0.5
+
+
+def _constant_near(walk, name, value) -> bool:
+    if name not in walk.consts:
+        return False
+    c = np.asarray(walk.consts[name], dtype=np.float64)
+    return c.size == 1 and abs(float(c.reshape(-1)[0]) - value) < 1e-4 * max(1.0, abs(value))
+
+
+@converts("Div", "Erf", channels_last=True, partial=True)
+def gelu_start(walk: Walk, node):
+    """x / √2 and erf(·): the first steps of x·½·(1 + erf(x/√2))."""
+    x = _data(walk, node)
+    if node.op_type == "Div":
+        if x.partial is not None or len(node.input) != 2 or not _constant_near(walk, node.input[1], _SQRT2):
+            raise Unsupported("a division (cnncalc follows x/√2 inside GELU only)")
+        walk.alias(node.output[0], Tensor(x.source, x.shape, channels_last=x.channels_last, partial=(1, x)))
+        return
+    if x.partial is None or x.partial[0] != 1:
+        raise Unsupported("erf outside x·½·(1 + erf(x/√2))")
+    walk.alias(node.output[0], Tensor(x.source, x.shape, channels_last=x.channels_last, partial=(2, x.partial[1])))
+
+
+def _gelu_step(walk, node, datas):
+    """(1 + ·), x·(·), then ·½: GELU once the last step is seen."""
+    i = next(k for k, d in enumerate(datas) if d is not None and d.partial is not None)
+    t, other = datas[i], node.input[1 - i] if len(node.input) == 2 else None
+    step, x = t.partial
+    if node.op_type == "Add" and step == 2 and other is not None and _constant_near(walk, other, 1.0):
+        nxt = 3
+    elif node.op_type == "Mul" and step == 3 and other is not None and walk.values.get(other) is not None and \
+            walk.values[other].source == x.source and walk.values[other].partial is None:
+        nxt = 4
+    elif node.op_type == "Mul" and step == 4 and other is not None and _constant_near(walk, other, 0.5):
+        walk.emit(node, "gelu", {}, [x], channels_last=x.channels_last)
+        return
+    else:
+        raise Unsupported("part of x·½·(1 + erf(x/√2)) used elsewhere")
+    walk.alias(node.output[0], Tensor(x.source, x.shape, channels_last=x.channels_last, partial=(nxt, x)))
 
 
 def scope_of_node(node) -> str | None:
