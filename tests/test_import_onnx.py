@@ -241,3 +241,9 @@ def test_gelu_written_out_with_erf_is_one_gelu_layer():
                     helper.make_node("Relu", ["d"], ["y"], name="/r/Relu")], [scalar("sqrt2", 2 ** 0.5)])
     with pytest.raises(ImportError_, match="Relu ×1"):
         spec_of(broken)
+
+
+def test_a_malformed_node_is_listed_not_a_crash():
+    m = model([helper.make_node("MaxPool", ["x"], ["y"], name="/p/MaxPool")], [])  # no kernel_shape
+    with pytest.raises(ImportError_, match=r"MaxPool ×1 \(malformed node \(KeyError"):
+        spec_of(m)

@@ -289,6 +289,9 @@ class Walk:
                 converter(self, node)
             except Unsupported as exc:
                 self._unsupported(node, exc.why)
+            except (KeyError, IndexError, ValueError, TypeError, ZeroDivisionError, OverflowError) as exc:
+                # a node without the attributes or inputs its operation needs: a malformed file
+                self._unsupported(node, f"malformed node ({type(exc).__name__}: {printable(exc)})")
         if self.unsupported and self.unknown != "identity":
             lines = []
             for op, names in sorted(self.unsupported.items(), key=lambda kv: (-len(kv[1]), kv[0])):
