@@ -92,5 +92,6 @@ def import_torch(target: str, input_shape, *, unknown: str = "error", name: str 
     except Exception as exc:  # torch's exporter: data-dependent control flow, unsupported aten ops, ...
         raise ImportError_(f"torch.onnx.export could not trace the model: {type(exc).__name__}: {exc}") from None
     default = parse_target(target)[1] if target else "model"
-    return import_model(onnx.load_from_string(data), source=target, name=name or default, input_shape=input_shape,
+    return import_model(onnx.load_from_string(data), source=target or "a PyTorch model", name=name or default,
+                        input_shape=input_shape,
                         unknown=unknown, model_params=params, params_from="sum of p.numel() over model.parameters()")
