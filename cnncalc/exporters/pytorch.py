@@ -97,7 +97,6 @@ _SIMPLE = {
     "hardsigmoid": "nn.Hardsigmoid()",
     "softplus": "nn.Softplus()",
     "mish": "nn.Mish()",
-    "identity": "nn.Identity()",
     "flatten": "nn.Flatten()",
 }
 
@@ -108,6 +107,11 @@ def _simple(r):
 
 for _name in _SIMPLE:
     EMITTERS[_name] = _simple
+
+
+@emits("identity")
+def _identity(r):
+    return Emit("Identity()", ("Identity",))
 
 
 @emits("leaky_relu")

@@ -18,6 +18,14 @@ class Block(nn.Module):
     spec): holds its layers so that state_dict keys read like the spec."""
 
 
+class Identity(nn.Module):
+    """Passes its input through (written to ONNX as a Dropout that does
+    nothing, so the layer survives the export as one node)."""
+
+    def forward(self, x):
+        return F.dropout(x, 0.0, False)
+
+
 class Add(nn.Module):
     """Element-wise sum of two or more inputs."""
 

@@ -517,7 +517,7 @@ def merge(walk: Walk, node):
     if all(d is not None for d in datas):
         if len({d.channels_last for d in datas}) > 1:
             raise Unsupported("a merge of channels-first and channels-last tensors")
-        if node.op_type == "Mul" and _silu(walk, node, datas):
+        if node.op_type == "Mul" and (_silu(walk, node, datas) or _mish(walk, node, datas)):
             return
         kind = "multiply" if node.op_type == "Mul" else "add"
         first = walk.by_key.get(datas[0].source)
@@ -640,6 +640,27 @@ def _scale(walk, node, value, x: Tensor, w):
         walk.alias(node.output[0], x)
         return
     walk.emit(node, "layer_scale", {}, [x], weights=[w], channels_last=x.channels_last)
+
+
+def _mish(walk, node, datas) -> bool:
+    """x · tanh(softplus(x)) is Mish (PyTorch exports nn.Mish that way)."""
+    for i in (0, 1):
+        tanh = walk.by_key.get(datas[i].source)
+        other = datas[1 - i]
+        if tanh is None or tanh.type_name != "tanh" or not walk.sole_consumer(node.input[i]):
+            continue
+        soft = walk.by_key.get(tanh.inputs[0])
+        if soft is None or soft.type_name != "softplus" or soft.inputs != [other.source] or \
+                not walk.sole_consumer(soft.outputs[-1]):
+            continue
+        walk.layers.remove(tanh)
+        del walk.by_key[tanh.key]
+        soft.type_name = "mish"
+        soft.onnx_names += [*tanh.onnx_names, printable(node.name)]
+        soft.outputs = [node.output[0]]
+        walk.alias(node.output[0], Tensor(soft.key, other.shape, channels_last=other.channels_last))
+        return True
+    return False
 
 
 def _silu(walk, node, datas) -> bool:
