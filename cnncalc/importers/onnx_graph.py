@@ -216,7 +216,9 @@ class Walk:
         return shape
 
     def sole_consumer(self, value: str) -> bool:
-        return len(self.consumers.get(value, ())) == 1 and value not in self.output_names
+        """One operation reads the values (a Shape that reads only the size does not count)."""
+        readers = [n for n in self.consumers.get(value, ()) if n.op_type != "Shape"]
+        return len(readers) == 1 and value not in self.output_names
 
     def alias(self, output: str, tensor: Tensor):
         self.values[output] = tensor

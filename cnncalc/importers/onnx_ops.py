@@ -984,6 +984,16 @@ def slice_(walk, node):
         walk.values[node.output[0]] = Tensor(layer.key, walk._cnncalc_shape(layer, [walk.values[layer.node.input[0]]]))
         layer.outputs.append(node.output[0])
         return
+    if layer is not None and layer.type_name == "conv_transpose" and walk.sole_consumer(node.input[0]) and \
+            scope_of_node(layer.node) == scope_of_node(node):
+        # cells cut off a transposed convolution's output in its own module: its (asymmetric) padding
+        old = layer.fields.get("padding", 0)
+        old = [[old, old]] * nd if isinstance(old, int) else [[v, v] if isinstance(v, int) else list(v) for v in old]
+        layer.fields["padding"] = _padding_field([(o[0] + c[0], o[1] + c[1]) for o, c in zip(old, sides)])
+        layer.onnx_names.append(printable(node.name))
+        layer.outputs = [node.output[0]]
+        walk.values[node.output[0]] = Tensor(layer.key, walk._cnncalc_shape(layer, [walk.values[layer.node.input[0]]]))
+        return
     walk.emit(node, "crop", {"cropping": _padding_field([tuple(s) for s in sides])}, [x])
 
 
