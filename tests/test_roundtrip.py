@@ -223,3 +223,29 @@ def test_a_network_torch_cannot_export_to_onnx_is_one_clear_error(tmp_path):
     assert "torch.onnx.export cannot write this network" in result.stderr and "adaptive_max_pool2d" in result.stderr
     assert not (tmp_path / "local.onnx").exists()
     assert run("export", spec, "--to", "pytorch", "-o", tmp_path / "local.py").exit_code == 0
+
+
+@pytest.mark.parametrize("name, gone, refused", [
+    ("conv_1d_3d", set(), None),
+    ("transposed", set(), None),  # asymmetric padding: ConvTranspose + Slice fold back into one layer
+    ("activations_dense", set(), None),  # mish, silu, identity, softmax, ...
+    ("merges", {"concat1"}, None),  # torch merges a concat that only feeds another one
+    ("pools_1d", None, "TopK ×1"),
+    ("resampling", None, "Expand ×1"),
+    ("conv_paddings", None, "Expand ×1"),
+])
+def test_layer_families_through_onnx_and_back(name, gone, refused, tmp_path):
+    from cnncalc.importers.onnx_graph import ImportError_
+    from conftest import analyze_text
+    from test_export_pytorch import LAYER_SPECS
+
+    original = analyze_text(LAYER_SPECS[name])
+    out = tmp_path / "m.onnx"
+    export_onnx(original, str(out), weights=False)
+    if refused is not None:
+        with pytest.raises(ImportError_, match=refused):
+            import_model(onnx.load(str(out)), source=str(out), name=name)
+        return
+    back = import_model(onnx.load(str(out)), source=str(out), name=name)
+    a = [row for row in comparable(per_layer(original)) if row[0] not in gone]
+    assert a == comparable(per_layer(back.analysis))
