@@ -17,6 +17,7 @@ from .errors import FieldError, SpecError
 from .graph import INPUT, Graph, Node
 from .layers.base import WHOLE, Params
 from .receptive import AxisRF
+from .shapes import order_warning
 from .units import DTYPE_BYTES  # noqa: F401  (imported from here by other modules)
 
 
@@ -174,6 +175,9 @@ def analyze(
     results = []
     known: dict[str, LayerResult] = {}  # nodes analysed so far, for layers that refer to others
     warnings: list[tuple[str, str]] = []
+    order = order_warning(graph.input_shape)
+    if order is not None:
+        warnings.append((INPUT, order))
     t_train = t_buf = t_mult = t_macs = t_flops = t_act = t_pbytes = 0
     for node in graph.nodes:
         layer = node.layer

@@ -172,7 +172,7 @@ def check(specs, budget_file, batch, dtype, optimizer, convention, input_shape, 
     from ..checking import NothingToCheck, SpecReport, check_graph, exit_status
     from ..compare import load_snapshot_json
     from ..render.check import render
-    from ..spec import load_spec
+    from .options import load_graph
 
     overrides = Budget()
     if budget_file is not None:
@@ -185,7 +185,7 @@ def check(specs, budget_file, batch, dtype, optimizer, convention, input_shape, 
     graphs, errors = {}, {}
     for spec in specs:
         try:
-            graphs[spec] = load_spec(resolve_spec(spec), input_shape)
+            graphs[spec] = load_graph(resolve_spec(spec), input_shape)
         except SpecError as exc:
             errors[spec] = exc
     paired = _pair_baselines(list(specs), graphs, snapshots)

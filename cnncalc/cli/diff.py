@@ -12,13 +12,13 @@ from ..render.diff import DiffFormat
 def _snapshot(path, input_shape, batch, dtype, convention):
     from ..analysis import analyze
     from ..compare import is_json_file, load_snapshot_json, snapshot_from_analysis
-    from ..spec import load_spec
+    from .options import load_graph
 
     if is_json_file(path):
         return load_snapshot_json(path)
     from ..checking import training_memory
 
-    graph = load_spec(resolve_spec(path), input_shape)
+    graph = load_graph(resolve_spec(path), input_shape)
     analysis = analyze(graph, batch=batch, dtype=dtype, convention=convention)
     return snapshot_from_analysis(analysis, label=path, training_bytes=training_memory(analysis, "sgd"),
                                   training_optimizer="sgd")

@@ -20,6 +20,8 @@ def _echo_calc(calc, explain: bool):
     from ..homework.explain import num, per_axis_values, render_steps, shape_text
 
     click.echo(calc.header())
+    if calc.warning:
+        click.echo(f"warning: {calc.warning}", err=True)
     if explain:
         for line in render_steps(calc.steps):
             click.echo(line)
@@ -42,7 +44,8 @@ def _layer_options(fn):
                       help="Zero padding P per side: an int, per axis (1x2), or same/valid/full.")(fn)
     fn = click.option("--kernel", required=True, help="Kernel (filter) size F: 5, or per axis 3x5.")(fn)
     fn = click.option("--input", "input_text", required=True,
-                      help="Input size in the lectures' order, channels last: 28x28x3 (H×W×D), 4x5 (H×W), 32 (L).")(fn)
+                      help="Input shape: 28x28x3 (x: H×W×C, channels last as in the lectures; 4x5 is H×W with one channel) "
+                           "or 3,28,28 (commas: C,H,W, channels first as in a spec; 1D: 1,32).")(fn)
     return fn
 
 
@@ -93,7 +96,8 @@ def pool_cmd(input_text, kernel, padding, dilation, stride, kind, ceil_mode, exp
 
 @cli.command("tconv")
 @click.option("--input", "input_text", required=True,
-              help="Input size in the lectures' order, channels last: 2x2, 4x4x16.")
+              help="Input shape: 2x2, 4x4x16 (x: H×W×C, channels last as in the lectures) "
+                   "or 16,4,4 (commas: C,H,W, channels first as in a spec).")
 @click.option("--kernel", required=True, help="Kernel size F.")
 @click.option("--stride", default="1", show_default=True, help="Stride S.")
 @click.option("--padding", default="0", show_default=True, help="Padding P cropped from each side.")
@@ -227,10 +231,10 @@ def grade_cmd(spec, input_shape):
     from ..analysis import analyze
     from ..errors import SpecError
     from ..homework.grade import answer_text, grade
-    from ..spec import load_spec
+    from .options import load_graph
 
     path = resolve_spec(spec)
-    graph = load_spec(path, input_shape)
+    graph = load_graph(path, input_shape)
     result = analyze(graph)
     g = grade(result)
     if not g.total:
@@ -305,11 +309,11 @@ def compare_cmd(spec_a, spec_b, input_shape, batch, dtype):
 
     from ..analysis import analyze
     from ..homework.compare import compare, render
-    from ..spec import load_spec
+    from .options import load_graph
 
     path_a, path_b = resolve_spec(spec_a), resolve_spec(spec_b)
-    a = analyze(load_spec(path_a, input_shape), batch=batch, dtype=dtype)
-    b = analyze(load_spec(path_b, input_shape), batch=batch, dtype=dtype)
+    a = analyze(load_graph(path_a, input_shape), batch=batch, dtype=dtype)
+    b = analyze(load_graph(path_b, input_shape), batch=batch, dtype=dtype)
     name_a = a.graph.name or os.path.basename(path_a)
     name_b = b.graph.name or os.path.basename(path_b)
     click.echo(f"A = {name_a} ({path_a})")

@@ -67,11 +67,11 @@ def verify(spec, input_shape, batch, seed, dtype, gradcheck, max_memory, quiet):
       cnncalc verify specs/vgg16.yaml --input 3,64,64 --batch 2 --seed 0
     """
     from ..analysis import analyze
-    from ..spec import load_spec
+    from .options import load_graph
     from ..units import human_bytes
     from .console import error_console, output_console
 
-    graph = load_spec(resolve_spec(spec), input_shape)
+    graph = load_graph(resolve_spec(spec), input_shape)
     analysis = analyze(graph, batch=batch, dtype=dtype)
 
     from ..executor.verify import estimate_bytes, verify as run_verify
