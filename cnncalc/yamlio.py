@@ -370,3 +370,55 @@ def read_spec_text(path) -> str:
 def load_file(path):
     name = str(path)
     return load_text(read_spec_text(name), name)
+
+
+def from_data(value, file: str | None = "<dict>"):
+    """Plain Python data (dicts, lists, str/int/float/bool/None) → the
+    YMap/YList the spec reader takes, for ``loads_spec({...})``. No line
+    numbers exist, so every location is the ``file`` label; the same limits
+    as for YAML text apply (MAX_NODES values, MAX_DEPTH nesting), and keys
+    must be plain values. Built with an explicit stack, never recursion."""
+    loc = Loc(file)
+    count = 0
+
+    def new(item, depth):
+        nonlocal count
+        count += 1
+        if count > MAX_NODES:
+            raise SpecError(f"the spec holds more than {MAX_NODES:,} values; set CNNCALC_MAX_YAML_NODES "
+                            "to raise the limit", loc=loc)
+        if isinstance(item, dict):
+            if depth >= MAX_DEPTH:
+                raise _too_deep(loc)
+            out = YMap()
+            out.loc, out.key_locs, out.value_locs = loc, {}, {}
+            return out
+        if isinstance(item, (list, tuple)):
+            if depth >= MAX_DEPTH:
+                raise _too_deep(loc)
+            out = YList()
+            out.loc, out.item_locs = loc, []
+            return out
+        if item is None or isinstance(item, (str, int, float, bool)):
+            return item
+        raise SpecError(f"a spec holds plain values (mappings, lists, strings, numbers, booleans, null), "
+                        f"not {type(item).__name__}", loc=loc)
+
+    root = new(value, 0)
+    stack = [(value, root, 0)] if isinstance(root, (YMap, YList)) else []
+    while stack:
+        source, target, depth = stack.pop()
+        items = source.items() if isinstance(source, dict) else enumerate(source)
+        for key, item in items:
+            if isinstance(target, YMap) and not (key is None or isinstance(key, (str, int, float, bool))):
+                raise SpecError(f"a mapping key must be a plain value, got {type(key).__name__}", loc=loc)
+            built = new(item, depth + 1)
+            if isinstance(target, YMap):
+                target[key] = built
+                target.key_locs[key] = target.value_locs[key] = loc
+            else:
+                target.append(built)
+                target.item_locs.append(loc)
+            if isinstance(built, (YMap, YList)):
+                stack.append((item, built, depth + 1))
+    return root
