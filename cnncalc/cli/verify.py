@@ -84,6 +84,13 @@ def verify(spec, input_shape, batch, seed, dtype, gradcheck, max_memory, quiet):
             f"try a smaller input (e.g. --input {_smaller(analysis.input_shape)}) or a smaller --batch"
         )
 
+    if gradcheck:
+        from ..executor.verify import gradcheck_bytes
+
+        peak, where = gradcheck_bytes(analysis)
+        click.echo(f"gradient check: float64, one layer at a time, two extra forward passes per direction; "
+                   f"estimated peak {human_bytes(peak)} (at layer '{where}'); the whole run needs about "
+                   f"{human_bytes(need)}", err=True)
     progress = None
     bar = None
     if not quiet:
