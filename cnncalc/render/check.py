@@ -54,6 +54,39 @@ def margin_text(margin: Fraction | None) -> str:
     return f"{float(-margin):.{digits}f}% over"
 
 
+def _pct(value: Fraction) -> str:
+    return f"{'+' if value >= 0 else '−'}{abs(float(value)):.2f}%"
+
+
+def growth_margin_text(c: Check) -> str:
+    """An increase check's headroom or excess in the allowance's own terms: percentage
+    points of growth for a percentage (allowed +2%, grown +44.06%: 42.06 points over),
+    else the amount. The one percentage of such a row is the growth over the baseline."""
+    if c.allowed_growth is not None and c.growth is not None:
+        gap = c.allowed_growth - c.growth
+        return f"{abs(float(gap)):.2f} points {'headroom' if gap >= 0 else 'over'}"
+    gap = c.limit - c.measured
+    return f"{short_value(abs(gap), c.unit)} {'headroom' if gap >= 0 else 'over'}"
+
+
+def measured_text(c: Check, show) -> str:
+    """The measured value; for an increase, with its growth over the baseline."""
+    text = show(c.measured, c.unit)
+    if c.baseline is not None:
+        growth = "new" if c.growth is None else _pct(c.growth)
+        text += f" ({growth} over baseline {show(c.baseline, c.unit)})"
+    return text
+
+
+def limit_text(c: Check, show) -> str:
+    text = show(c.limit, c.unit)
+    return f"{text} (baseline +{c.text})" if c.scope == "increase" else text
+
+
+def row_margin_text(c: Check) -> str:
+    return growth_margin_text(c) if c.scope == "increase" else margin_text(c.margin)
+
+
 def change_text(old: int, new: int) -> str:
     from ..compare import percent_change
 
@@ -67,12 +100,11 @@ def check_message(report: SpecReport, c: Check) -> str:
     """One sentence for an annotation or a JUnit failure."""
     what = c.title + (f" at layer '{c.subject}'" if c.subject else "")
     verdict = "passes" if c.passed else "fails"
+    at = f" (batch {c.batch}, {c.dtype})" if c.batch is not None else ""
     text = (
-        f"{what} {verdict}: measured {value_text(c.measured, c.unit)}, limit {value_text(c.limit, c.unit)}, "
-        f"{margin_text(c.margin)}"
+        f"{what} {verdict}: measured {measured_text(c, value_text)}{at}, limit {limit_text(c, value_text)}, "
+        f"{row_margin_text(c)}"
     )
-    if c.baseline is not None:
-        text += f"; baseline {value_text(c.baseline, c.unit)}, change {change_text(c.baseline, c.measured)}"
     if c.source not in ("spec", "baseline"):
         text += f" [limit from {c.source}]"
     if c.note and c.baseline is None:
@@ -124,22 +156,22 @@ def print_table(reports: list[SpecReport], console, *, exact: bool = False) -> N
         table.add_column("Check")
         table.add_column("Layer")
         table.add_column("Measured", justify="right")
+        table.add_column("At")
         table.add_column("Limit", justify="right")
         table.add_column("Headroom / excess", justify="right")
         table.add_column("Source")
         for c in report.checks:
             status = Text("PASS", style="green") if c.passed else Text("FAIL", style="bold red")
             show = value_text if exact else short_value
-            measured = show(c.measured, c.unit)
-            if c.baseline is not None:
-                measured += f" ({change_text(c.baseline, c.measured)})"
             table.add_row(
-                status, c.title, c.subject or "", measured, show(c.limit, c.unit),
-                Text(margin_text(c.margin), style="" if c.passed else "red"), c.source,
+                status, c.title, c.subject or "", measured_text(c, show), c.at, limit_text(c, show),
+                Text(row_margin_text(c), style="" if c.passed else "red"), c.source,
             )
         console.print(table)
         console.print(Text(
-            f"measured at batch {report.batch}, {report.dtype}; MACs: {report.convention} convention"
+            f"budget limits measured at batch {report.batch}, {report.dtype} (the 'At' column states each memory "
+            f"figure's); MACs: {report.convention} convention; headroom/excess in percent of the limit, for a growth "
+            "limit in percentage points of growth over the baseline"
             + ("" if exact else "; exact values: --exact or --format json"), style="dim"))
         for note in report.notes:
             console.print(Text(note, style="dim"))
@@ -210,6 +242,10 @@ def check_to_dict(c: Check) -> dict:
         "limit_text": c.text,
         "baseline": c.baseline,
         "margin_percent": None if margin is None else round(float(margin), 4),
+        "growth_percent": None if c.growth is None else round(float(c.growth), 4),
+        "allowed_growth_percent": None if c.allowed_growth is None else _num(c.allowed_growth),
+        "batch": c.batch,
+        "dtype": c.dtype,
         "passed": c.passed,
         "source": c.source,
         "location": _loc_json(c.loc),

@@ -61,7 +61,7 @@ def build(analysis: Analysis, *, exact: bool = False, bars: bool | str = False, 
         c = row_cells(r)
         params = count(c["params"])
         if c["buffers"]:
-            params += f" +{count(c['buffers'])}b"
+            params += f" +{count(c['buffers'])} buf"  # buffers, not bits
         table.add_row(
             str(c["index"]),
             Text(c["name"]),
@@ -99,7 +99,7 @@ def _add_hierarchy_rows(table, analysis: Analysis, count, share: dict, depth: in
         indent = "  " * row.depth
         params = count(row.params)
         if row.buffers:
-            params += f" +{count(row.buffers)}b"
+            params += f" +{count(row.buffers)} buf"
         if row.is_group:
             mark = "▸ " if row.collapsed else "▾ "
             name = Text(indent + mark + row.name, style="bold")
