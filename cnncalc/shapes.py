@@ -2,9 +2,10 @@
 
 * **Commas are PyTorch's order, channels first**, as in a spec's ``input:``:
   ``3,224,224`` is C,H,W; ``1,32`` is C,L (1D); ``3,16,112,112`` is C,D,H,W;
-  a single number ``784`` is a flat [C].
-* **``x`` is the lectures' order, channels last**: ``224x224x3`` is H×W×C;
-  ``4x5`` is H×W with one channel; ``16x112x112x3`` is D×H×W×C.
+  ``784,`` (a trailing comma) is a flat [C].
+* **``x`` (or a lone number) is the lectures' order, channels last**:
+  ``224x224x3`` is H×W×C; ``4x5`` is H×W with one channel; ``16x112x112x3``
+  is D×H×W×C; ``32`` is a 1D signal of length 32 with one channel.
 
 Either way the result is channels first, the order used everywhere inside
 cnncalc. :func:`order_warning` says when a shape looks written in the other
@@ -22,8 +23,8 @@ _CHANNEL_LIKE = (1, 3, 4)
 #: How much larger the other axes must be before a 1/3/4 axis looks misplaced.
 _FACTOR = 8
 
-NOTATION_HELP = ("channels first with commas (C,H,W: 3,224,224, as in a spec) "
-                 "or channels last with x (H×W×C: 224x224x3, as in the lectures)")
+NOTATION_HELP = ("channels first with commas (C,H,W: 3,224,224, as in a spec; a flat [C]: 784,) "
+                 "or channels last with x (H×W×C: 224x224x3, as in the lectures; a 1D signal: 32)")
 
 
 class ShapeSyntaxError(ValueError):
@@ -63,8 +64,8 @@ def parse_shape(text, *, what: str = "--input", max_rank: int = 4, minimum: int 
     ShapeSyntaxError with the rule in the message."""
     raw = str(text).strip()
     body = raw.strip("[]()").strip().lower().replace("×", "x")
-    has_x = "x" in body
     has_comma = "," in body
+    has_x = "x" in body or (not has_comma and len(_sizes(body)) == 1)  # a lone number: the lectures' L
     if has_x and has_comma:
         raise ShapeSyntaxError(f"{what} {raw!r} mixes ',' and 'x'; write it {NOTATION_HELP}")
     parts = _sizes(body)
@@ -82,7 +83,7 @@ def parse_shape(text, *, what: str = "--input", max_rank: int = 4, minimum: int 
         return TypedShape(body, tuple(sizes), False)
     if len(sizes) > max_rank:
         raise ShapeSyntaxError(f"{what} {raw!r} has {len(sizes)} sizes; channels last takes at most D×H×W×C")
-    if len(sizes) <= 2:  # H×W (or a single L) with one channel, as the lectures write a grey image
+    if len(sizes) <= 2:  # H×W (or a lone L) with one channel, as the lectures write a grey image
         shape = (1, *sizes)
     else:
         shape = (sizes[-1], *sizes[:-1])

@@ -91,7 +91,7 @@ def test_tconv_cli_and_bad_output_padding():
 
 
 def test_kernel_larger_than_input_is_a_usage_error(capsys):
-    assert run_main("conv", "--input", "1,5", "--kernel", 7) == 2  # 1D: C,L
+    assert run_main("conv", "--input", "5", "--kernel", 7) == 2  # a lone number: 1D, one channel
     err = capsys.readouterr().err
     assert "⌊(5 + 2·0 − 7) / 1⌋ + 1" in err and "Traceback" not in err
 

@@ -24,7 +24,8 @@ def run(*args):
     ("16x112x112x3", (3, 16, 112, 112), True),
     ("3,16,112,112", (3, 16, 112, 112), False),
     ("1,32", (1, 32), False),
-    ("784", (784,), False),
+    ("32", (1, 32), True),              # a lone number: the lectures' 1D signal
+    ("784,", (784,), False),            # a flat [C]
 ])
 def test_the_rule(text, shape, last):
     typed = parse_shape(text)

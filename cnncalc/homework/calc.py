@@ -3,7 +3,7 @@
 Input shapes follow cnncalc's one notation (:mod:`cnncalc.shapes`): with
 ``x`` as in the lectures, channels last (``28x28x3`` is H×W×D, ``4x5`` is H×W
 with one channel, ``16x112x112x3`` D×H×W×C); with commas channels first, as in
-a spec (``3,28,28``; a 1D signal of length 32 with one channel is ``1,32``).
+a spec (``3,28,28``); a lone number ``32`` is a 1D signal of length 32 with one channel.
 Internally shapes are channels first, as everywhere in cnncalc.
 """
 
@@ -16,7 +16,7 @@ from ..errors import FieldError, UsageError
 from ..layers.conv import Conv
 from ..layers.pooling import AvgPool, MaxPool
 from ..layers.transposed import ConvTranspose
-from .explain import Step, explain_conv, explain_pool, explain_tconv, shape_text
+from .explain import Step, explain_conv, explain_conv_fractional, explain_pool, explain_tconv, shape_text
 
 
 def parse_sizes(text: str, what: str, *, minimum: int = 1) -> tuple[int, ...]:
@@ -29,6 +29,25 @@ def parse_sizes(text: str, what: str, *, minimum: int = 1) -> tuple[int, ...]:
     if not values or any(v < minimum for v in values):
         raise UsageError(f"--{what} {text!r}: every size must be an integer ≥ {minimum}")
     return values
+
+
+def parse_strides(text: str) -> tuple:
+    """'2' → (2,), '1/2' → (Fraction(1, 2),) (the lectures' fractional stride S2/S1), '1x1/2' per axis."""
+    from fractions import Fraction
+
+    parts = [p for p in re.split(r"[,x×\s]+", str(text).strip().strip("[]()")) if p]
+    values = []
+    for p in parts:
+        try:
+            v = Fraction(p)
+        except (ValueError, ZeroDivisionError):
+            raise UsageError(f"--stride {text!r}: expected integers or fractions such as 2, 1/2 or 3/2") from None
+        if v <= 0 or len(p) > 12:
+            raise UsageError(f"--stride {text!r}: every stride must be a positive integer or a fraction S2/S1")
+        values.append(int(v) if v.denominator == 1 else v)
+    if not values:
+        raise UsageError(f"--stride {text!r}: expected integers or fractions such as 2, 1/2 or 3/2")
+    return tuple(values)
 
 
 def read_input(text: str, channels: int | None = None):
@@ -44,7 +63,7 @@ def read_input(text: str, channels: int | None = None):
     shape = typed.shape
     if len(shape) < 2:
         raise UsageError(f"--input {text!r} is a flat vector of {shape[0]} values (commas are channels first: C,H,W); "
-                         f"a layer with a kernel needs spatial axes, e.g. {shape[0]}x{shape[0]} or 1,{shape[0]}")
+                         f"a layer with a kernel needs spatial axes, e.g. {shape[0]} (1D) or {shape[0]}x{shape[0]}")
     if channels is not None:
         shape = (channels, *shape[1:])
     warning = order_warning(shape, channels_last_typed=typed.channels_last, what="--input ")
@@ -68,8 +87,11 @@ def _axes(values: tuple[int, ...], nd: int, what: str):
 
 
 def parse_padding(text: str, nd: int):
+    """An int, one per axis (1x2), or a mode a spec accepts (same, valid, full, causal)."""
+    from ..layers.fields import PADDING_MODES
+
     mode = str(text).strip().lower()
-    if mode in ("same", "valid", "full"):
+    if mode in PADDING_MODES:
         return mode
     return _axes(parse_sizes(text, "padding", minimum=0), nd, "padding")
 
@@ -80,6 +102,7 @@ class Calculation:
     input_shape: tuple[int, ...]  # channels first
     steps: list[Step]
     settings: dict
+    biases: int = 0  # bias terms among the parameters (the lectures count weights only)
     understood: str = ""  # the typed --input and how it was read
     warning: str | None = None  # the typed --input looks written in the other order
 
@@ -115,7 +138,7 @@ def conv(input_text, kernel, stride="1", padding="0", dilation="1", filters=1, g
     layer = Conv(
         out_channels=filters,
         kernel_size=_axes(parse_sizes(kernel, "kernel"), nd, "kernel"),
-        stride=_axes(parse_sizes(stride, "stride"), nd, "stride"),
+        stride=_axes(parse_strides(stride), nd, "stride"),
         padding=parse_padding(padding, nd),
         dilation=_axes(parse_sizes(dilation, "dilation"), nd, "dilation"),
         groups=groups,
@@ -123,11 +146,14 @@ def conv(input_text, kernel, stride="1", padding="0", dilation="1", filters=1, g
     )
     if x[0] % groups or filters % groups:
         raise UsageError(f"--groups {groups} must divide the {x[0]} input channels and the {filters} filters")
-    steps = _guard(lambda: explain_conv(layer, x, channels_last=True))
+    strides = layer.stride if isinstance(layer.stride, tuple) else (layer.stride,)
+    explain = explain_conv_fractional if any(not isinstance(v, int) for v in strides) else explain_conv
+    steps = _guard(lambda: explain(layer, x, channels_last=True))
     return Calculation("conv", x, steps, {"kernel": kernel, "stride": stride, "padding": padding,
                                           "dilation": dilation if dilation != "1" else None,
                                           "filters": filters, "groups": groups if groups > 1 else None},
-                       understood, warning)
+                       filters if bias else 0,
+                       understood=understood, warning=warning)
 
 
 def pool(input_text, kernel, stride=None, padding="0", dilation="1", kind="max", ceil_mode=False) -> Calculation:
@@ -145,7 +171,8 @@ def pool(input_text, kernel, stride=None, padding="0", dilation="1", kind="max",
         layer = AvgPool(**common)
     steps = _guard(lambda: explain_pool(layer, x, channels_last=True))
     return Calculation(f"{kind} pool", x, steps, {"kernel": kernel, "stride": stride or f"{kernel} (= kernel)",
-                                                  "padding": padding}, understood, warning)
+                                                  "padding": padding},
+                       understood=understood, warning=warning)
 
 
 def tconv(input_text, kernel, stride="1", padding="0", output_padding="0", dilation="1", filters=1,
@@ -171,4 +198,5 @@ def tconv(input_text, kernel, stride="1", padding="0", output_padding="0", dilat
     steps = _guard(lambda: explain_tconv(layer, x, channels_last=True))
     return Calculation("transposed conv", x, steps, {"kernel": kernel, "stride": stride, "padding": padding,
                                                      "output_padding": output_padding if output_padding != "0" else None,
-                                                     "filters": filters}, understood, warning)
+                                                     "filters": filters}, filters if bias else 0,
+                       understood=understood, warning=warning)
