@@ -8,8 +8,8 @@ from ..render import Format
 from . import cli
 from .pictures import Chart, check_format, show_pictures
 from .options import (
-    batch_option, convention_option, dtype_option, enum_choice, input_option, resolve_spec, spec_argument,
-    write_atomic,
+    batch_option, convention_option, dtype_option, enum_choice, format_option, input_option, resolve_spec,
+    spec_argument, write_atomic,
 )
 
 
@@ -41,8 +41,7 @@ def _without_cyclic_gc(fn):
 @batch_option
 @dtype_option
 @convention_option
-@click.option("--format", "fmt", type=enum_choice(Format), default=Format.TABLE.value, show_default=True,
-              help="Output format.")
+@format_option("analyze")
 @click.option("--exact", is_flag=True, help="Exact grouped integers in the table instead of 138.4M-style units.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), default=None,
               help="Write the report to this file (atomically) instead of stdout.")

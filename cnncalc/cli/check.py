@@ -7,7 +7,7 @@ import os
 import click
 
 from . import cli
-from .options import complete_spec, convention_option, enum_choice, input_option, resolve_spec, write_atomic
+from .options import complete_spec, convention_option, format_option, input_option, resolve_spec, write_atomic
 from ..analysis import DTYPE_BYTES
 from ..budget import OPTIMIZERS, Budget, Limit, Quantity, Setting, load_budget_file, parse_percent_or_amount
 from ..errors import Loc, SpecError
@@ -146,8 +146,7 @@ def _pair_baselines(specs: list[str], graphs: dict, baselines: list) -> dict:
                    "(repeatable; default 0: any growth fails).")
 @click.option("--skip-unbudgeted", is_flag=True,
               help="Pass over specs that have no limits instead of failing (for pre-commit over many files).")
-@click.option("--format", "fmt", type=enum_choice(CheckFormat), default=CheckFormat.TABLE.value,
-              show_default=True, help="Report format.")
+@format_option("check")
 @click.option("--exact", is_flag=True, help="Exact grouped integers in the table instead of 25.56M-style units.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
               help="Write the report to this file (atomically) instead of stdout.")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from . import cli
-from .options import complete_spec, batch_option, convention_option, dtype_option, enum_choice, input_option, resolve_spec, write_atomic
+from .options import format_option, complete_spec, batch_option, convention_option, dtype_option, input_option, resolve_spec, write_atomic
 from ..render.diff import DiffFormat
 
 
@@ -31,8 +31,7 @@ def _snapshot(path, input_shape, batch, dtype, convention):
 @batch_option
 @dtype_option
 @convention_option
-@click.option("--format", "fmt", type=enum_choice(DiffFormat), default=DiffFormat.TABLE.value, show_default=True,
-              help="Report format (markdown: ready for a pull-request comment).")
+@format_option("diff")
 @click.option("--changes-only", is_flag=True, help="Leave out unchanged layers.")
 @click.option("--exact", is_flag=True, help="Exact grouped integers in the table.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,

@@ -42,6 +42,15 @@ class ShapeParam(click.ParamType):
 SHAPE = ShapeParam()
 
 
+def format_option(command: str):
+    """``--format`` of a report command: the formats :data:`cnncalc.render.FORMATS` lists for it."""
+    from ..render import FORMATS
+
+    choices = [f.value for f in FORMATS[command]]
+    return click.option("--format", "fmt", type=click.Choice(choices, case_sensitive=False), default=choices[0],
+                        show_default=True, help="Output format: " + ", ".join(choices) + ".")
+
+
 def enum_choice(enum_cls):
     return click.Choice([e.value for e in enum_cls], case_sensitive=False)
 

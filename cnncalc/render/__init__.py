@@ -1,4 +1,4 @@
-"""Presentation of an Analysis: rich table, JSON, CSV, Markdown.
+"""Presentation of reports: terminal tables, JSON, CSV, Markdown (and JUnit, GitHub for check).
 
 Renderers return text (or print through a rich console for the table); they
 never compute numbers. The vocabulary of formats is :class:`Format`.
@@ -10,10 +10,25 @@ from enum import Enum
 
 
 class Format(str, Enum):
+    """Every output format of every report (the one vocabulary)."""
+
     TABLE = "table"
     JSON = "json"
     CSV = "csv"
     MARKDOWN = "markdown"
+    JUNIT = "junit"  # pass/fail reports only (check)
+    GITHUB = "github"  # Actions annotations: pass/fail reports only (check)
 
     def __str__(self) -> str:
         return self.value
+
+
+#: The formats each report offers: the one place to add a format to a command.
+#: Every report has the machine formats json, csv and markdown; junit and github
+#: where there is a pass or fail to report.
+FORMATS: dict[str, tuple[Format, ...]] = {
+    "analyze": (Format.TABLE, Format.JSON, Format.CSV, Format.MARKDOWN),
+    "check": (Format.TABLE, Format.JSON, Format.CSV, Format.MARKDOWN, Format.JUNIT, Format.GITHUB),
+    "diff": (Format.TABLE, Format.JSON, Format.CSV, Format.MARKDOWN),
+    "zoo": (Format.TABLE, Format.JSON, Format.CSV, Format.MARKDOWN),
+}

@@ -4,25 +4,19 @@ Actions annotations. Renderers only format :class:`~cnncalc.checking.SpecReport`
 from __future__ import annotations
 
 import json
-from enum import Enum
 from fractions import Fraction
 
 from ..checking import Check, SpecReport, exit_status
 from ..compare import Row
 from ..receptive import format_number
 from ..units import grouped, human_bytes, human_count
+from . import Format
 
 SCHEMA_VERSION = "cnncalc.check/1"
 
 
-class CheckFormat(str, Enum):
-    TABLE = "table"
-    JSON = "json"
-    JUNIT = "junit"
-    GITHUB = "github"
-
-    def __str__(self) -> str:
-        return self.value
+#: check's formats are the shared vocabulary (cnncalc.render.FORMATS["check"] lists them)
+CheckFormat = Format
 
 
 # -- cell texts --------------------------------------------------------------------
@@ -416,12 +410,94 @@ def render_github(reports: list[SpecReport]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def render(reports: list[SpecReport], fmt: CheckFormat, *, exact: bool = False) -> str:
-    if CheckFormat(fmt) is CheckFormat.TABLE:
+# -- CSV and Markdown -------------------------------------------------------------------
+
+CSV_COLUMNS = [
+    "spec", "name", "result", "check", "quantity", "scope", "layer", "measured", "limit", "limit_text", "unit",
+    "batch", "dtype", "baseline", "growth_percent", "allowed_growth_percent", "margin_percent", "passed", "source",
+    "file", "line",
+]
+
+
+def render_csv(reports: list[SpecReport]) -> str:
+    """One row per check (exact values); a spec that could not be checked gets one row with its error."""
+    import csv
+    import io
+
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for r in reports:
+        if r.error is not None or r.skipped is not None:
+            writer.writerow([r.spec, r.name or "", r.status, str(r.error) if r.error else "no limits to check",
+                             *[""] * (len(CSV_COLUMNS) - 4)])
+            continue
+        for c in r.checks:
+            d = check_to_dict(c)
+            writer.writerow([
+                r.spec, r.name or "", r.status, c.title, c.quantity.value, c.scope, c.subject or "",
+                _num(c.measured), c.limit, c.text, c.unit, "" if c.batch is None else c.batch, c.dtype or "",
+                "" if c.baseline is None else c.baseline,
+                "" if d["growth_percent"] is None else d["growth_percent"],
+                "" if d["allowed_growth_percent"] is None else d["allowed_growth_percent"],
+                "" if d["margin_percent"] is None else d["margin_percent"],
+                "true" if c.passed else "false", c.source,
+                c.loc.file if c.loc else "", c.loc.line if c.loc and c.loc.line is not None else "",
+            ])
+    return out.getvalue()
+
+
+def _md(text) -> str:
+    return str(text).replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ").replace("<", "&lt;")
+
+
+def render_markdown(reports: list[SpecReport]) -> str:
+    """A pull-request comment: one table per spec, then the summary."""
+    status = exit_status(reports)
+    verdict = {0: "all limits hold", 1: "some limits are exceeded", 2: "some specs could not be checked"}[status]
+    lines = [f"### cnncalc check: {verdict}", ""]
+    for r in reports:
+        title = f"`{_md(r.spec)}`" + (f" ({_md(r.name)})" if r.name else "")
+        if r.error is not None:
+            lines += [f"**{title}: error:** {_md(r.error)}", ""]
+            continue
+        if r.skipped is not None:
+            lines += [f"{title}: skipped (no limits to check)", ""]
+            continue
+        lines += [
+            f"#### {title}: {r.status.upper()}",
+            "",
+            "| | check | layer | measured | at | limit | headroom / excess | source |",
+            "|:-:|:--|:--|--:|:--|--:|--:|:--|",
+        ]
+        for c in r.checks:
+            mark = "✅" if c.passed else "❌"
+            lines.append(
+                f"| {mark} | {_md(c.title)} | {_md(c.subject or '')} | {_md(measured_text(c, value_text))} | "
+                f"{c.at} | {_md(limit_text(c, value_text))} | {_md(row_margin_text(c))} | {_md(c.source)} |"
+            )
+        if r.changes:
+            lines += ["", f"Layers changed since the baseline ({len(r.changes)}):", ""]
+            lines += [f"- `{_md(_row_name(row))}`: {_md(row_change_text(row))}" for row in r.changes]
+        lines += ["", f"> budget limits measured at batch {r.batch}, {r.dtype}; MACs: {r.convention} convention; "
+                      "headroom/excess in percent of the limit, for a growth limit in percentage points of growth."]
+        lines += [f"> {_md(note)}" for note in r.notes]
+        lines.append("")
+    if any(c.quantity.value == "training_memory" for r in reports for c in r.checks):
+        from ..checking import TRAINING_MEMORY_DEFINITION
+
+        lines += [f"> {TRAINING_MEMORY_DEFINITION}", ""]
+    return "\n".join(lines)
+
+
+def render(reports: list[SpecReport], fmt: Format, *, exact: bool = False) -> str:
+    fmt = Format(fmt)
+    if fmt is Format.TABLE:
         return render_table_text(reports, exact=exact)
     return {
-        CheckFormat.TABLE: render_table_text,
-        CheckFormat.JSON: render_json,
-        CheckFormat.JUNIT: render_junit,
-        CheckFormat.GITHUB: render_github,
-    }[CheckFormat(fmt)](reports)
+        Format.JSON: render_json,
+        Format.CSV: render_csv,
+        Format.MARKDOWN: render_markdown,
+        Format.JUNIT: render_junit,
+        Format.GITHUB: render_github,
+    }[fmt](reports)
