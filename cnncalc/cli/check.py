@@ -161,10 +161,11 @@ def check(specs, budget_file, batch, dtype, optimizer, convention, input_shape, 
     \b
     Examples:
       cnncalc check specs/resnet50.yaml
-      cnncalc check specs/*.yaml --max-params 30M --max-macs 5G
-      cnncalc check model.yaml --baseline main.json --max-increase 2%
-      cnncalc check specs/*.yaml --format junit -o cnncalc.xml
-      cnncalc check specs/*.yaml --format github
+      cnncalc check specs/resnet*.yaml --max-params 30M --max-macs 5G
+      cnncalc analyze specs/resnet50.yaml --format json -o main.json
+      cnncalc check specs/resnet50.yaml --baseline main.json --max-increase 2%
+      cnncalc check specs/*.yaml --skip-unbudgeted --format junit -o cnncalc.xml
+      cnncalc check specs/*.yaml --skip-unbudgeted --format github
 
     Exit status: 0 all limits hold, 1 a limit is exceeded, 2 unusable input.
     """

@@ -43,8 +43,9 @@ def diff(old, new, input_shape, batch, dtype, convention, fmt, changes_only, exa
 
     \b
     Examples:
-      cnncalc diff old.yaml new.yaml
-      cnncalc diff main.json specs/model.yaml --format markdown > comment.md
+      cnncalc diff specs/vgg11.yaml specs/vgg16.yaml
+      cnncalc analyze specs/resnet50.yaml --format json -o main.json
+      cnncalc diff main.json specs/resnet50.yaml --format markdown > comment.md
     """
     from ..compare import diff as run_diff
 
