@@ -74,3 +74,11 @@ def test_counts_use_lowercase_k_and_bytes_binary_units():
     table = run("analyze", SPECS / "lenet5.yaml").stdout
     assert "117.6k" in table and "117.6K" not in table
     assert "KiB" in table and " KB" not in table and " kB" not in table
+
+
+def test_json_says_params_bytes_trainable_and_buffer_bytes_apart():
+    data = json.loads(run("analyze", SPECS / "resnet18.yaml", "--format", "json").stdout)
+    memory = data["totals"]["memory"]
+    assert memory["params_bytes"] == 11_689_512 * 4 and memory["buffer_bytes"] == 9_600 * 4
+    assert memory["param_bytes"] == memory["params_bytes"] + memory["buffer_bytes"]
+    assert memory["training"]["params_bytes"] == memory["params_bytes"]

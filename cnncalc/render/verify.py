@@ -38,9 +38,9 @@ def print_report(report, analysis, console, *, quiet: bool = False) -> None:
             if quiet and r.ok:
                 continue
             params = r.params
-            ptext = f"{grouped(params.measured[0])}" + (f" +{grouped(params.measured[1])}b" if params.measured[1] else "")
+            ptext = f"{grouped(params.measured[0])}" + (f" +{grouped(params.measured[1])} buf" if params.measured[1] else "")
             ptext += f" {_mark(params.ok and r.grads_ok)}" if params.ok and r.grads_ok else (
-                f" ≠ {grouped(params.analysed[0])}+{grouped(params.analysed[1])}b {FAIL}" if not params.ok
+                f" ≠ {grouped(params.analysed[0])} +{grouped(params.analysed[1])} buf {FAIL}" if not params.ok
                 else f" (gradient shapes) {FAIL}")
             shape = f"{shape_text(r.shape.measured)} {_mark(r.shape.ok)}" if r.shape.ok else \
                 f"{shape_text(r.shape.measured)} ≠ {shape_text(r.shape.analysed)} {FAIL}"
@@ -59,10 +59,11 @@ def print_report(report, analysis, console, *, quiet: bool = False) -> None:
     held = report.held
     lines = [
         f"Kept for backward: measured {grouped(held.measured)} bytes ({human_bytes(held.measured)}), "
-        f"estimated {grouped(held.analysed)} bytes {_mark(held.ok)}",
+        f"estimated {grouped(held.analysed)} bytes {_mark(held.ok)} (batch {report.batch}, {report.dtype})",
         f"Training memory estimate (sgd): parameters {human_bytes(tm.params)} + gradients {human_bytes(tm.gradients)}"
         + (f" + buffers {human_bytes(tm.buffers)}" if tm.buffers else "")
-        + f" + activations {human_bytes(tm.activations)} = {human_bytes(tm.total)}",
+        + f" + activations {human_bytes(tm.activations)} = {human_bytes(tm.total)} "
+        f"(batch {analysis.batch}, {analysis.dtype})",
     ]
     failed = report.failures
     n = len(report.layers)
