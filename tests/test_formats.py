@@ -19,7 +19,7 @@ def run(*args):
 def test_every_report_has_json_csv_and_markdown():
     for command, formats in FORMATS.items():
         assert {Format.JSON, Format.CSV, Format.MARKDOWN} <= set(formats), command
-    assert {Format.JUNIT, Format.GITHUB} <= set(FORMATS["check"])
+    assert {Format.JUNIT, Format.GITHUB} <= set(FORMATS["check"]) and Format.JUNIT in FORMATS["verify"]
 
 
 @pytest.fixture
@@ -34,6 +34,7 @@ COMMANDS = {
     "check": lambda spec: ["check", spec],
     "diff": lambda spec: ["diff", SPECS / "lenet5.yaml", spec],
     "zoo": lambda spec: ["zoo"],
+    "verify": lambda spec: ["verify", SPECS / "lenet5.yaml"],
 }
 
 
@@ -76,3 +77,11 @@ def test_diff_csv_pairs_layers_and_totals(budgeted):
 def test_an_unlisted_format_is_refused():
     result = run("diff", SPECS / "lenet5.yaml", SPECS / "lenet5.yaml", "--format", "junit")
     assert result.exit_code == 2 and "junit" in result.output
+
+
+def test_verify_json_has_every_measured_number_beside_the_analysed_one():
+    data = json.loads(run("verify", SPECS / "lenet5.yaml", "--format", "json").stdout)
+    assert data["schema"] == "cnncalc.verify/1" and data["ok"] and len(data["layers"]) == 12
+    conv1 = data["layers"][0]
+    assert conv1["multiplications_per_sample"] == {"measured": 117600, "analysed": 117600, "ok": True}
+    assert conv1["output_shape"]["measured"] == [6, 28, 28]

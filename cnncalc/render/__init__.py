@@ -16,7 +16,7 @@ class Format(str, Enum):
     JSON = "json"
     CSV = "csv"
     MARKDOWN = "markdown"
-    JUNIT = "junit"  # pass/fail reports only (check)
+    JUNIT = "junit"  # pass/fail reports only (check, verify)
     GITHUB = "github"  # Actions annotations: pass/fail reports only (check)
 
     def __str__(self) -> str:
@@ -31,4 +31,5 @@ FORMATS: dict[str, tuple[Format, ...]] = {
     "check": (Format.TABLE, Format.JSON, Format.CSV, Format.MARKDOWN, Format.JUNIT, Format.GITHUB),
     "diff": (Format.TABLE, Format.JSON, Format.CSV, Format.MARKDOWN),
     "zoo": (Format.TABLE, Format.JSON, Format.CSV, Format.MARKDOWN),
+    "verify": (Format.TABLE, Format.JSON, Format.CSV, Format.MARKDOWN, Format.JUNIT),
 }
