@@ -35,6 +35,9 @@ COMMANDS = {
     "diff": lambda spec: ["diff", SPECS / "lenet5.yaml", spec],
     "zoo": lambda spec: ["zoo"],
     "verify": lambda spec: ["verify", SPECS / "lenet5.yaml"],
+    "grade": lambda spec: ["grade", SPECS.parent / "examples" / "homework" / "grade_lecture6.yaml"],
+    "compare": lambda spec: ["compare", SPECS.parent / "examples" / "homework" / "one_5x5.yaml",
+                             SPECS.parent / "examples" / "homework" / "two_3x3.yaml"],
 }
 
 
@@ -85,3 +88,13 @@ def test_verify_json_has_every_measured_number_beside_the_analysed_one():
     conv1 = data["layers"][0]
     assert conv1["multiplications_per_sample"] == {"measured": 117600, "analysed": 117600, "ok": True}
     assert conv1["output_shape"]["measured"] == [6, 28, 28]
+
+
+def test_grade_json_and_junit_carry_each_answer():
+    path = SPECS.parent / "examples" / "homework" / "grade_lecture6.yaml"
+    data = json.loads(run("grade", path, "--format", "json").stdout)
+    assert data["score"] == {"right": 7, "total": 8} and not data["all_right"]
+    wrong = [m for m in data["marks"] if not m["ok"]]
+    assert len(wrong) == 1 and wrong[0]["location"]["line"]
+    junit = run("grade", path, "--format", "junit").stdout
+    assert 'tests="8" failures="1"' in junit and "WrongAnswer" in junit

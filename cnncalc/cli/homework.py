@@ -10,7 +10,7 @@ import click
 
 from .. import homework as _homework  # noqa: F401  (registers the spec keys expect:, values:, ...)
 from . import cli
-from .options import complete_spec, input_option, resolve_spec, spec_argument
+from .options import complete_spec, format_option, input_option, resolve_spec, spec_argument
 
 CONVENTION = ("Counting: parameters = weights + biases; multiplications as in the lectures "
               "(one per weight per output value; additions and biases not counted).")
@@ -229,7 +229,8 @@ def solve_cmd(input_size, output_size, kernel, stride, padding, dilation, exact,
 @click.option("--layers", "layer_mode", type=click.Choice(["either", "weights", "all"]), default=None,
               help="What expect_total: {layers: N} counts: layers with weights (the lectures': VGG-16 has 16), "
               "all layers of the table, or either (the default). Overrides grading: {layers: …}.")
-def grade_cmd(spec, input_shape, bias, layer_mode):
+@format_option("grade")
+def grade_cmd(spec, input_shape, bias, layer_mode, fmt="table"):
     """Check the answers in SPEC (expect: per layer, expect_total:) and print a score.
 
     ✓/✗ for every answer; for a wrong one the correct value and the worked
@@ -257,6 +258,11 @@ def grade_cmd(spec, input_shape, bias, layer_mode):
     if not g.total:
         raise SpecError("no answers to grade: add 'expect: {params: ...}' to a layer or 'expect_total:' to the spec",
                         loc=graph.input_loc)
+    if fmt != "table":
+        from ..render.homework import render_grade
+
+        click.echo(render_grade(g, path, fmt), nl=False)
+        return 0 if g.all_right else 1
     click.echo(f"Grading {path} ({len(result.layers)} layers)")
     for m in g.marks:
         label = f"{m.where} {m.key}"
@@ -333,7 +339,8 @@ def run_cmd(spec, matrix, backward, notation):
 @click.option("--batch", type=click.IntRange(min=1), default=1, show_default=True, help="Batch size for memory.")
 @click.option("--dtype", default="float32", show_default=True,
               type=click.Choice(["float32", "float16", "bfloat16", "float64", "int8"]), help="Element type for memory.")
-def compare_cmd(spec_a, spec_b, input_shape, batch, dtype):
+@format_option("compare")
+def compare_cmd(spec_a, spec_b, input_shape, batch, dtype, fmt="table"):
     """Two designs side by side: receptive field, parameters, multiplications and memory, with exact ratios A / B.
 
     \b
@@ -351,6 +358,12 @@ def compare_cmd(spec_a, spec_b, input_shape, batch, dtype):
     b = analyze(load_graph(path_b, input_shape), batch=batch, dtype=dtype)
     name_a = a.graph.name or os.path.basename(path_a)
     name_b = b.graph.name or os.path.basename(path_b)
+    if fmt != "table":
+        from ..render.homework import render_compare
+
+        click.echo(render_compare(compare(a, b), {"name": name_a, "spec": path_a}, {"name": name_b, "spec": path_b},
+                                  fmt), nl=False)
+        return 0
     click.echo(f"A = {name_a} ({path_a})")
     click.echo(f"B = {name_b} ({path_b})")
     for line in render(compare(a, b), "A", "B"):

@@ -16,7 +16,7 @@ class Format(str, Enum):
     JSON = "json"
     CSV = "csv"
     MARKDOWN = "markdown"
-    JUNIT = "junit"  # pass/fail reports only (check, verify)
+    JUNIT = "junit"  # pass/fail reports only (check, verify, grade)
     GITHUB = "github"  # Actions annotations: pass/fail reports only (check)
 
     def __str__(self) -> str:
@@ -32,4 +32,6 @@ FORMATS: dict[str, tuple[Format, ...]] = {
     "diff": (Format.TABLE, Format.JSON, Format.CSV, Format.MARKDOWN),
     "zoo": (Format.TABLE, Format.JSON, Format.CSV, Format.MARKDOWN),
     "verify": (Format.TABLE, Format.JSON, Format.CSV, Format.MARKDOWN, Format.JUNIT),
+    "grade": (Format.TABLE, Format.JSON, Format.CSV, Format.MARKDOWN, Format.JUNIT),
+    "compare": (Format.TABLE, Format.JSON, Format.CSV, Format.MARKDOWN),
 }
