@@ -294,11 +294,25 @@ def excerpt(text: str, line: int, col: int | None, *, before: int = 0) -> str:
     def clean(s: str) -> str:
         return "".join(" " if ch == "\t" else ch if ch.isprintable() else "?" for ch in s)
 
+    # a long line (a minified spec, a hostile one) is shown as a window around the column
+    start = max(0, (col or 1) - 1 - EXCERPT_WIDTH // 2) if col is not None else 0
+
+    def window(s: str) -> str:
+        s = clean(s)
+        if len(s) <= EXCERPT_WIDTH and start == 0:
+            return s
+        part = s[start:start + EXCERPT_WIDTH]
+        return ("…" if start else "") + part + ("…" if start + EXCERPT_WIDTH < len(s) else "")
+
     width = len(str(line))
-    out = [f"  {n:>{width}} | {clean(lines[n - 1])}" for n in range(max(1, line - before), line + 1)]
+    out = [f"  {n:>{width}} | {window(lines[n - 1])}" for n in range(max(1, line - before), line + 1)]
     if col is not None:
-        out.append(f"  {'':>{width}} | {' ' * (col - 1)}^")
+        out.append(f"  {'':>{width}} | {' ' * (col - 1 - start + (1 if start else 0))}^")
     return "\n".join(out)
+
+
+#: Characters of a spec line an error excerpt shows (a window around the column).
+EXCERPT_WIDTH = 120
 
 
 _BARE_ITEM = re.compile(r"^(\s*)-\s+([A-Za-z_][\w.]*)\s*(#.*)?$")

@@ -97,3 +97,13 @@ def test_yaml_slips_show_the_line_with_a_caret_and_what_to_write():
         assert hint in str(info.value), (text, str(info.value))
         lines = info.value.excerpt.splitlines()
         assert shown in info.value.excerpt and lines[-1].index("^") - lines[-1].index("|") - 1 == col, (text, info.value.excerpt)
+
+
+def test_a_long_line_is_excerpted_around_the_column():
+    from cnncalc import loads_spec
+
+    text = "input: [1, 8, 8]\nlayers: [relu]\nname: " + "x" * 100_000 + ": y\n"
+    with pytest.raises(SpecError) as info:
+        loads_spec(text, "t.yaml")
+    shown, caret = info.value.excerpt.splitlines()
+    assert len(shown) < 200 and shown.endswith(": y") and caret.index("^") == shown.index(": y")
