@@ -82,3 +82,14 @@ def test_json_says_params_bytes_trainable_and_buffer_bytes_apart():
     assert memory["params_bytes"] == 11_689_512 * 4 and memory["buffer_bytes"] == 9_600 * 4
     assert memory["param_bytes"] == memory["params_bytes"] + memory["buffer_bytes"]
     assert memory["training"]["params_bytes"] == memory["params_bytes"]
+
+
+def test_csv_memory_columns_state_their_batch_and_dtype():
+    import csv
+    import io
+
+    rows = list(csv.DictReader(io.StringIO(run("analyze", SPECS / "lenet5.yaml", "--batch", "8", "--dtype", "float16",
+                                                "--format", "csv").stdout)))
+    assert all(r["batch"] == "8" and r["dtype"] == "float16" for r in rows)
+    rows = list(csv.DictReader(io.StringIO(run("diff", SPECS / "vgg11.yaml", SPECS / "vgg16.yaml", "--format", "csv").stdout)))
+    assert all(r["old_memory_at"] == r["new_memory_at"] == "batch 1, float32" for r in rows)

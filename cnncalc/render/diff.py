@@ -252,6 +252,7 @@ CSV_COLUMNS = [
     "status", "renamed", "old_index", "old_name", "old_type", "old_output_shape", "old_params", "old_macs",
     "old_activation_bytes", "new_index", "new_name", "new_type", "new_output_shape", "new_params", "new_macs",
     "new_activation_bytes", "delta_params", "delta_macs", "delta_activation_bytes", "changes",
+    "old_memory_at", "new_memory_at",
 ]
 
 
@@ -270,12 +271,13 @@ def render_csv(d: Diff) -> str:
             return [""] * 7
         return [r.index, r.name, r.type, "×".join(map(str, r.output_shape)), r.params, r.macs, r.activation_bytes]
 
+    at = (f"batch {d.old.batch}, {d.old.dtype}", f"batch {d.new.batch}, {d.new.dtype}")
     for r in d.rows:
         writer.writerow([r.status, "true" if r.renamed else "false", *side(r.old), *side(r.new),
-                         r.delta("params"), r.delta("macs"), r.delta("activation_bytes"), "; ".join(r.changes)])
+                         r.delta("params"), r.delta("macs"), r.delta("activation_bytes"), "; ".join(r.changes), *at])
     for label, unit, old, new in d.totals():
         writer.writerow(["TOTAL", "", "", label, unit, "", old, "", "", "", label, unit, "", new, "", "",
-                         new - old, "", "", settings_line(d)])
+                         new - old, "", "", settings_line(d), *at])
     return out.getvalue()
 
 
