@@ -42,13 +42,14 @@ class ShapeParam(click.ParamType):
 SHAPE = ShapeParam()
 
 
-def format_option(command: str):
-    """``--format`` of a report command: the formats :data:`cnncalc.render.FORMATS` lists for it."""
+def format_option(command: str, detail: str = ""):
+    """``--format`` of a report command: the formats :data:`cnncalc.render.FORMATS` lists for it
+    (``detail``: what some of them are, for the help)."""
     from ..render import FORMATS
 
     choices = [f.value for f in FORMATS[command]]
     return click.option("--format", "fmt", type=click.Choice(choices, case_sensitive=False), default=choices[0],
-                        show_default=True, help="Output format: " + ", ".join(choices) + ".")
+                        show_default=True, help="Output format: " + ", ".join(choices) + (f" ({detail})." if detail else "."))
 
 
 def enum_choice(enum_cls):

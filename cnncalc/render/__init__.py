@@ -1,4 +1,5 @@
-"""Presentation of reports: terminal tables, JSON, CSV, Markdown (and JUnit, GitHub for check).
+"""Presentation of reports: terminal tables, JSON, CSV, Markdown; an Analysis also as an
+HTML report, Mermaid and DOT; pass/fail reports also as JUnit and GitHub annotations.
 
 Renderers return text (or print through a rich console for the table); they
 never compute numbers. The vocabulary of formats is :class:`Format`.
@@ -16,6 +17,9 @@ class Format(str, Enum):
     JSON = "json"
     CSV = "csv"
     MARKDOWN = "markdown"
+    HTML = "html"
+    MERMAID = "mermaid"
+    DOT = "dot"
     JUNIT = "junit"  # pass/fail reports only (check, verify, grade)
     GITHUB = "github"  # Actions annotations: pass/fail reports only (check)
 
@@ -27,9 +31,9 @@ class Format(str, Enum):
 #: Every report has the machine formats json, csv and markdown; junit and github
 #: where there is a pass or fail to report.
 FORMATS: dict[str, tuple[Format, ...]] = {
-    "analyze": (Format.TABLE, Format.JSON, Format.CSV, Format.MARKDOWN),
-    "check": (Format.TABLE, Format.JSON, Format.CSV, Format.MARKDOWN, Format.JUNIT, Format.GITHUB),
-    "diff": (Format.TABLE, Format.JSON, Format.CSV, Format.MARKDOWN),
+    "analyze": (Format.TABLE, Format.JSON, Format.CSV, Format.MARKDOWN, Format.HTML, Format.MERMAID, Format.DOT),
+    "check": (Format.TABLE, Format.JSON, Format.CSV, Format.MARKDOWN, Format.JUNIT, Format.GITHUB, Format.HTML),
+    "diff": (Format.TABLE, Format.JSON, Format.CSV, Format.MARKDOWN, Format.HTML, Format.MERMAID, Format.DOT),
     "zoo": (Format.TABLE, Format.JSON, Format.CSV, Format.MARKDOWN),
     "verify": (Format.TABLE, Format.JSON, Format.CSV, Format.MARKDOWN, Format.JUNIT),
     "grade": (Format.TABLE, Format.JSON, Format.CSV, Format.MARKDOWN, Format.JUNIT),

@@ -494,6 +494,10 @@ def render(reports: list[SpecReport], fmt: Format, *, exact: bool = False) -> st
     fmt = Format(fmt)
     if fmt is Format.TABLE:
         return render_table_text(reports, exact=exact)
+    if fmt is Format.HTML:
+        from .html_check import render as render_html
+
+        return render_html(reports)
     return {
         Format.JSON: render_json,
         Format.CSV: render_csv,

@@ -289,4 +289,16 @@ def render(d: Diff, fmt: Format, *, exact: bool = False, changes_only: bool = Fa
         return render_csv(d)
     if fmt is Format.MARKDOWN:
         return render_markdown(d, changes_only=changes_only)
+    if fmt is DiffFormat.MERMAID:  # the changed part: a pull-request comment
+        from .mermaid import render_diff
+
+        return render_diff(d, context=1)
+    if fmt is DiffFormat.DOT:
+        from .dot import render_diff
+
+        return render_diff(d, context=1 if changes_only else None)
+    if fmt is DiffFormat.HTML:
+        from .html_diff import render as render_html
+
+        return render_html(d, changes_only=changes_only)
     return render_table_text(d, exact=exact, changes_only=changes_only)
