@@ -5,6 +5,9 @@ from __future__ import annotations
 import re
 from fractions import Fraction
 
+#: Bytes per element of each dtype cnncalc knows (analysis, training memory, executor).
+DTYPE_BYTES = {"float32": 4, "float16": 2, "bfloat16": 2, "float64": 8, "int8": 1}
+
 _SI = [(10**15, "P"), (10**12, "T"), (10**9, "G"), (10**6, "M"), (10**3, "K")]
 _BIN = [(2**50, "PiB"), (2**40, "TiB"), (2**30, "GiB"), (2**20, "MiB"), (2**10, "KiB")]
 
@@ -40,9 +43,14 @@ def _scaled(n: int, units, base: int, sep: str, small: str) -> str:
     raise AssertionError  # pragma: no cover
 
 
+#: Count suffixes as printed: SI's lowercase k (kilo), then M, G, T, P. Sizes are
+#: always binary (KiB, MiB, ...), so a printed 'K' never stands for anything.
+_SI_PRINTED = [(scale, "k" if suffix == "K" else suffix) for scale, suffix in _SI]
+
+
 def human_count(n: int) -> str:
-    """138357544 → '138.4M' (four significant digits); below 1000 exact."""
-    return _scaled(n, _SI, 1000, "", "")
+    """138357544 → '138.4M', 61706 → '61.71k' (four significant digits); below 1000 exact."""
+    return _scaled(n, _SI_PRINTED, 1000, "", "")
 
 
 def human_bytes(n: int) -> str:

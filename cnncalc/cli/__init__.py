@@ -79,6 +79,8 @@ def main(argv=None) -> None:
         from rich.markup import escape
 
         error_console().print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False)
+        if getattr(exc, "excerpt", None):  # the spec's line with a caret under the column
+            error_console().print(escape(exc.excerpt), highlight=False, soft_wrap=False, overflow="ignore", crop=False)
         sys.exit(exc.exit_code)
     except BrokenPipeError:
         sys.stderr.close()

@@ -6,12 +6,14 @@ import json
 
 from ..analysis import Analysis
 from ..conventions import rule
+from ..units import DTYPE_BYTES
 
 SCHEMA_VERSION = "cnncalc.analysis/1"
 
 
 def to_dict(analysis: Analysis) -> dict:
     t = analysis.totals
+    size = DTYPE_BYTES[analysis.dtype]
     graph = analysis.graph
     return {
         "schema": SCHEMA_VERSION,
@@ -39,7 +41,9 @@ def to_dict(analysis: Analysis) -> dict:
                 "receptive_field": [a.to_json() for a in r.rf],
                 "memory": {
                     "activation_bytes": r.activation_bytes,
-                    "param_bytes": r.param_bytes,
+                    "params_bytes": r.params.trainable * size,  # trainable only, as "params" everywhere
+                    "buffer_bytes": r.params.buffers * size,
+                    "param_bytes": r.param_bytes,  # params + buffers (kept for schema /1 baselines)
                     "kept_for_backward_bytes": analysis.training_memory.layers[r.name].bytes,
                 },
             }
@@ -52,7 +56,9 @@ def to_dict(analysis: Analysis) -> dict:
             "flops": t.flops,
             "memory": {
                 "activation_bytes": t.activation_bytes,
-                "param_bytes": t.param_bytes,
+                "params_bytes": t.params_trainable * size,  # trainable only, as "params" everywhere
+                "buffer_bytes": t.params_buffers * size,
+                "param_bytes": t.param_bytes,  # params + buffers (kept for schema /1 baselines)
                 "input_bytes": t.input_bytes,
                 # the training-memory estimate (cnncalc.training); baselines of `cnncalc check` compare it
                 "training_bytes": analysis.training_memory.total,
