@@ -176,7 +176,10 @@ def test_readme_import_export_section_runs_as_written(tmp_path, monkeypatch):
     section = section[: section.index("\n## ", 5)]
     blocks = re.findall(r"```(\w+)\n(.*?)```", section, re.S)
     python = next(text for lang, text in blocks if lang == "python")
-    (tmp_path / "model.py").write_text(python)
+    shipped = (ROOT / "examples" / "model.py").read_text()
+    assert python.replace("# examples/model.py\n", "") in shipped  # the README shows the shipped file
+    (tmp_path / "examples").mkdir()
+    (tmp_path / "examples" / "model.py").write_text(shipped)
     monkeypatch.chdir(tmp_path)
     commands = [line.split("  #")[0].strip() for lang, text in blocks if lang == "bash"
                 for line in text.splitlines() if line.startswith("cnncalc ")]

@@ -33,8 +33,8 @@ def import_(model, output, input_shape, unknown, name):
     \b
     Examples:
       cnncalc import resnet18.onnx -o resnet18_back.yaml
-      cnncalc import model.py:build --input 3,224,224 -o model.yaml
-      cnncalc import torch:model:build --input 3,224,224 --unknown identity
+      cnncalc import examples/model.py:build --input 3,224,224 -o model.yaml
+      cnncalc import torch:examples.model:build --input 3,224,224 --unknown identity
     (torch:MODULE:FACTORY finds MODULE in the current directory or on PYTHONPATH)
     """
     from .console import error_console, output_console
