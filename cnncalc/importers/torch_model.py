@@ -37,7 +37,9 @@ def build_model(target: str):
     if is_file:
         if not os.path.isfile(where):
             raise ImportError_(f"{where}: no such file")
-        spec = importlib.util.spec_from_file_location(os.path.splitext(os.path.basename(where))[0], where)
+        # a private module name per file, so two files called model.py never meet in sys.modules
+        private = "cnncalc_model_" + "".join(c if c.isalnum() else "_" for c in os.path.abspath(where))
+        spec = importlib.util.spec_from_file_location(private, where)
     else:
         if os.getcwd() not in sys.path and "" not in sys.path:
             sys.path.append(os.getcwd())  # as `python -m` would: modules of the current directory
@@ -48,7 +50,10 @@ def build_model(target: str):
         if spec is None:
             raise ImportError_(f"cannot find module {where!r} (is it on PYTHONPATH?)")
     module = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault(spec.name, module)
+    if is_file:
+        sys.modules[spec.name] = module  # this run's copy (its classes may look their module up)
+    else:
+        sys.modules.setdefault(spec.name, module)
     try:
         spec.loader.exec_module(module)
     except Exception as exc:  # the user's code failed: say where, not a traceback
