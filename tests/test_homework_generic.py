@@ -215,6 +215,14 @@ def test_a_layer_with_only_a_module_and_a_kernel_works_in_analyze_verify_and_run
     assert "--matrix" in err and "cnncalc run --help" in err and "spec.yaml:" in err and "Traceback" not in err
 
 
+def test_a_kernel_that_reads_another_layers_kernel_is_refused_with_a_message(spec_file, monkeypatch, capsys):
+    monkeypatch.delitem(steps.HANDLERS, "max_unpool")
+    values, layers = EXAMPLES["max_unpool"]
+    assert status("run", spec_file(values + "layers:\n" + layers)) == 2
+    err = capsys.readouterr().err
+    assert "reads the state of layer 'p'" in err and "spec.yaml:" in err and "Traceback" not in err
+
+
 def _printed_row(out, title, index):
     """The values of the ``index``-th grid titled ``title`` (a one-row grid)."""
     lines = out.splitlines()

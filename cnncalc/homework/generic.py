@@ -92,6 +92,20 @@ def _deep_flatten(t):
             yield v
 
 
+class _NoPeers(dict):
+    """The generic step runs one kernel alone: a kernel that reads another layer's kernel (max_unpool
+    its pool's switches) needs a dedicated handler, and says so instead of a KeyError."""
+
+    def __init__(self, node):
+        super().__init__()
+        self.node = node
+
+    def __missing__(self, name):
+        raise SpecError(f"cnncalc run computes '{self.node.type_name}' layers through their executor kernel alone, "
+                        f"but this kernel reads the state of layer '{name}'; it needs a step-by-step handler in "
+                        "cnncalc/homework/steps.py", loc=self.node.loc, **_ctx(self.node))
+
+
 def step(node, xs, env, src):
     """Forward through the layer's executor kernel; the backward beside it."""
     import numpy as np
@@ -116,6 +130,7 @@ def step(node, xs, env, src):
         raise SpecError(f"cnncalc run computes [C], [C, L] and [C, H, W] tensors; this layer's shapes are "
                         f"{', '.join(_dims(s) for s in (*in_shapes, out_shape))}", loc=node.loc, **_ctx(node))
     kernel = kernel_cls(layer, in_shapes, out_shape, batch=1, dtype=np.float64, rng=np.random.default_rng(0))
+    kernel.peers = _NoPeers(node)
     for key in set(node.extra) & set(PARAM_KEYS.values()):
         if not any(PARAM_KEYS.get(name) == key for name in kernel.params):
             raise SpecError(f"'{key}' is given, but this layer has no parameter "
