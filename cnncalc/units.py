@@ -47,9 +47,14 @@ def _scaled(n: int, units, base: int, sep: str, small: str) -> str:
     raise AssertionError  # pragma: no cover
 
 
+#: Count suffixes as printed: SI's lowercase k (kilo), then M, G, T, P. Sizes are
+#: always binary (KiB, MiB, ...), so a printed 'K' never stands for anything.
+_SI_PRINTED = [(scale, "k" if suffix == "K" else suffix) for scale, suffix in _SI]
+
+
 def human_count(n: int) -> str:
-    """138357544 → '138.4M' (four significant digits); below 1000 exact."""
-    return _scaled(n, _SI, 1000, "", "")
+    """138357544 → '138.4M', 61706 → '61.71k' (four significant digits); below 1000 exact."""
+    return _scaled(n, _SI_PRINTED, 1000, "", "")
 
 
 def human_bytes(n: int) -> str:

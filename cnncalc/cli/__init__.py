@@ -61,6 +61,7 @@ def _register_commands():
     from . import analyze, homework, schema, verify  # noqa: F401  (each module adds its command to `cli`)
     from . import layers, zoo  # noqa: F401
     from . import check, diff  # noqa: F401
+    from . import exportcmd, importcmd  # noqa: F401
 
 
 def main(argv=None) -> None:
@@ -82,6 +83,11 @@ def main(argv=None) -> None:
         from ..render.escape import rich_markup
 
         error_console().print(f"[bold red]error:[/] {rich_markup(exc)}", highlight=False)
+        if getattr(exc, "excerpt", None):  # the spec's line with a caret under the column (controls shown as ?)
+            from rich.markup import escape
+
+            error_console().print(escape(exc.excerpt), highlight=False, soft_wrap=False, overflow="ignore",
+                                  crop=False)
         sys.exit(exc.exit_code)
     except BrokenPipeError:
         sys.stderr.close()

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import json
-from enum import Enum
 
 from ..compare import ADDED, CHANGED, REMOVED, SAME, Diff, Row, percent_change
 from ..units import grouped, human_bytes, human_count
+from . import Format
 from .escape import json_text, line_text, markdown_code, markdown_text, visible
 
 SCHEMA_VERSION = "cnncalc.diff/1"
@@ -14,16 +14,8 @@ SCHEMA_VERSION = "cnncalc.diff/1"
 MARK = {SAME: " ", CHANGED: "~", ADDED: "+", REMOVED: "-"}
 
 
-class DiffFormat(str, Enum):
-    TABLE = "table"
-    MARKDOWN = "markdown"
-    JSON = "json"
-    HTML = "html"
-    MERMAID = "mermaid"
-    DOT = "dot"
-
-    def __str__(self) -> str:
-        return self.value
+#: diff's formats are the shared vocabulary (cnncalc.render.FORMATS["diff"] lists them)
+DiffFormat = Format
 
 
 def _signed(n: int) -> str:
@@ -286,11 +278,46 @@ def render_json(d: Diff) -> str:
     return json_text(text.replace(key, '"layers": ' + body, 1)) + "\n"
 
 
-def render(d: Diff, fmt: DiffFormat, *, exact: bool = False, changes_only: bool = False) -> str:
-    fmt = DiffFormat(fmt)
-    if fmt is DiffFormat.JSON:
+CSV_COLUMNS = [
+    "status", "renamed", "old_index", "old_name", "old_type", "old_output_shape", "old_params", "old_macs",
+    "old_activation_bytes", "new_index", "new_name", "new_type", "new_output_shape", "new_params", "new_macs",
+    "new_activation_bytes", "delta_params", "delta_macs", "delta_activation_bytes", "changes",
+    "old_memory_at", "new_memory_at",
+]
+
+
+def render_csv(d: Diff) -> str:
+    """One row per aligned pair of layers (exact integers), then one TOTAL row per total
+    (its old and new values in the params columns' place: old_params/new_params)."""
+    import csv
+    import io
+
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+
+    def side(r):
+        if r is None:
+            return [""] * 7
+        return [r.index, r.name, r.type, "×".join(map(str, r.output_shape)), r.params, r.macs, r.activation_bytes]
+
+    at = (f"batch {d.old.batch}, {d.old.dtype}", f"batch {d.new.batch}, {d.new.dtype}")
+    for r in d.rows:
+        writer.writerow([r.status, "true" if r.renamed else "false", *side(r.old), *side(r.new),
+                         r.delta("params"), r.delta("macs"), r.delta("activation_bytes"), "; ".join(r.changes), *at])
+    for label, unit, old, new in d.totals():
+        writer.writerow(["TOTAL", "", "", label, unit, "", old, "", "", "", label, unit, "", new, "", "",
+                         new - old, "", "", settings_line(d), *at])
+    return out.getvalue()
+
+
+def render(d: Diff, fmt: Format, *, exact: bool = False, changes_only: bool = False) -> str:
+    fmt = Format(fmt)
+    if fmt is Format.JSON:
         return render_json(d)
-    if fmt is DiffFormat.MARKDOWN:
+    if fmt is Format.CSV:
+        return render_csv(d)
+    if fmt is Format.MARKDOWN:
         return render_markdown(d, changes_only=changes_only)
     if fmt is DiffFormat.MERMAID:  # the changed part: a pull-request comment
         from .mermaid import render_diff

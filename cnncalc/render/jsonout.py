@@ -6,6 +6,7 @@ import json
 
 from ..analysis import Analysis
 from ..conventions import rule
+from ..units import DTYPE_BYTES
 from .escape import json_text
 
 SCHEMA_VERSION = "cnncalc.analysis/1"
@@ -13,6 +14,7 @@ SCHEMA_VERSION = "cnncalc.analysis/1"
 
 def to_dict(analysis: Analysis) -> dict:
     t = analysis.totals
+    size = DTYPE_BYTES[analysis.dtype]
     graph = analysis.graph
     return {
         "schema": SCHEMA_VERSION,
@@ -40,7 +42,9 @@ def to_dict(analysis: Analysis) -> dict:
                 "receptive_field": [a.to_json() for a in r.rf],
                 "memory": {
                     "activation_bytes": r.activation_bytes,
-                    "param_bytes": r.param_bytes,
+                    "params_bytes": r.params.trainable * size,  # trainable only, as "params" everywhere
+                    "buffer_bytes": r.params.buffers * size,
+                    "param_bytes": r.param_bytes,  # params + buffers (kept for schema /1 baselines)
                     "kept_for_backward_bytes": analysis.training_memory.layers[r.name].bytes,
                 },
             }
@@ -53,7 +57,9 @@ def to_dict(analysis: Analysis) -> dict:
             "flops": t.flops,
             "memory": {
                 "activation_bytes": t.activation_bytes,
-                "param_bytes": t.param_bytes,
+                "params_bytes": t.params_trainable * size,  # trainable only, as "params" everywhere
+                "buffer_bytes": t.params_buffers * size,
+                "param_bytes": t.param_bytes,  # params + buffers (kept for schema /1 baselines)
                 "input_bytes": t.input_bytes,
                 # the training-memory estimate (cnncalc.training); baselines of `cnncalc check` compare it
                 "training_bytes": analysis.training_memory.total,

@@ -257,7 +257,7 @@ def _params_cells(rows: _Rows, count, with_buffers: bool):
         if p or b:
             text = count(p)
             if b and with_buffers:
-                text += f" +{count(b)}b"
+                text += f" +{count(b)} buf"  # buffers, not bits
             out.append((text, None))
         else:
             out.append(("0", "dim"))
