@@ -137,3 +137,22 @@ def markdown_text(text) -> str:
 def markdown_code(text) -> str:
     """Spec text inside a Markdown code span: visible, backticks and pipes replaced."""
     return visible(text).replace("`", "'").replace("|", "\\|")
+
+
+def xml_tree(root) -> None:
+    """Escape a whole ElementTree in place, for renderers that build it from
+    spec text: every attribute through :func:`xml_text`, every text and tail
+    line by line through :func:`line_text` and :func:`xml_text` (line breaks
+    of a multi-line failure message stay, none of them starts a command)."""
+    for element in root.iter():
+        for key, value in element.attrib.items():
+            element.set(key, xml_text(value))
+        for attr in ("text", "tail"):
+            value = getattr(element, attr)
+            if value and not (value.isprintable() and not value.lstrip().startswith("::")):
+                setattr(element, attr, "\n".join(xml_text(line_text(line)) for line in value.split("\n")))
+
+
+def csv_row(cells) -> list:
+    """A CSV row: numbers as they are, every text cell through :func:`csv_cell`."""
+    return [cell if isinstance(cell, (int, float)) or cell is None else csv_cell(cell) for cell in cells]

@@ -9,13 +9,14 @@ import io
 import json
 
 from . import Format
+from .escape import csv_row, json_text, markdown_text, xml_tree
 
 GRADE_SCHEMA = "cnncalc.grade/1"
 COMPARE_SCHEMA = "cnncalc.compare/1"
 
 
-def _md(text) -> str:
-    return str(text).replace("|", "\\|").replace("<", "&lt;").replace("\n", " ")
+def _md(text) -> str:  # spec text in Markdown: cnncalc.render.escape.markdown_text
+    return markdown_text(text)
 
 
 def _loc(loc):
@@ -42,15 +43,15 @@ def render_grade(g, path: str, fmt) -> str:
     fmt = Format(fmt)
     data = grade_to_dict(g, path)
     if fmt is Format.JSON:
-        return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+        return json_text(json.dumps(data, indent=2, ensure_ascii=False)) + "\n"
     if fmt is Format.CSV:
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(["layer", "key", "answer", "correct", "ok", "how", "file", "line"])
+        writer.writerow(csv_row(["layer", "key", "answer", "correct", "ok", "how", "file", "line"]))
         for m in data["marks"]:
             loc = m["location"] or {}
-            writer.writerow([m["layer"], m["key"], m["answer"], m["correct"], "true" if m["ok"] else "false",
-                             m["how"] or "", loc.get("file") or "", loc.get("line") or ""])
+            writer.writerow(csv_row([m["layer"], m["key"], m["answer"], m["correct"], "true" if m["ok"] else "false",
+                             m["how"] or "", loc.get("file") or "", loc.get("line") or ""]))
         return out.getvalue()
     if fmt is Format.MARKDOWN:
         lines = [f"### cnncalc grade `{_md(path)}`: {g.right}/{g.total}", "",
@@ -76,6 +77,7 @@ def render_grade(g, path: str, fmt) -> str:
             element.set("tests", str(g.total))
             element.set("failures", str(g.total - g.right))
             element.set("errors", "0")
+        xml_tree(root)
         ET.indent(root)
         return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
     raise ValueError(f"grade has no {fmt.value} format")
@@ -87,13 +89,13 @@ def render_compare(rows, a: dict, b: dict, fmt) -> str:
     if fmt is Format.JSON:
         data = {"schema": COMPARE_SCHEMA, "a": a, "b": b,
                 "rows": [{"quantity": r.quantity, "a": r.a, "b": r.b, "ratio_a_over_b": r.ratio} for r in rows]}
-        return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+        return json_text(json.dumps(data, indent=2, ensure_ascii=False)) + "\n"
     if fmt is Format.CSV:
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(["quantity", a["name"], b["name"], "ratio_a_over_b"])
+        writer.writerow(csv_row(["quantity", a["name"], b["name"], "ratio_a_over_b"]))
         for r in rows:
-            writer.writerow([r.quantity, r.a, r.b, r.ratio])
+            writer.writerow(csv_row([r.quantity, r.a, r.b, r.ratio]))
         return out.getvalue()
     if fmt is Format.MARKDOWN:
         lines = [f"### cnncalc compare: A = `{_md(a['name'])}`, B = `{_md(b['name'])}`", "",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from ..units import grouped, human_bytes
 from .common import shape_text
+from .escape import csv_row, json_text, markdown_text, xml_tree
 
 OK, FAIL = "✓", "✗"
 
@@ -129,7 +130,7 @@ def to_dict(report, analysis) -> dict:
 def render_json(report, analysis) -> str:
     import json
 
-    return json.dumps(to_dict(report, analysis), indent=2, ensure_ascii=False) + "\n"
+    return json_text(json.dumps(to_dict(report, analysis), indent=2, ensure_ascii=False)) + "\n"
 
 
 CSV_COLUMNS = [
@@ -148,17 +149,17 @@ def render_csv(report, analysis) -> str:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
     for r in report.layers:
-        writer.writerow([
+        writer.writerow(csv_row([
             r.index, r.name, r.type_name, "true" if r.ok else "false", shape_text(r.shape.measured),
             shape_text(r.shape.analysed), *r.params.measured, *r.params.analysed, r.measured_mults,
             "" if r.mults is None else r.mults.analysed, r.zero_products, r.saved.measured, r.saved.analysed,
             "" if r.grad_error is None else f"{r.grad_error:.3e}", report.batch, report.dtype,
-        ])
+        ]))
     return out.getvalue()
 
 
-def _md(text) -> str:
-    return str(text).replace("|", "\\|").replace("<", "&lt;")
+def _md(text) -> str:  # spec text in Markdown: cnncalc.render.escape.markdown_text
+    return markdown_text(text)
 
 
 def render_markdown(report, analysis) -> str:
@@ -220,6 +221,7 @@ def render_junit(report, analysis) -> str:
         element.set("tests", str(len(report.layers) + 1))
         element.set("failures", str(failures))
         element.set("errors", "0")
+    xml_tree(root)
     ET.indent(root)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
 
