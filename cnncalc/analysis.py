@@ -17,8 +17,7 @@ from .errors import FieldError, SpecError
 from .graph import INPUT, Graph, Node
 from .layers.base import WHOLE, Params
 from .receptive import AxisRF
-
-DTYPE_BYTES = {"float32": 4, "float16": 2, "bfloat16": 2, "float64": 8, "int8": 1}
+from .units import DTYPE_BYTES  # noqa: F401  (imported from here by other modules)
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from enum import Enum
 from math import prod
 
 from .layers.base import INDEX_BYTES, MASK_BYTES, Saved
+from .units import DTYPE_BYTES
 
 
 class Optimizer(str, Enum):
@@ -63,7 +64,6 @@ def storage_of(graph, name: str) -> str:
 
 
 def training_memory(analysis, optimizer: str | Optimizer = Optimizer.SGD) -> TrainingMemory:
-    from .analysis import DTYPE_BYTES
     from .graph import INPUT
 
     optimizer = Optimizer(optimizer)

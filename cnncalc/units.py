@@ -5,6 +5,9 @@ from __future__ import annotations
 import re
 from fractions import Fraction
 
+#: Bytes per element of each dtype cnncalc knows (analysis, training memory, executor).
+DTYPE_BYTES = {"float32": 4, "float16": 2, "bfloat16": 2, "float64": 8, "int8": 1}
+
 _SI = [(10**15, "P"), (10**12, "T"), (10**9, "G"), (10**6, "M"), (10**3, "K")]
 _BIN = [(2**50, "PiB"), (2**40, "TiB"), (2**30, "GiB"), (2**20, "MiB"), (2**10, "KiB")]
 
