@@ -31,9 +31,9 @@ def __getattr__(name):
     module = _EXPORTS.get(name)
     if module is None:
         raise AttributeError(f"module 'cnncalc' has no attribute {name!r}")
-    import importlib
+    from .lazy import import_submodule
 
-    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    value = getattr(import_submodule(__name__, module), name)
     globals()[name] = value  # later lookups skip this function
     return value
 

@@ -10,7 +10,7 @@ import os
 
 import click
 
-from ..render.bars import Chart
+from ..render import Chart
 
 PLAIN_WIDTH = 100  # width of a chart written to a pipe or file unless COLUMNS says otherwise
 

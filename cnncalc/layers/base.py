@@ -79,9 +79,9 @@ _REGISTERED_ALIASES: dict[str, str] = {}
 
 
 def _import_layer_module(module: str) -> None:
-    import importlib
+    from ..lazy import import_submodule
 
-    importlib.import_module(f"{__package__}.{module}")
+    import_submodule(__package__, module)
 
 
 _ALL_LOADED = False

@@ -85,12 +85,9 @@ def layer_modules() -> list[str]:
 
 def generate() -> str:
     """The generated part of this file, from what the layer modules register."""
-    import importlib
+    from .base import REGISTERED, load_all
 
-    from .base import REGISTERED
-
-    for module in layer_modules():
-        importlib.import_module(f"{__package__}.{module}")
+    load_all()
     from .activation import Activation
 
     lines = [

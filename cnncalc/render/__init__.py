@@ -17,3 +17,16 @@ class Format(str, Enum):
 
     def __str__(self) -> str:
         return self.value
+
+
+class Chart(str, Enum):
+    """Quantities ``analyze --chart`` can draw, one bar per layer (drawn by
+    :mod:`cnncalc.render.bars`; defined here so that declaring the option does
+    not import the drawing code)."""
+
+    PARAMS = "params"
+    MACS = "macs"
+    MEMORY = "memory"
+
+    def __str__(self) -> str:
+        return self.value
