@@ -20,9 +20,11 @@ Both are read from the environment at import (see README, "Limits").
 from __future__ import annotations
 
 import os
+import re
 
 import yaml
 
+from . import env
 from .errors import Loc, SpecError
 
 try:  # libyaml is much faster; both report the same marks
@@ -31,9 +33,11 @@ except AttributeError:  # pragma: no cover - PyYAML built without libyaml
     _Loader = yaml.SafeLoader
 
 #: Limits that keep a hostile spec from hanging cnncalc (see README, "Limits").
-MAX_FILE_BYTES = int(os.environ.get("CNNCALC_MAX_SPEC_BYTES", 2 * 1024 * 1024))
-MAX_NODES = int(os.environ.get("CNNCALC_MAX_YAML_NODES", 1_000_000))
-MAX_DEPTH = int(os.environ.get("CNNCALC_MAX_YAML_DEPTH", 64))
+#: The composer costs about 2 µs per value read, so 250,000 values (a 2 MiB
+#: file holds at most about a million) keep the worst case near half a second.
+MAX_FILE_BYTES = env.limit("CNNCALC_MAX_SPEC_BYTES", 2 * 1024 * 1024, "largest spec file in bytes")
+MAX_NODES = env.limit("CNNCALC_MAX_YAML_NODES", 250_000, "values in a YAML document, aliases expanded")
+MAX_DEPTH = env.limit("CNNCALC_MAX_YAML_DEPTH", 64, "nesting depth of a YAML document")
 
 _STR = "tag:yaml.org,2002:str"
 _SEQ = "tag:yaml.org,2002:seq"
@@ -106,7 +110,6 @@ class _Composer:
         self.file = file
         self.count = 0
         self.anchors: dict[str, tuple] = {}  # anchor → (value, expanded size, depth)
-        self.constructor = yaml.constructor.SafeConstructor()
         self.resolved: dict = {}  # (text, implicit) → tag
         self.constructed: dict = {}  # (tag, text) → value
 
@@ -161,16 +164,10 @@ class _Composer:
         key = (tag, event.value)
         if key in self.constructed:  # ints, floats, booleans, null: immutable, safe to share
             return self.constructed[key], tag
-        node = yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark, event.style)
-        try:
-            value = self.constructor.construct_object(node, deep=True)
-            if len(self.constructed) < 4096:
-                self.constructed[key] = value
-            return value, tag
-        except (yaml.YAMLError, ValueError, OverflowError) as exc:
-            shown = event.value if len(event.value) <= 40 else event.value[:37] + "..."
-            problem = "too many digits" if "digits" in str(exc) else str(exc)
-            raise SpecError(f"bad YAML value {shown!r}: {problem}", loc=loc) from None
+        value = construct_scalar(tag, event.value, loc)
+        if len(self.constructed) < 4096:
+            self.constructed[key] = value
+        return value, tag
 
     def node(self):
         """Build one node (and everything under it) without recursion."""
@@ -182,7 +179,12 @@ class _Composer:
             tag = None
             if isinstance(event, yaml.ScalarEvent):
                 self.grow(1, loc)
-                value, tag = self.scalar(event, loc)
+                try:
+                    value, tag = self.scalar(event, loc)
+                except SpecError as exc:  # name the key the bad value belongs to
+                    if stack and stack[-1].has_key and exc.field is None:
+                        raise exc.with_context(field=str(stack[-1].key[1])) from None
+                    raise
                 size, depth = 1, 0
                 if event.anchor is not None:
                     self.anchors[event.anchor] = (value, 1, 0)
@@ -255,6 +257,80 @@ class _Composer:
                 container[key] = value
                 container.key_locs[key] = key_loc
                 container.value_locs[key] = loc
+
+
+# -- scalars ----------------------------------------------------------------------
+#
+# PyYAML's own converters take any text a tag names (``!!int ""`` raises
+# IndexError, ``!!bool maybe`` KeyError) and convert numbers of any length
+# (a sexagesimal integer of 5,000 groups, a decimal of 200,000 digits: seconds
+# of CPU on Python 3.10). Every int, float, bool and null is read here instead:
+# the text is checked against the YAML 1.1 form first, its length is bounded,
+# and only then converted.
+
+#: Longest number accepted in a spec, in characters (a 10^18 limit needs 19
+#: digits, 62 in binary; the field checks then apply the 10^18 rule).
+MAX_NUMBER_CHARS = 100
+
+_INT_FORMS = (
+    (re.compile(r"0b[01]+"), lambda t: int(t[2:], 2)),
+    (re.compile(r"0x[0-9a-fA-F]+"), lambda t: int(t[2:], 16)),
+    (re.compile(r"0[0-7]+"), lambda t: int(t, 8)),
+    (re.compile(r"0|[1-9][0-9]*"), int),
+    (re.compile(r"[1-9][0-9]*(?::[0-5]?[0-9])+"), lambda t: _sexagesimal(t, int)),
+)
+_FLOAT = re.compile(r"(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:e[-+]?[0-9]+)?")
+_FLOAT_SEXAGESIMAL = re.compile(r"[0-9]+(?::[0-5]?[0-9])+\.[0-9]*")
+_BOOLS = {"yes": True, "no": False, "true": True, "false": False, "on": True, "off": False, "y": True, "n": False}
+_NULLS = ("", "~", "null", "Null", "NULL")
+
+
+def _sexagesimal(text: str, kind):
+    value = kind(0)
+    for part in text.split(":"):
+        value = value * 60 + kind(part)
+    return value
+
+
+def _short(text: str) -> str:
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def construct_scalar(tag: str, text: str, loc: Loc):
+    """The value of one int, float, bool or null scalar; SpecError with its
+    line for anything that is not that type's YAML 1.1 form or is too long."""
+    kind = tag.rsplit(":", 1)[-1]
+    if kind in ("int", "float") and len(text) > MAX_NUMBER_CHARS:
+        raise SpecError(
+            f"bad YAML value {_short(text)!r}: a number of {len(text):,} characters is too large "
+            f"(a spec number has at most {MAX_NUMBER_CHARS} characters; integers go up to 10^18)",
+            loc=loc,
+        )
+    if kind == "bool":
+        value = _BOOLS.get(text.lower())
+        if value is None:
+            raise SpecError(f"bad YAML value {_short(text)!r} for !!bool: write true or false", loc=loc)
+        return value
+    if kind == "null":
+        if text not in _NULLS:
+            raise SpecError(f"bad YAML value {_short(text)!r} for !!null: write null or ~", loc=loc)
+        return None
+    body = text.replace("_", "")
+    sign = -1 if body[:1] == "-" else 1
+    body = body[1:] if body[:1] in "+-" else body
+    if kind == "int":
+        for form, convert in _INT_FORMS:
+            if form.fullmatch(body):
+                return sign * convert(body)
+        raise SpecError(f"bad YAML value {_short(text)!r} for !!int: not an integer", loc=loc)
+    low = body.lower()
+    if low in (".inf", ".nan") or (_FLOAT.fullmatch(low) and "e" in low and float(low) == float("inf")):
+        raise SpecError(f"bad YAML value {_short(text)!r}: a spec number must be finite (no infinity or NaN)", loc=loc)
+    if _FLOAT.fullmatch(low) and any(c.isdigit() for c in low):
+        return sign * float(low)
+    if _FLOAT_SEXAGESIMAL.fullmatch(low):
+        return sign * _sexagesimal(low, float)
+    raise SpecError(f"bad YAML value {_short(text)!r} for !!float: not a number", loc=loc)
 
 
 #: libyaml 0.2.5 (PyYAML 6.0.4 and later) refuses flow collections nested

@@ -70,9 +70,13 @@ def _run(argv) -> None:
 
     from ..errors import EXIT_BAD_INPUT, CnncalcError
     from .group import cli
-    from .console import error_console
+    from .console import degrade_to_ascii, error_console
 
+    degrade_to_ascii()
     try:
+        from ..env import check_environment
+
+        check_environment()
         status = cli.main(args=argv, prog_name="cnncalc", standalone_mode=False)
     except click.exceptions.Abort:
         error_console().print("Aborted.")
@@ -81,9 +85,9 @@ def _run(argv) -> None:
         exc.show()
         sys.exit(exc.exit_code)
     except CnncalcError as exc:
-        from rich.markup import escape
+        from ..render.escape import rich_markup
 
-        error_console().print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False)
+        error_console().print(f"[bold red]error:[/] {rich_markup(exc)}", highlight=False)
         sys.exit(exc.exit_code)
     except BrokenPipeError:
         sys.stderr.close()
@@ -94,10 +98,10 @@ def _run(argv) -> None:
         error_console().print("[bold red]error:[/] the spec nests too deeply to process", highlight=False)
         sys.exit(EXIT_BAD_INPUT)
     except Exception as exc:  # a bug: say so in one line, no traceback
-        from rich.markup import escape
+        from ..render.escape import rich_markup
 
         error_console().print(
-            f"[bold red]internal error:[/] {escape(type(exc).__name__)}: {escape(str(exc))} "
+            f"[bold red]internal error:[/] {rich_markup(type(exc).__name__)}: {rich_markup(exc)} "
             "(this is a bug in cnncalc; please report it with the spec that caused it)",
             highlight=False,
         )

@@ -83,7 +83,9 @@ def analyze(spec, input_shape, batch, dtype, convention, fmt, exact, output, exp
         if explain:
             from ..homework.explain import explain_lines
 
-            click.echo("\n".join(explain_lines(result)))
+            from ..render.escape import visible
+
+            click.echo("\n".join(visible(line) for line in explain_lines(result)))
         return 0
     text = render_text(result, fmt, exact=exact, depth=depth)
     if explain and fmt is not Format.TABLE:
@@ -92,7 +94,9 @@ def analyze(spec, input_shape, batch, dtype, convention, fmt, exact, output, exp
     if explain:
         from ..homework.explain import explain_lines
 
-        text += "\n".join(explain_lines(result)) + "\n"
+        from ..render.escape import visible
+
+        text += "\n".join(visible(line) for line in explain_lines(result)) + "\n"
     if output:
         write_atomic(output, text)
     else:

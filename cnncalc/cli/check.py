@@ -224,13 +224,12 @@ def check(specs, budget_file, batch, dtype, optimizer, convention, input_shape, 
             click.echo(text, nl=False)
     status = exit_status(reports)
     if status == 2 and fmt is not CheckFormat.TABLE:
-        from rich.markup import escape
-
+        from ..render.escape import rich_markup
         from .console import error_console
 
         for r in reports:
             if r.error is not None:
-                error_console().print(f"[bold red]error:[/] {escape(str(r.error))}", highlight=False)
+                error_console().print(f"[bold red]error:[/] {rich_markup(r.error)}", highlight=False)
     if status:
         click.get_current_context().exit(status)
     return status

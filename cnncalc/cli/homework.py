@@ -46,6 +46,14 @@ def _layer_options(fn):
     return fn
 
 
+def _say(line) -> None:
+    """One line of output that may quote the spec (names, paths): control
+    characters shown visibly, so no name can start a line of its own."""
+    from ..render.escape import visible
+
+    click.echo(visible(line))
+
+
 explain_option = click.option("--explain", is_flag=True, help="Show each formula, the numbers substituted, the result.")
 
 
@@ -236,7 +244,7 @@ def grade_cmd(spec, input_shape):
     if not g.total:
         raise SpecError("no answers to grade: add 'expect: {params: ...}' to a layer or 'expect_total:' to the spec",
                         loc=graph.input_loc)
-    click.echo(f"Grading {path} ({len(result.layers)} layers)")
+    _say(f"Grading {path} ({len(result.layers)} layers)")
     for m in g.marks:
         label = f"{m.where} {m.key}"
         line = f"  {'✓' if m.ok else '✗'} {label:<28} {answer_text(m.answer):<16}"
@@ -244,12 +252,12 @@ def grade_cmd(spec, input_shape):
             line += f" ({m.how})" if m.how and m.how != "exact" else ""
         else:
             line += f" correct: {m.correct}   [{m.loc}]"
-        click.echo(line.rstrip())
+        _say(line.rstrip())
         for w in m.work:
-            click.echo(w)
+            _say(w)
     pct = 100 * g.right // g.total
-    click.echo(f"Score: {g.right}/{g.total} ({pct}%)")
-    click.echo(CONVENTION)
+    _say(f"Score: {g.right}/{g.total} ({pct}%)")
+    _say(CONVENTION)
     return 0 if g.all_right else 1
 
 
@@ -281,9 +289,9 @@ def run_cmd(spec, matrix, backward):
     from ..homework.worked import load_and_run, render
 
     result = load_and_run(resolve_spec(spec), matrix=matrix, backward=backward)
-    click.echo(f"{spec}: exact arithmetic; rows and columns numbered from 1 as in the lectures")
+    _say(f"{spec}: exact arithmetic; rows and columns numbered from 1 as in the lectures")
     for line in render(result):
-        click.echo(line)
+        _say(line)
     return 0
 
 
@@ -312,10 +320,10 @@ def compare_cmd(spec_a, spec_b, input_shape, batch, dtype):
     b = analyze(load_spec(path_b, input_shape), batch=batch, dtype=dtype)
     name_a = a.graph.name or os.path.basename(path_a)
     name_b = b.graph.name or os.path.basename(path_b)
-    click.echo(f"A = {name_a} ({path_a})")
-    click.echo(f"B = {name_b} ({path_b})")
+    _say(f"A = {name_a} ({path_a})")
+    _say(f"B = {name_b} ({path_b})")
     for line in render(compare(a, b), "A", "B"):
-        click.echo(line)
-    click.echo(f"Counting: parameters = trainable weights + biases; multiplications as in the lectures; "
+        _say(line)
+    _say(f"Counting: parameters = trainable weights + biases; multiplications as in the lectures; "
                f"memory = outputs × batch {batch} × {dtype}; receptive field in input pixels.")
     return 0

@@ -6,8 +6,6 @@ stdout is a pipe or a file (``-o``). They never mix into json/csv/markdown.
 
 from __future__ import annotations
 
-import os
-
 import click
 
 from ..render import Chart
@@ -25,6 +23,7 @@ def check_format(fmt, chart, rf) -> None:
 
 def picture_lines(result, chart, rf, *, width: int, unicode: bool) -> list[str]:
     from ..render.bars import chart_lines, rf_lines
+    from ..render.escape import visible
 
     lines: list[str] = []
     if chart:
@@ -33,14 +32,16 @@ def picture_lines(result, chart, rf, *, width: int, unicode: bool) -> list[str]:
         if lines:
             lines.append("")
         lines += rf_lines(result, width=width, unicode=unicode)
-    return lines
+    return [visible(line) for line in lines]  # names from the spec: one line each, nothing hidden
 
 
 def show_pictures(result, chart, rf, output) -> None:
     from .options import write_atomic
 
     if output:
-        width = int(os.environ.get("COLUMNS", PLAIN_WIDTH) or PLAIN_WIDTH)
+        from ..env import columns
+
+        width = columns() or PLAIN_WIDTH
         write_atomic(output, "\n".join(picture_lines(result, chart, rf, width=width, unicode=False)) + "\n")
         return
     from rich.text import Text
@@ -52,7 +53,9 @@ def show_pictures(result, chart, rf, output) -> None:
     if fancy:
         width = console.width - 1  # never touch the last column: some terminals wrap there
     else:
-        width = console.width if os.environ.get("COLUMNS") else PLAIN_WIDTH
+        from ..env import columns
+
+        width = console.width if columns() else PLAIN_WIDTH
     for i, line in enumerate(picture_lines(result, chart, rf, width=width, unicode=fancy)):
         text = Text(line)
         if fancy:

@@ -82,6 +82,7 @@ def _print_table(rows: list[dict], *, exact: bool) -> None:
     from rich.table import Table
     from rich.text import Text
 
+    from ..render.escape import visible
     from ..units import grouped, human_count
     from .console import output_console
 
@@ -94,11 +95,11 @@ def _print_table(rows: list[dict], *, exact: bool) -> None:
     table.add_column("Description")
     for r in rows:
         if "error" in r:
-            table.add_row(r["name"], "", "", "", Text(r["error"], style="red"))
+            table.add_row(Text(visible(r["name"])), "", "", "", Text(visible(r["error"]), style="red"))
             continue
         table.add_row(
             r["name"], "×".join(map(str, r["input"])), count(r["params"]), count(r["multiplications"]),
-            Text(r["description"]),
+            Text(visible(r["description"])),
         )
     console = output_console()
     console.print(table)

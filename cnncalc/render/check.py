@@ -11,6 +11,7 @@ from ..checking import Check, SpecReport, exit_status
 from ..compare import Row
 from ..receptive import format_number
 from ..units import grouped, human_bytes, human_count
+from .escape import github_data, github_line, github_property, visible, xml_text
 
 SCHEMA_VERSION = "cnncalc.check/1"
 
@@ -110,16 +111,16 @@ def print_table(reports: list[SpecReport], console, *, exact: bool = False) -> N
     from rich.text import Text
 
     for report in reports:
-        title = report.spec + (f" ({report.name})" if report.name else "")
+        title = visible(report.spec + (f" ({report.name})" if report.name else ""))
         if report.error is not None:
-            console.print(Text(f"{title}: error: {report.error}", style="bold red"))
+            console.print(Text(f"{title}: error: {visible(report.error)}", style="bold red"))
             console.print()
             continue
         if report.skipped is not None:
             console.print(Text(f"{title}: skipped: no limits to check", style="dim"))
             console.print()
             continue
-        table = Table(title=title, title_justify="left", header_style="bold")
+        table = Table(title=Text(title), title_justify="left", header_style="bold")
         table.add_column("", no_wrap=True)
         table.add_column("Check")
         table.add_column("Layer")
@@ -134,15 +135,15 @@ def print_table(reports: list[SpecReport], console, *, exact: bool = False) -> N
             if c.baseline is not None:
                 measured += f" ({change_text(c.baseline, c.measured)})"
             table.add_row(
-                status, c.title, c.subject or "", measured, show(c.limit, c.unit),
-                Text(margin_text(c.margin), style="" if c.passed else "red"), c.source,
+                status, Text(visible(c.title)), Text(visible(c.subject or "")), measured, show(c.limit, c.unit),
+                Text(margin_text(c.margin), style="" if c.passed else "red"), Text(visible(c.source)),
             )
         console.print(table)
         console.print(Text(
             f"measured at batch {report.batch}, {report.dtype}; MACs: {report.convention} convention"
             + ("" if exact else "; exact values: --exact or --format json"), style="dim"))
         for note in report.notes:
-            console.print(Text(note, style="dim"))
+            console.print(Text(visible(note), style="dim"))
         if any(c.quantity.value == "training_memory" for c in report.checks):
             from ..checking import TRAINING_MEMORY_DEFINITION
 
@@ -152,7 +153,7 @@ def print_table(reports: list[SpecReport], console, *, exact: bool = False) -> N
                 console.print(Text(f"layers changed since the baseline ({len(report.changes)}):", style="bold"))
                 for row in report.changes:
                     deltas = f"params {row.delta('params'):+,}, MACs {row.delta('macs'):+,}"
-                    console.print(Text(f"  {_row_name(row)}: {row_change_text(row)}; {deltas}"))
+                    console.print(Text(visible(f"  {_row_name(row)}: {row_change_text(row)}; {deltas}")))
             else:
                 console.print(Text("no layer changed since the baseline", style="dim"))
         console.print()
@@ -164,7 +165,7 @@ def print_table(reports: list[SpecReport], console, *, exact: bool = False) -> N
     for report in reports:
         style = {"pass": "green", "fail": "bold red", "error": "bold red", "skip": "dim"}[report.status]
         summary.add_row(
-            report.spec, str(len(report.checks)), str(len(report.failures)),
+            Text(visible(report.spec)), str(len(report.checks)), str(len(report.failures)),
             Text(report.status.upper(), style=style),
         )
     console.print(summary)
@@ -273,20 +274,20 @@ def render_junit(reports: list[SpecReport]) -> str:
     root = ET.Element("testsuites", name="cnncalc check")
     total = failures = errors = 0
     for r in reports:
-        suite = ET.SubElement(root, "testsuite", name=r.spec)
-        classname = "cnncalc.check." + (r.name or r.spec)
+        suite = ET.SubElement(root, "testsuite", name=xml_text(r.spec))
+        classname = xml_text("cnncalc.check." + (r.name or r.spec))
         if r.error is not None:
-            case = ET.SubElement(suite, "testcase", classname=classname, name="load spec", file=r.spec)
-            err = ET.SubElement(case, "error", message=str(r.error), type="SpecError")
-            err.text = str(r.error)
+            case = ET.SubElement(suite, "testcase", classname=classname, name="load spec", file=xml_text(r.spec))
+            err = ET.SubElement(case, "error", message=xml_text(r.error), type="SpecError")
+            err.text = xml_text(r.error)
             suite.set("tests", "1")
             suite.set("failures", "0")
             suite.set("errors", "1")
             total, errors = total + 1, errors + 1
             continue
         if r.skipped is not None:
-            case = ET.SubElement(suite, "testcase", classname=classname, name="budget", file=r.spec)
-            ET.SubElement(case, "skipped", message=r.skipped)
+            case = ET.SubElement(suite, "testcase", classname=classname, name="budget", file=xml_text(r.spec))
+            ET.SubElement(case, "skipped", message=xml_text(r.skipped))
             suite.set("tests", "1")
             suite.set("failures", "0")
             suite.set("errors", "0")
@@ -296,24 +297,24 @@ def render_junit(reports: list[SpecReport]) -> str:
         n_fail = 0
         for c in r.checks:
             name = c.title + (f" [{c.subject}]" if c.subject else "")
-            attrs = {"classname": classname, "name": name}
+            attrs = {"classname": classname, "name": xml_text(name)}
             if c.loc and c.loc.file:
-                attrs["file"] = c.loc.file
+                attrs["file"] = xml_text(c.loc.file)
                 if c.loc.line:
                     attrs["line"] = str(c.loc.line)
             case = ET.SubElement(suite, "testcase", **attrs)
-            message = check_message(r, c)
+            message = xml_text(check_message(r, c))
             if not c.passed:
                 n_fail += 1
                 fail = ET.SubElement(case, "failure", message=message, type="BudgetExceeded")
-                fail.text = message + (f"\nat {c.loc}" if c.loc else "")
+                fail.text = message + (f"\nat {xml_text(c.loc)}" if c.loc else "")
             else:
                 out = ET.SubElement(case, "system-out")
                 out.text = message
         if r.changes:
             out = ET.SubElement(suite, "system-out")
             out.text = "layers changed since the baseline:\n" + "\n".join(
-                f"{_row_name(row)}: {row_change_text(row)}" for row in r.changes
+                xml_text(f"{_row_name(row)}: {row_change_text(row)}") for row in r.changes
             )
         suite.set("tests", str(len(r.checks)))
         suite.set("failures", str(n_fail))
@@ -330,26 +331,18 @@ def render_junit(reports: list[SpecReport]) -> str:
 # -- GitHub Actions annotations ---------------------------------------------------------
 
 
-def _escape_data(text: str) -> str:
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-
-
-def _escape_property(text: str) -> str:
-    return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
-
-
 def annotation(level: str, message: str, loc=None, title: str | None = None) -> str:
     props = []
     if loc is not None and loc.file:
-        props.append(f"file={_escape_property(loc.file)}")
+        props.append(f"file={github_property(loc.file)}")
         if loc.line:
             props.append(f"line={loc.line}")
         if loc.col:
             props.append(f"col={loc.col}")
     if title:
-        props.append(f"title={_escape_property(title)}")
+        props.append(f"title={github_property(title)}")
     head = f"::{level} " + ",".join(props) if props else f"::{level}"
-    return f"{head}::{_escape_data(message)}"
+    return f"{head}::{github_data(message)}"
 
 
 def render_github(reports: list[SpecReport]) -> str:
@@ -363,16 +356,17 @@ def render_github(reports: list[SpecReport]) -> str:
             lines.append(annotation("error", check_message(r, c), c.loc, f"cnncalc budget: {c.title}"))
     for r in reports:
         if r.error is not None:
-            lines.append(f"{r.spec}: ERROR")
+            lines.append(github_line(f"{r.spec}: ERROR"))
             continue
         if r.skipped is not None:
-            lines.append(f"{r.spec}: SKIPPED (no limits)")
+            lines.append(github_line(f"{r.spec}: SKIPPED (no limits)"))
             continue
-        lines.append(f"{r.spec}: {r.status.upper()} ({len(r.checks) - len(r.failures)}/{len(r.checks)} checks pass)")
+        lines.append(github_line(
+            f"{r.spec}: {r.status.upper()} ({len(r.checks) - len(r.failures)}/{len(r.checks)} checks pass)"))
         for c in r.checks:
-            lines.append(f"  {'PASS' if c.passed else 'FAIL'}  {check_message(r, c)}")
+            lines.append(github_line(f"  {'PASS' if c.passed else 'FAIL'}  {check_message(r, c)}"))
         for row in r.changes:
-            lines.append(f"  changed since baseline: {_row_name(row)}: {row_change_text(row)}")
+            lines.append(github_line(f"  changed since baseline: {_row_name(row)}: {row_change_text(row)}"))
     if any(c.quantity.value == "training_memory" for r in reports for c in r.checks):
         from ..checking import TRAINING_MEMORY_DEFINITION
 

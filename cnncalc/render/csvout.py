@@ -8,6 +8,7 @@ import io
 
 from ..analysis import Analysis
 from .common import rf_text, shape_text
+from .escape import csv_cell
 
 COLUMNS = [
     "index", "name", "type", "inputs", "output_shape", "params_trainable", "params_buffers",
@@ -29,7 +30,8 @@ def render(analysis: Analysis) -> str:
     convention = analysis.convention.value  # every row says how its MACs were counted
     for r in analysis.layers:
         writer.writerow([
-            r.node.index, r.name, r.type_name, " ".join(r.node.inputs), shape_text(r.output_shape),
+            r.node.index, csv_cell(r.name), csv_cell(r.type_name), csv_cell(" ".join(r.node.inputs)),
+            shape_text(r.output_shape),
             r.params.trainable, r.params.buffers, r.multiplications, r.macs, r.flops,
             rf_text(r.rf), _axes(r.rf, "jump"), _axes(r.rf, "start"), r.activation_bytes, r.param_bytes,
             convention,

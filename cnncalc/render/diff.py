@@ -7,6 +7,7 @@ from enum import Enum
 
 from ..compare import ADDED, CHANGED, REMOVED, SAME, Diff, Row, percent_change
 from ..units import grouped, human_bytes, human_count
+from .escape import markdown_code, markdown_text, visible
 
 SCHEMA_VERSION = "cnncalc.diff/1"
 
@@ -73,10 +74,13 @@ def what_changed(row: Row) -> str:
 
 
 def _side(rec, exact: bool):
+    from rich.text import Text
+
     count = grouped if exact else human_count
     if rec is None:
         return ["", "", "", "", "", ""]
-    return [str(rec.index), rec.name, rec.type, rec.shape_text, count(rec.params), count(rec.macs)]
+    return [str(rec.index), Text(visible(rec.name)), Text(visible(rec.type)), Text(visible(rec.shape_text)),
+            count(rec.params), count(rec.macs)]
 
 
 # -- table -----------------------------------------------------------------------------
@@ -87,7 +91,7 @@ def print_table(d: Diff, console, *, exact: bool = False, changes_only: bool = F
     from rich.text import Text
 
     style = {SAME: "", CHANGED: "yellow", ADDED: "green", REMOVED: "red"}
-    table = Table(title=f"{d.old.label} → {d.new.label}", title_justify="left", header_style="bold")
+    table = Table(title=Text(visible(f"{d.old.label} → {d.new.label}")), title_justify="left", header_style="bold")
     table.add_column("")
     for side in ("old", "new"):
         table.add_column("#", justify="right", style="dim")
@@ -107,7 +111,7 @@ def print_table(d: Diff, console, *, exact: bool = False, changes_only: bool = F
             *_side(row.old, exact), *_side(row.new, exact),
             _signed(row.delta("params")) if row.delta("params") else "",
             _signed(row.delta("macs")) if row.delta("macs") else "",
-            Text(what_changed(row) if row.status in (SAME, CHANGED) else row.status, style=style[row.status]),
+            Text(visible(what_changed(row)) if row.status in (SAME, CHANGED) else row.status, style=style[row.status]),
         )
     console.print(table)
     totals = Table(title="Totals", title_justify="left", header_style="bold")
@@ -119,10 +123,10 @@ def print_table(d: Diff, console, *, exact: bool = False, changes_only: bool = F
     console.print(totals)
     console.print(Text(summary_line(d)))
     if d.auto_renamed:
-        console.print(Text(renamed_line(d), style="dim"))
-    console.print(Text(settings_line(d), style="dim"))
+        console.print(Text(visible(renamed_line(d)), style="dim"))
+    console.print(Text(visible(settings_line(d)), style="dim"))
     for w in d.warnings():
-        console.print(Text(f"warning: {w}", style="yellow"))
+        console.print(Text(visible(f"warning: {w}"), style="yellow"))
 
 
 def v_big(*values) -> bool:
@@ -143,13 +147,14 @@ def render_table_text(d: Diff, *, exact: bool = False, changes_only: bool = Fals
 # -- Markdown ------------------------------------------------------------------------------
 
 
-def _md(text: str) -> str:
-    return str(text).replace("|", "\\|")
+def _md(text) -> str:
+    """Every text from a spec or baseline in the Markdown report goes through here."""
+    return markdown_text(text)
 
 
 def render_markdown(d: Diff, *, changes_only: bool = False) -> str:
     lines = [
-        f"### cnncalc diff: `{_md(d.old.label)}` → `{_md(d.new.label)}`",
+        f"### cnncalc diff: `{markdown_code(d.old.label)}` → `{markdown_code(d.new.label)}`",
         "",
         f"**{summary_line(d)}**",
         "",
@@ -181,13 +186,13 @@ def render_markdown(d: Diff, *, changes_only: bool = False) -> str:
                 f"{r.old.type} → {r.new.type}"
             lines.append(
                 f"| {MARK[r.status].strip() or '='} | {_md(r.old.name) if r.old else ''} | "
-                f"{_md(r.new.name) if r.new else ''} | {kind} | {shape} | {_signed(r.delta('params'))} | "
+                f"{_md(r.new.name) if r.new else ''} | {_md(kind)} | {_md(shape)} | {_signed(r.delta('params'))} | "
                 f"{_signed(r.delta('macs'))} | {_md(what_changed(r) or r.status)} |"
             )
     else:
         lines.append("No layer changed.")
     if d.auto_renamed:
-        lines += ["", renamed_line(d)]
+        lines += ["", _md(renamed_line(d))]
     if not changes_only:
         lines += [
             "",
@@ -200,9 +205,9 @@ def render_markdown(d: Diff, *, changes_only: bool = False) -> str:
             cells = [_md(c) for c in (*_side(r.old, True), *_side(r.new, True))]
             lines.append(f"| {MARK[r.status].strip() or '='} | " + " | ".join(cells) + " |")
         lines += ["", "</details>"]
-    lines += ["", f"> {settings_line(d)}. Params: trainable; MACs per sample."]
+    lines += ["", f"> {_md(settings_line(d))}. Params: trainable; MACs per sample."]
     for w in d.warnings():
-        lines.append(f"> **warning:** {w}")
+        lines.append(f"> **warning:** {_md(w)}")
     return "\n".join(lines) + "\n"
 
 

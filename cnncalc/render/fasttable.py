@@ -197,8 +197,10 @@ def print_analysis_table(analysis, *, exact: bool = False, stream=None, depth: i
         import shutil
 
         width = shutil.get_terminal_size().columns
-    elif os.environ.get("COLUMNS", "").isdigit():
-        width = int(os.environ["COLUMNS"])
+    else:
+        from ..env import columns
+
+        width = columns()
     if width and bars and _width(lines[-1]) > width:  # narrow: share bars without percentages
         table, footer, notes = build(analysis, exact=exact, bars="compact", kit=(_Table, _Text), depth=depth)
         lines = table_lines(table, color=color)

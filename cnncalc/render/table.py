@@ -8,6 +8,7 @@ from ..analysis import Analysis
 from ..units import grouped, human_bytes, human_count
 from .bars import share_cell
 from .common import axes_label, convention_lines, memory_text, output_rf_text, row_cells, training_memory_text
+from .escape import visible
 
 SHARE_WIDTH = 8  # cells of a share bar in the table
 COMPACT_SHARE_WIDTH = 6  # bars without percentages, when the full table does not fit
@@ -30,10 +31,10 @@ def build(analysis: Analysis, *, exact: bool = False, bars: bool | str = False, 
 
     count = grouped if exact else human_count
     graph = analysis.graph
-    title = graph.name or graph.file or "network"
+    title = visible(graph.name or graph.file or "network")
     label = axes_label(len(analysis.input_shape) - 1)
     table = Table(
-        title=f"{title}  input {'×'.join(map(str, analysis.input_shape))} ({label})",
+        title=Text(f"{title}  input {'×'.join(map(str, analysis.input_shape))} ({label})"),
         title_justify="left",
         show_footer=True,
         header_style="bold",
@@ -64,7 +65,7 @@ def build(analysis: Analysis, *, exact: bool = False, bars: bool | str = False, 
             params += f" +{count(c['buffers'])}b"
         table.add_row(
             str(c["index"]),
-            Text(c["name"]),
+            Text(visible(c["name"])),
             c["type"],
             c["output"],
             params if c["params"] or c["buffers"] else Text("0", style="dim"),
@@ -85,7 +86,7 @@ def build(analysis: Analysis, *, exact: bool = False, bars: bool | str = False, 
     ]
     for name, message in analysis.warnings:
         footer.append(f"warning: {name}: {message}")
-    return table, footer, convention_lines(analysis)
+    return table, [visible(line) for line in footer], convention_lines(analysis)
 
 
 def _add_hierarchy_rows(table, analysis: Analysis, count, share: dict, depth: int | None, Text) -> None:
@@ -102,15 +103,15 @@ def _add_hierarchy_rows(table, analysis: Analysis, count, share: dict, depth: in
             params += f" +{count(row.buffers)}b"
         if row.is_group:
             mark = "▸ " if row.collapsed else "▾ "
-            name = Text(indent + mark + row.name, style="bold")
+            name = Text(indent + mark + visible(row.name), style="bold")
             rf_cell, kept_cell = row_cells(row.output)["rf"], ""
         else:
-            name = Text(indent + row.name)
+            name = Text(indent + visible(row.name))
             rf_cell, kept_cell = row_cells(row.layer)["rf"], human_bytes(kept.layers[row.name].bytes)
         table.add_row(
             row.indices,
             name,
-            Text(row.type_name, style="bold cyan") if row.is_group else row.type_name,
+            Text(visible(row.type_name), style="bold cyan") if row.is_group else row.type_name,
             "×".join(map(str, row.output_shape)),
             params if row.params or row.buffers else Text("0", style="dim"),
             count(row.macs) if row.macs else Text("0", style="dim"),

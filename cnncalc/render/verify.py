@@ -24,10 +24,12 @@ def print_report(report, analysis, console, *, quiet: bool = False) -> None:
     from rich.text import Text
 
     graph = analysis.graph
-    title = graph.name or graph.file or "network"
+    from .escape import visible
+
+    title = visible(graph.name or graph.file or "network")
     if not quiet or not report.ok:
-        table = Table(title=f"verify {title}  input {shape_text(analysis.input_shape)} · batch {report.batch} · "
-                            f"{report.dtype} · seed {report.seed}", title_justify="left", header_style="bold")
+        table = Table(title=Text(f"verify {title}  input {shape_text(analysis.input_shape)} · batch {report.batch} · "
+                                 f"{report.dtype} · seed {report.seed}"), title_justify="left", header_style="bold")
         for name, justify in [("#", "right"), ("Layer", "left"), ("Type", "left"), ("Output", "right"),
                               ("Params", "right"), ("Mults/sample", "right"), ("on pad zeros", "right"),
                               ("Kept for backward", "right")]:
@@ -45,7 +47,7 @@ def print_report(report, analysis, console, *, quiet: bool = False) -> None:
             shape = f"{shape_text(r.shape.measured)} {_mark(r.shape.ok)}" if r.shape.ok else \
                 f"{shape_text(r.shape.measured)} ≠ {shape_text(r.shape.analysed)} {FAIL}"
             mults = _pair(r.mults) if r.mults is not None else Text(grouped(r.measured_mults) + " ·", style="dim")
-            row = [str(r.index), Text(r.name), r.type_name, shape, ptext, mults,
+            row = [str(r.index), Text(visible(r.name)), r.type_name, shape, ptext, mults,
                    grouped(r.zero_products) if r.zero_products else Text("0", style="dim"),
                    _pair(r.saved, human_bytes) if r.saved.ok else _pair(r.saved, grouped)]
             if report.gradcheck:
@@ -71,7 +73,7 @@ def print_report(report, analysis, console, *, quiet: bool = False) -> None:
     else:
         lines.append(f"{FAIL} {len(failed)} of {n} layers failed a check: {', '.join(failed)}")
     for line in lines:
-        console.print(Text(line, style="" if report.ok or not line.startswith(FAIL) else "bold red"))
+        console.print(Text(visible(line), style="" if report.ok or not line.startswith(FAIL) else "bold red"))
     console.print(Text(
         "Mults: products counted from the operands of every matrix/element-wise product executed in the forward pass, "
         "per sample (· = not a checked layer); 'on pad zeros' of them had a padded zero as data operand. "

@@ -7,8 +7,7 @@ spec that would expand beyond MAX_LAYERS before expanding anything."""
 
 from __future__ import annotations
 
-import os
-
+from .. import env
 from ..blocks import bind_args, substitute_tree
 from ..errors import Loc, SpecError, did_you_mean
 from ..graph import INPUT
@@ -27,9 +26,9 @@ EXTRA_ENTRY_KEYS: set[str] = {"expect", "weights", "biases"}  # cnncalc.homework
 
 #: Safety limit on the expanded number of nodes (``repeat`` can multiply);
 #: checked before anything is expanded (see README, "Limits").
-MAX_LAYERS = int(os.environ.get("CNNCALC_MAX_LAYERS", 50_000))
+MAX_LAYERS = env.limit("CNNCALC_MAX_LAYERS", 50_000, "layers after repeat and blocks are expanded")
 #: How deeply block definitions may use one another.
-MAX_BLOCK_DEPTH = int(os.environ.get("CNNCALC_MAX_BLOCK_DEPTH", 32))
+MAX_BLOCK_DEPTH = env.limit("CNNCALC_MAX_BLOCK_DEPTH", 32, "how deeply blocks may use one another")
 
 
 def _expand_list(entries: YList, ctx: _Ctx, scope: _Scope):
