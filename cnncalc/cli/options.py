@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import re
-import tempfile
 
 import click
 
@@ -50,6 +49,8 @@ convention_option = click.option("--convention", type=enum_choice(Convention), d
 
 def write_atomic(path: str, text: str) -> None:
     """Write a whole file or nothing: a temporary file renamed into place."""
+    import tempfile
+
     directory = os.path.dirname(os.path.abspath(path)) or "."
     try:
         fd, tmp = tempfile.mkstemp(prefix=".cnncalc-", dir=directory)
@@ -74,6 +75,8 @@ def resolve_spec(argument: str) -> str:
     a bundled spec (``vgg16`` or ``vgg16.yaml``). A bundled spec is announced
     on stderr with its full path, so the output says which file was used and
     stdout stays clean for json/csv. Unknown names raise SpecNotFound (exit 2)."""
+    if os.path.exists(str(argument)):  # what bundled.resolve answers first, without importing it (pathlib)
+        return str(argument)
     from ..bundled import resolve
 
     resolved = resolve(argument)
