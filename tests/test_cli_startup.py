@@ -66,3 +66,70 @@ def test_the_version_is_the_packages():
 
     pyproject = (Path(__file__).resolve().parent.parent / "pyproject.toml").read_text(encoding="utf-8")
     assert f'version = "{__version__}"' in pyproject
+
+
+# -- the click-free path of `cnncalc analyze` ---------------------------------------
+
+from cnncalc.cli.fast import plan  # noqa: E402
+
+SAME_AS_CLICK = [
+    ["analyze", "specs/vgg16.yaml"],
+    ["analyze", "specs/resnet18.yaml", "--format", "json"],
+    ["analyze", "--format=csv", "specs/lenet5.yaml"],
+    ["analyze", "specs/resnet18.yaml", "--format", "markdown", "--depth", "1"],
+    ["analyze", "specs/resnet18.yaml", "--depth=0", "--exact"],
+    ["analyze", "specs/mobilenet_v2.yaml", "--batch", "32", "--dtype", "float16", "--format", "json"],
+    ["analyze", "specs/vgg16.yaml", "--convention", "fvcore", "--format", "csv"],
+]
+
+
+@pytest.mark.parametrize("args", SAME_AS_CLICK, ids=" ".join)
+def test_plain_analyze_runs_without_click_and_prints_the_same(args, capsys):
+    fast = plan(args)
+    assert fast is not None
+    assert fast() == 0
+    out = capsys.readouterr().out
+    via_click = CliRunner().invoke(cli, args)
+    assert via_click.exit_code == 0, via_click.output
+    assert out == via_click.output
+
+
+def test_a_bad_spec_fails_the_same_way_on_both_paths(tmp_path):
+    import subprocess
+    import sys
+
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("input: [3, 8, 8]\nlayers:\n  - conv: {out_channels: 0, kernel_size: 3}\n")
+    runs = []
+    for extra in ([], ["--input", "3,8,8"]):  # --input: click's path
+        proc = subprocess.run([sys.executable, "-c", "from cnncalc.cli import main; main()", "analyze", str(bad), *extra],
+                              capture_output=True, text=True)
+        runs.append((proc.returncode, proc.stdout, proc.stderr))
+    assert runs[0] == runs[1]
+    assert runs[0][0] == 2 and "out_channels" in runs[0][2]
+
+
+@pytest.mark.parametrize("args", [
+    ["analyze"],
+    ["analyze", "vgg16"],  # a bundled name: click's path announces the file on stderr
+    ["analyze", "specs/vgg16.yaml", "--format", "JSON"],  # click accepts any case
+    ["analyze", "specs/vgg16.yaml", "--format"],
+    ["analyze", "specs/vgg16.yaml", "--batch", "0"],
+    ["analyze", "specs/vgg16.yaml", "--batch", "+2"],
+    ["analyze", "specs/vgg16.yaml", "--batch", "1_000"],
+    ["analyze", "specs/vgg16.yaml", "--exact=1"],
+    ["analyze", "specs/vgg16.yaml", "--exact", "--exact"],
+    ["analyze", "specs/vgg16.yaml", "--format", "json", "--format", "csv"],
+    ["analyze", "specs/vgg16.yaml", "specs/lenet5.yaml"],
+    ["analyze", "specs/vgg16.yaml", "-o", "out.json"],
+    ["analyze", "specs/vgg16.yaml", "--input", "3,32,32"],
+    ["analyze", "specs/vgg16.yaml", "--chart", "params"],
+    ["analyze", "specs/vgg16.yaml", "--explain"],
+    ["analyze", "specs/vgg16.yaml", "--help"],
+    ["analyze", "specs/vgg16.yaml", "--"],
+    ["analyze", "specs/vgg16.yaml", "--formt", "json"],
+    ["analyze", "specs"],  # a directory
+    ["check", "specs/vgg16.yaml"],
+])
+def test_anything_else_goes_to_click(args):
+    assert plan(args) is None

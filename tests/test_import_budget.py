@@ -63,6 +63,7 @@ def forbidden(modules: set[str], fmt: str = "table") -> list[str]:
 def test_analyze_vgg16_imports_only_what_it_uses(tmp_path, fmt):
     loaded = modules_of(tmp_path, "analyze", "specs/vgg16.yaml", "--format", fmt)
     assert forbidden(loaded, fmt) == []
+    assert "click" not in loaded  # a plain command line runs without click (cnncalc.cli.fast)
     assert families(loaded) == {"conv", "pooling", "activation", "dense"}
 
 
@@ -86,6 +87,8 @@ def test_a_budget_section_is_read_without_budget_code(tmp_path):
 def test_version_and_help_import_no_command_code(tmp_path, args):
     loaded = modules_of(tmp_path, *args)
     assert forbidden(loaded, "none") == []
+    if args == ["--version"]:
+        assert "click" not in loaded
     assert families(loaded) == set()
 
 

@@ -62,48 +62,58 @@ def main(argv=None) -> None:
         sys.stdout.write(f"cnncalc, version {__version__}\n")
         sys.stdout.flush()
         sys.exit(0)
-    _run(argv)
-
-
-def _run(argv) -> None:
-    import click
-
-    from ..errors import EXIT_BAD_INPUT, CnncalcError
-    from .group import cli
-    from .console import degrade_to_ascii, error_console
+    from .console import degrade_to_ascii
 
     degrade_to_ascii()
     try:
         from ..env import check_environment
 
         check_environment()
-        status = cli.main(args=argv, prog_name="cnncalc", standalone_mode=False)
-    except click.exceptions.Abort:
+        from .fast import plan
+
+        fast = plan(args)  # `cnncalc analyze SPEC` with plain options: no click
+        if fast is not None:
+            status = fast()
+        else:
+            from .group import cli
+
+            status = cli.main(args=argv, prog_name="cnncalc", standalone_mode=False)
+    except Exception as exc:
+        _fail(exc)
+    except KeyboardInterrupt:
+        sys.exit(130)
+    sys.exit(status if isinstance(status, int) else 0)
+
+
+def _fail(exc: Exception) -> None:
+    """Exit for an exception: a usage error as click words it, a CnncalcError
+    as one line with its exit code, a bug as one "internal error" line."""
+    from ..errors import EXIT_BAD_INPUT, CnncalcError
+    from .console import error_console
+
+    click = sys.modules.get("click")  # only click raises click's exceptions
+    if click is not None and isinstance(exc, click.exceptions.Abort):
         error_console().print("Aborted.")
         sys.exit(130)
-    except click.ClickException as exc:
+    if click is not None and isinstance(exc, click.ClickException):
         exc.show()
         sys.exit(exc.exit_code)
-    except CnncalcError as exc:
+    if isinstance(exc, CnncalcError):
         from ..render.escape import rich_markup
 
         error_console().print(f"[bold red]error:[/] {rich_markup(exc)}", highlight=False)
         sys.exit(exc.exit_code)
-    except BrokenPipeError:
+    if isinstance(exc, BrokenPipeError):
         sys.stderr.close()
         sys.exit(0)
-    except KeyboardInterrupt:
-        sys.exit(130)
-    except RecursionError:
+    if isinstance(exc, RecursionError):
         error_console().print("[bold red]error:[/] the spec nests too deeply to process", highlight=False)
         sys.exit(EXIT_BAD_INPUT)
-    except Exception as exc:  # a bug: say so in one line, no traceback
-        from ..render.escape import rich_markup
+    from ..render.escape import rich_markup  # a bug: say so in one line, no traceback
 
-        error_console().print(
-            f"[bold red]internal error:[/] {rich_markup(type(exc).__name__)}: {rich_markup(exc)} "
-            "(this is a bug in cnncalc; please report it with the spec that caused it)",
-            highlight=False,
-        )
-        sys.exit(EXIT_INTERNAL)
-    sys.exit(status if isinstance(status, int) else 0)
+    error_console().print(
+        f"[bold red]internal error:[/] {rich_markup(type(exc).__name__)}: {rich_markup(exc)} "
+        "(this is a bug in cnncalc; please report it with the spec that caused it)",
+        highlight=False,
+    )
+    sys.exit(EXIT_INTERNAL)

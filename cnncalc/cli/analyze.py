@@ -6,6 +6,7 @@ import click
 
 from ..render import Format
 from . import cli
+from .output import render_text
 from .pictures import Chart, check_format, show_pictures
 from .options import (
     batch_option, convention_option, dtype_option, enum_choice, input_option, resolve_spec, spec_argument,
@@ -102,25 +103,3 @@ def analyze(spec, input_shape, batch, dtype, convention, fmt, exact, output, exp
     else:
         click.echo(text, nl=False)
     return 0
-
-
-def render_text(result, fmt: Format, *, exact: bool = False, depth: int | None = None) -> str:
-    if fmt is Format.JSON:
-        from ..render.jsonout import render
-    elif fmt is Format.CSV:
-        from ..render.csvout import render
-    elif fmt is Format.MARKDOWN:
-        from ..render.markdown import render
-
-        return render(result, depth=depth)
-    else:
-        import io
-
-        from rich.console import Console
-
-        from ..render.table import print_table
-
-        buffer = io.StringIO()
-        print_table(result, Console(file=buffer, width=200, no_color=True, highlight=False), exact=exact, depth=depth)
-        return buffer.getvalue()
-    return render(result)
