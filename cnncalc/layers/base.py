@@ -24,7 +24,6 @@ its family.
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
 from fractions import Fraction
 from math import prod
 from collections.abc import Mapping
@@ -32,7 +31,7 @@ from typing import ClassVar, NamedTuple
 
 from ..errors import FieldError
 from . import catalog as _catalog
-from .fields import layer_fields
+from .fields import Record, layer_fields, record
 
 Shape = tuple  # (C, *spatial) of ints
 
@@ -184,8 +183,8 @@ def activation_names() -> list[str]:
     return sorted(_catalog.ACTIVATIONS)
 
 
-@dataclass(frozen=True)
-class Layer:
+@record
+class Layer(Record):
     type_name: ClassVar[str] = ""
     aliases: ClassVar[tuple[str, ...]] = ()
     family: ClassVar[str] = ""

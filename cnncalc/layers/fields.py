@@ -21,6 +21,47 @@ from ..errors import FieldError
 REQUIRED = dataclasses.MISSING
 
 
+class Record:
+    """Equality, hash and repr over the fields of a frozen dataclass, written
+    once here instead of compiled for every class: see :func:`record`."""
+
+    __slots__ = ()
+
+    def _key(self) -> tuple:
+        cls = self.__class__
+        names = _COMPARED.get(cls)
+        if names is None:
+            names = _COMPARED[cls] = tuple(f.name for f in dataclasses.fields(cls) if f.compare)
+        return tuple([getattr(self, name) for name in names])
+
+    def __eq__(self, other):
+        if other.__class__ is self.__class__:
+            return self._key() == other._key()
+        return NotImplemented
+
+    def __hash__(self):
+        return hash(self._key())
+
+    def __repr__(self) -> str:
+        shown = ", ".join(f"{f.name}={getattr(self, f.name)!r}" for f in dataclasses.fields(self) if f.repr)
+        return f"{self.__class__.__qualname__}({shown})"
+
+
+_COMPARED: dict[type, tuple[str, ...]] = {}
+
+
+def record(cls):
+    """``@dataclass(frozen=True)`` for a :class:`Record` subclass (every layer
+    type and field kind): the same fields, ``__init__`` and immutability, with
+    the equality, hash and repr inherited from Record. dataclass compiles each
+    generated method from source, and those three are most of the cost of a
+    class: a spec imports the classes of the layer families it uses at
+    start-up, so this halves that part of ``cnncalc analyze``'s start."""
+    if "__doc__" not in cls.__dict__ or cls.__doc__ is None:
+        cls.__doc__ = cls.__name__  # else dataclass computes one with inspect.signature
+    return dataclass(frozen=True, eq=False, repr=False)(cls)
+
+
 def _is_int(value) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
@@ -43,7 +84,7 @@ def _type_name(value) -> str:
     return type(value).__name__
 
 
-class Kind:
+class Kind(Record):
     """How one field's value is checked and described."""
 
     description = ""
@@ -55,7 +96,7 @@ class Kind:
         raise NotImplementedError
 
 
-@dataclass(frozen=True)
+@record
 class Int(Kind):
     minimum: int = 1
 
@@ -74,7 +115,7 @@ class Int(Kind):
         return {"type": "integer", "minimum": self.minimum}
 
 
-@dataclass(frozen=True)
+@record
 class Axes(Kind):
     """An int for every spatial axis, or a list with one int per axis."""
 
@@ -103,7 +144,7 @@ class Axes(Kind):
         return {"oneOf": [item, {"type": "array", "items": item, "minItems": 1, "maxItems": 3}]}
 
 
-@dataclass(frozen=True)
+@record
 class OptionalAxes(Kind):
     """Like Axes, but a list entry may be null ("keep that axis")."""
 
@@ -162,7 +203,7 @@ def parse_stride(field, value):
     )
 
 
-@dataclass(frozen=True)
+@record
 class Strides(Kind):
     """Like Axes(1), but each stride may also be a fraction S2/S1 ('1/2')."""
 
@@ -181,7 +222,7 @@ class Strides(Kind):
 PADDING_MODES = ("valid", "same", "full", "causal")
 
 
-@dataclass(frozen=True)
+@record
 class Padding(Kind):
     """An int, one int per axis, ``[before, after]`` per axis, or a mode."""
 
@@ -244,7 +285,7 @@ class Padding(Kind):
         return {"oneOf": [n, {"type": "string", "enum": list(self.modes)}, per_axis]}
 
 
-@dataclass(frozen=True)
+@record
 class Flag(Kind):
     description = "true or false"
 
@@ -257,7 +298,7 @@ class Flag(Kind):
         return {"type": "boolean"}
 
 
-@dataclass(frozen=True)
+@record
 class Number(Kind):
     minimum: float | None = None
     maximum: float | None = None
@@ -294,7 +335,7 @@ class Number(Kind):
         return out
 
 
-@dataclass(frozen=True)
+@record
 class Choice(Kind):
     choices: tuple = ()
 
@@ -315,7 +356,7 @@ class Choice(Kind):
         return {"enum": list(self.choices)}
 
 
-@dataclass(frozen=True)
+@record
 class Text(Kind):
     description = "a string"
 

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 
 from .base import Layer, Params, Saved, register
-from .fields import Flag, Number, spec_field
+from .fields import Flag, Number, record, spec_field
 
 
 @register
-@dataclass(frozen=True)
+@record
 class BatchNorm(Layer):
     type_name = "batch_norm"
     aliases = ("batchnorm", "bn", "batch_norm1d", "batch_norm2d", "batch_norm3d", "batchnorm1d", "batchnorm2d", "batchnorm3d")
