@@ -20,6 +20,7 @@ def test_one_5x5_vs_two_3x3():
     assert rows["receptive field"].a == rows["receptive field"].b == "5×5"
     assert rows["receptive field"].ratio == "1 (same)"
     assert rows["parameters"].ratio.startswith("25/18")
+    assert (rows["layers with weights"].a, rows["layers with weights"].b) == ("1", "2")  # relu is no layer
     assert Fraction(a.totals.multiplications, b.totals.multiplications) == Fraction(25, 18)
 
 

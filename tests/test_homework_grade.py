@@ -37,7 +37,7 @@ def test_issue_example_is_all_right(spec_file, capsys):
 
 
 def test_wrong_answer_shows_correct_value_and_work(spec_file, capsys):
-    text = ISSUE_EXAMPLE.replace("macs: 294000", "macs: 290000").replace("params: 1520}", "params: 1500}")
+    text = ISSUE_EXAMPLE.replace("macs: 294000", "macs: 290000").replace("params: 1520}", "params: 1510}")
     g = graded(text)
     wrong = [m for m in g.marks if not m.ok]
     assert [(m.where, m.key) for m in wrong] == [("conv1", "macs"), ("total", "params")]
@@ -45,7 +45,8 @@ def test_wrong_answer_shows_correct_value_and_work(spec_file, capsys):
     out = capsys.readouterr().out
     assert "✗ conv1 macs" in out and "correct: 294,000" in out
     assert "20 · (14·14) · (3·5·5) = 20 · 196 · 75 = 294,000" in out
-    assert "correct: 1,520" in out and "Score: 3/5 (60%)" in out
+    assert "correct: 1,520 with bias, 1,500 without bias (the lectures' count)" in out
+    assert "Score: 3/5 (60%)" in out
     assert "hw.yaml" not in out  # locations are of the real file
     assert "spec.yaml:4:" in out
 
@@ -119,3 +120,69 @@ def test_shipped_grading_example_has_one_wrong_answer(capsys):
     assert status("grade", path) == 1
     out = capsys.readouterr().out
     assert "Score: 7/8" in out and "r = 5 + (2 − 1)·2 = 7" in out
+
+
+LECTURE6 = """\
+input: [3, 28, 28]
+layers:
+  - conv: {out_channels: 20, kernel_size: 5, stride: 2, padding: 2}
+    expect: {params: 1500, macs: 294000}
+  - conv: {out_channels: 4, kernel_size: 3, padding: 1}
+    inputs: input
+    expect: {params: 36, macs: 87808}
+expect_total: {params: 1608, layers: 2}
+"""
+
+
+def test_the_lectures_no_bias_counts_are_right_and_said(spec_file, capsys):
+    # 5·5·3·20 = 1,500 (lecture 6; PyTorch 1,520); "4 kernels 3×3: 3·3·4 = 36" counts one input channel —
+    # here the input has 3, so 3·3·3·4 = 108 is the weight count and 36 is wrong
+    g = graded(LECTURE6)
+    by = {(m.where, m.key): m for m in g.marks}
+    assert by[("conv1", "params")].ok
+    assert by[("conv1", "params")].how == "correct without bias (the lectures' count); with bias: 1,520"
+    assert not by[("conv2", "params")].ok
+    assert by[("conv2", "params")].correct == "112 with bias, 108 without bias (the lectures' count)"
+    # 20·14·14 bias additions on top of 294,000 multiplications
+    assert by[("conv1", "macs")].ok and by[("conv1", "macs")].how == "exact"
+    assert by[("conv2", "macs")].ok  # 4·28·28·27 = 84,672 + 4·28·28 = 3,136 bias additions
+    assert by[("total", "params")].ok  # 1,500 + 108 without biases
+    assert status("grade", spec_file(LECTURE6)) == 1
+    out = capsys.readouterr().out
+    assert "✓ conv1 params" in out and "(correct without bias (the lectures' count); with bias: 1,520)" in out
+    assert "✓ total layers" in out and "layers with weights (the lectures' count" in out
+
+
+def test_multiplications_with_bias_additions(spec_file):
+    text = ISSUE_EXAMPLE.replace("macs: 294000", "macs: 297920")  # + 20·14·14 = 3,920 bias additions
+    m = next(m for m in graded(text).marks if m.key == "macs")
+    assert m.ok and m.how == ("correct with the 3,920 bias additions counted too; multiplications only "
+                              "(the lectures' count): 294,000")
+
+
+@pytest.mark.parametrize("mode,ok1500,ok1520", [("either", True, True), ("with", False, True),
+                                                ("without", True, False)])
+def test_grading_key_and_option_choose_the_reference(spec_file, capsys, mode, ok1500, ok1520):
+    for answer, ok in ((1500, ok1500), (1520, ok1520)):
+        text = ISSUE_EXAMPLE.replace("params: 1520, ", f"params: {answer}, ")
+        keyed = text + f"grading: {{bias: {mode}}}\n"
+        m = next(m for m in graded(keyed).marks if m.key == "params" and m.where == "conv1")
+        assert m.ok is ok, (mode, answer, m)
+        status("grade", spec_file(text), "--bias", mode)
+        out = capsys.readouterr().out
+        assert ("✓ conv1 params" in out) is ok
+    assert status("grade", spec_file(ISSUE_EXAMPLE + "grading: {bias: sometimes}\n")) == 2
+    assert "grading.bias must be one of either, with, without" in capsys.readouterr().err
+
+
+def test_vgg16_has_16_layers_with_weights(spec_file, capsys):
+    vgg = (SPECS / "vgg16.yaml").read_text()
+    for answer, mode, ok in ((16, "either", True), (40, "either", True), (16, "all", False),
+                             (40, "weights", False), (13, "either", False)):
+        path = spec_file(vgg + f"expect_total: {{layers: {answer}}}\n")
+        assert status("grade", path, "--layers", mode) == (0 if ok else 1)
+        out = capsys.readouterr().out
+        if answer == 16 and ok:
+            assert "layers with weights (the lectures' count; VGG-16 has 16): 16" in out
+        if not ok:
+            assert "correct: " in out

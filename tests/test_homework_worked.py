@@ -174,6 +174,11 @@ def test_values_disagreeing_with_input_and_missing_grad(spec_file, capsys):
     assert "grad_output has shape 1×1×3 but the network output is 1×2×2" in capsys.readouterr().err
 
 
-def test_unsupported_layer_is_refused(spec_file, capsys):
+def test_every_layer_type_runs_and_an_unknown_one_is_refused(spec_file, capsys, monkeypatch):
+    from cnncalc.homework import steps, worked
+    from cnncalc.layers.base import REGISTRY
+
+    assert {c.type_name for c in REGISTRY.values()} <= set(steps.HANDLERS) | set(worked.SUPPORTED)
+    monkeypatch.delitem(steps.HANDLERS, "flatten")  # a layer type run would not know (a new one, say)
     assert status("run", spec_file(GOOD + "  - flatten\n")) == 2
-    assert "'flatten' is not one of them" in capsys.readouterr().err
+    assert "does not compute 'flatten' layers" in capsys.readouterr().err

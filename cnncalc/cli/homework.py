@@ -25,11 +25,17 @@ def _echo_calc(calc, explain: bool):
             click.echo(line)
     else:
         click.echo(f"  output shape     {shape_text(calc.output_shape, True)}")
-        click.echo(f"  parameters       {num(calc.value('parameters'))}")
+        params = calc.value("parameters")
+        click.echo(f"  parameters       {num(params)}" + (
+            f"  ({num(params - calc.biases)} weights + {num(calc.biases)} bias{'es' if calc.biases > 1 else ''}; "
+            f"the lectures count the weights: "
+            f"{num(params - calc.biases)})" if calc.biases else ""))
         click.echo(f"  multiplications  {num(calc.value('multiplications'))}")
         rf = per_axis_values(calc.steps, "receptive field", len(calc.input_shape) - 1)
         click.echo(f"  receptive field  {'×'.join(num(r) for r in rf)}")
         notes = [n for s in calc.steps if s.quantity.startswith("output size") for n in s.notes]
+        notes += list(dict.fromkeys(n for s in calc.steps if s.quantity.startswith("receptive field")
+                                    for n in s.notes if n.startswith("fractional:")))
         for note in notes:
             click.echo(f"  note: {note}")
         click.echo("  (--explain shows every formula with the numbers substituted)")
@@ -39,7 +45,8 @@ def _echo_calc(calc, explain: bool):
 def _layer_options(fn):
     fn = click.option("--dilation", default="1", show_default=True, help="Dilation d (F′ = d·(F − 1) + 1).")(fn)
     fn = click.option("--padding", default="0", show_default=True,
-                      help="Zero padding P per side: an int, per axis (1x2), or same/valid/full.")(fn)
+                      help="Zero padding P per side: an int, per axis (1x2), or same/valid/full/causal "
+                      "(causal: F′ − 1 zeros before a 1D signal, none after).")(fn)
     fn = click.option("--kernel", required=True, help="Kernel (filter) size F: 5, or per axis 3x5.")(fn)
     fn = click.option("--input", "input_text", required=True,
                       help="Input size in the lectures' order, channels last: 28x28x3 (H×W×D), 4x5 (H×W), 32 (L).")(fn)
@@ -59,7 +66,9 @@ explain_option = click.option("--explain", is_flag=True, help="Show each formula
 
 @cli.command("conv")
 @_layer_options
-@click.option("--stride", default="1", show_default=True, help="Stride S.")
+@click.option("--stride", default="1", show_default=True,
+              help="Stride S; a fraction S2/S1 such as 1/2 is the lectures' fractional stride (uSample by S1, then "
+              "stride S2).")
 @click.option("--filters", type=click.IntRange(min=1), default=1, show_default=True,
               help="Number of kernels D_out (output channels).")
 @click.option("--groups", type=click.IntRange(min=1), default=1, show_default=True, help="Channel groups G.")
@@ -217,7 +226,14 @@ def solve_cmd(input_size, output_size, kernel, stride, padding, dilation, exact,
 @cli.command("grade")
 @click.argument("spec", shell_complete=complete_spec)
 @input_option
-def grade_cmd(spec, input_shape):
+@click.option("--bias", type=click.Choice(["either", "with", "without"]), default=None,
+              help="Which parameter and multiplication counts are right: with the biases (PyTorch's "
+              "parameters; one bias addition per output value), without (the lectures' F·F·D_in·D_out), or "
+              "either (the default; the grade says which one matched). Overrides the spec's grading: {bias: …}.")
+@click.option("--layers", "layer_mode", type=click.Choice(["either", "weights", "all"]), default=None,
+              help="What expect_total: {layers: N} counts: layers with weights (the lectures': VGG-16 has 16), "
+              "all layers of the table, or either (the default). Overrides grading: {layers: …}.")
+def grade_cmd(spec, input_shape, bias, layer_mode):
     """Check the answers in SPEC (expect: per layer, expect_total:) and print a score.
 
     ✓/✗ for every answer; for a wrong one the correct value and the worked
@@ -234,13 +250,14 @@ def grade_cmd(spec, input_shape):
     """
     from ..analysis import analyze
     from ..errors import SpecError
-    from ..homework.grade import answer_text, grade
+    from ..homework.grade import answer_text, conventions_for, grade
     from ..spec import load_spec
 
     path = resolve_spec(spec)
     graph = load_spec(path, input_shape)
     result = analyze(graph)
-    g = grade(result)
+    conventions = conventions_for(graph, bias, layer_mode)
+    g = grade(result, conventions)
     if not g.total:
         raise SpecError("no answers to grade: add 'expect: {params: ...}' to a layer or 'expect_total:' to the spec",
                         loc=graph.input_loc)
@@ -257,21 +274,37 @@ def grade_cmd(spec, input_shape):
             _say(w)
     pct = 100 * g.right // g.total
     _say(f"Score: {g.right}/{g.total} ({pct}%)")
-    _say(CONVENTION)
+    _say(conventions.text())
     return 0 if g.all_right else 1
 
 
 @cli.command("run")
 @spec_argument
-@click.option("--matrix", is_flag=True, help="Also write each convolution as a matrix product C·vec(X) "
-              "(and a transposed convolution as Cᵀ).")
-@click.option("--backward", is_flag=True, help="Backpropagate grad_output: δX (full convolution with the flipped "
-              "kernel), δW, δb, and the routed pooling gradient.")
-def run_cmd(spec, matrix, backward):
+@click.option("--matrix", is_flag=True, help="Also write every linear layer as a matrix product M·vec(X), "
+              "checked against its output: convolution (C; a transposed convolution is Cᵀ), fractional strides, "
+              "up/downsampling, mean, global and adaptive pooling, unpooling, padding.")
+@click.option("--backward", is_flag=True, help="Backpropagate grad_output through every layer: δX (for a "
+              "convolution the full convolution with the flipped kernel), δW, δb, the gradients routed through "
+              "the switches of max-type layers, and the lecture's rule for resampling (δ of dSample = uSample).")
+@click.option("--notation", type=click.Choice(["default", "000", "001", "002", "002flat", "004"]),
+              default="default", show_default=True,
+              help="Name cells as one lecture note does: 000/001 (CNN: High Level) w₀,₀ numbered from 0; 002 "
+              "(Chapter 4 slides) X11, W11, δZ from 1; 002flat (its backpropagation slides) x1 … x9, w1 … w4, "
+              "z1 … z4 row by row; 004 (Lecture 6 notes) X11, W11, output h and δh from 1; default X[1,1].")
+def run_cmd(spec, matrix, backward, notation):
     """Compute a small example with explicit numbers and print every feature map.
 
-    SPEC gives the input values and the kernels; rows and columns are numbered
-    from 1 as in the lectures. Arithmetic is exact (0.9 stays 9/10).
+    SPEC gives the input values and the kernels (weights: beside a conv,
+    conv_transpose, locally_connected or dense layer; γ and β of a batch_norm
+    as weights: and biases:). Every layer type cnncalc analyzes runs, forward
+    and with --backward: convolution (fractional strides too), pooling of every
+    kind (max, mean, global, adaptive, K-max, Lp), up/downsampling, unpooling
+    (nearest, bed of nails, max_unpool with its pooling layer's switches),
+    padding, cropping, flatten, dense, merges, normalisation and activations.
+    Arithmetic is exact (0.9 stays 9/10); irrational values (an L2 norm, a
+    sigmoid, a batch norm's √(σ² + ε)) are rounded to 6 decimals and marked ≈.
+    A flat list of values (or one row per channel with input: [C, L]) is a 1D
+    signal: causal padding, K-max pooling of a sequence.
 
     \b
     Example spec:
@@ -288,8 +321,10 @@ def run_cmd(spec, matrix, backward):
     """
     from ..homework.worked import load_and_run, render
 
-    result = load_and_run(resolve_spec(spec), matrix=matrix, backward=backward)
-    _say(f"{spec}: exact arithmetic; rows and columns numbered from 1 as in the lectures")
+    result = load_and_run(resolve_spec(spec), matrix=matrix, backward=backward, notation=notation)
+    n = result.notation
+    _say(f"{spec}: exact arithmetic; " + ("rows and columns numbered from 1 as in the lectures"
+                                          if n.key == "default" else f"the notation of {n.note}"))
     for line in render(result):
         _say(line)
     return 0

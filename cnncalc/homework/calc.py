@@ -15,7 +15,7 @@ from ..errors import FieldError, UsageError
 from ..layers.conv import Conv
 from ..layers.pooling import AvgPool, MaxPool
 from ..layers.transposed import ConvTranspose
-from .explain import Step, explain_conv, explain_pool, explain_tconv, shape_text
+from .explain import Step, explain_conv, explain_conv_fractional, explain_pool, explain_tconv, shape_text
 
 
 def parse_sizes(text: str, what: str, *, minimum: int = 1) -> tuple[int, ...]:
@@ -28,6 +28,25 @@ def parse_sizes(text: str, what: str, *, minimum: int = 1) -> tuple[int, ...]:
     if not values or any(v < minimum for v in values):
         raise UsageError(f"--{what} {text!r}: every size must be an integer ≥ {minimum}")
     return values
+
+
+def parse_strides(text: str) -> tuple:
+    """'2' → (2,), '1/2' → (Fraction(1, 2),) (the lectures' fractional stride S2/S1), '1x1/2' per axis."""
+    from fractions import Fraction
+
+    parts = [p for p in re.split(r"[,x×\s]+", str(text).strip().strip("[]()")) if p]
+    values = []
+    for p in parts:
+        try:
+            v = Fraction(p)
+        except (ValueError, ZeroDivisionError):
+            raise UsageError(f"--stride {text!r}: expected integers or fractions such as 2, 1/2 or 3/2") from None
+        if v <= 0 or len(p) > 12:
+            raise UsageError(f"--stride {text!r}: every stride must be a positive integer or a fraction S2/S1")
+        values.append(int(v) if v.denominator == 1 else v)
+    if not values:
+        raise UsageError(f"--stride {text!r}: expected integers or fractions such as 2, 1/2 or 3/2")
+    return tuple(values)
 
 
 def parse_input(text: str, channels: int | None = None) -> tuple[int, ...]:
@@ -53,8 +72,11 @@ def _axes(values: tuple[int, ...], nd: int, what: str):
 
 
 def parse_padding(text: str, nd: int):
+    """An int, one per axis (1x2), or a mode a spec accepts (same, valid, full, causal)."""
+    from ..layers.fields import PADDING_MODES
+
     mode = str(text).strip().lower()
-    if mode in ("same", "valid", "full"):
+    if mode in PADDING_MODES:
         return mode
     return _axes(parse_sizes(text, "padding", minimum=0), nd, "padding")
 
@@ -65,6 +87,7 @@ class Calculation:
     input_shape: tuple[int, ...]  # channels first
     steps: list[Step]
     settings: dict
+    biases: int = 0  # bias terms among the parameters (the lectures count weights only)
 
     @property
     def output_shape(self):
@@ -97,7 +120,7 @@ def conv(input_text, kernel, stride="1", padding="0", dilation="1", filters=1, g
     layer = Conv(
         out_channels=filters,
         kernel_size=_axes(parse_sizes(kernel, "kernel"), nd, "kernel"),
-        stride=_axes(parse_sizes(stride, "stride"), nd, "stride"),
+        stride=_axes(parse_strides(stride), nd, "stride"),
         padding=parse_padding(padding, nd),
         dilation=_axes(parse_sizes(dilation, "dilation"), nd, "dilation"),
         groups=groups,
@@ -105,10 +128,13 @@ def conv(input_text, kernel, stride="1", padding="0", dilation="1", filters=1, g
     )
     if x[0] % groups or filters % groups:
         raise UsageError(f"--groups {groups} must divide the {x[0]} input channels and the {filters} filters")
-    steps = _guard(lambda: explain_conv(layer, x, channels_last=True))
+    strides = layer.stride if isinstance(layer.stride, tuple) else (layer.stride,)
+    explain = explain_conv_fractional if any(not isinstance(v, int) for v in strides) else explain_conv
+    steps = _guard(lambda: explain(layer, x, channels_last=True))
     return Calculation("conv", x, steps, {"kernel": kernel, "stride": stride, "padding": padding,
                                           "dilation": dilation if dilation != "1" else None,
-                                          "filters": filters, "groups": groups if groups > 1 else None})
+                                          "filters": filters, "groups": groups if groups > 1 else None},
+                       filters if bias else 0)
 
 
 def pool(input_text, kernel, stride=None, padding="0", dilation="1", kind="max", ceil_mode=False) -> Calculation:
@@ -152,4 +178,4 @@ def tconv(input_text, kernel, stride="1", padding="0", output_padding="0", dilat
     steps = _guard(lambda: explain_tconv(layer, x, channels_last=True))
     return Calculation("transposed conv", x, steps, {"kernel": kernel, "stride": stride, "padding": padding,
                                                      "output_padding": output_padding if output_padding != "0" else None,
-                                                     "filters": filters})
+                                                     "filters": filters}, filters if bias else 0)

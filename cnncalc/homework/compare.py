@@ -51,7 +51,11 @@ def compare(a, b) -> list[Row]:
         rows.append(Row(f"receptive field ({where_a})" if where_a == where_b else "receptive field", ra, rb, ratio))
     rows.append(Row("output shape", "×".join(map(str, a.layers[-1].output_shape)),
                     "×".join(map(str, b.layers[-1].output_shape)), ""))
-    rows.append(Row("layers", str(len(a.layers)), str(len(b.layers)), ""))
+    from .grade import has_weights
+
+    wa, wb = (sum(1 for r in x.layers if has_weights(r)) for x in (a, b))
+    rows.append(Row("layers with weights (the lectures' count)", str(wa), str(wb), _ratio(wa, wb)))
+    rows.append(Row("layers (every row: activations, pools…)", str(len(a.layers)), str(len(b.layers)), ""))
     rows.append(Row("parameters", grouped(ta.params_trainable), grouped(tb.params_trainable),
                     _ratio(ta.params_trainable, tb.params_trainable)))
     rows.append(Row("multiplications", grouped(ta.multiplications), grouped(tb.multiplications),

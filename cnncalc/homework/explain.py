@@ -260,6 +260,23 @@ def conv_mults_step(kernels, c_in: int, c_out: int, groups: int, outs, *, transp
 # -- receptive field -----------------------------------------------------------
 
 
+def fractional_note(size, jump) -> tuple[str, ...]:
+    """One sentence for a receptive field or jump that is not a whole number of input pixels."""
+    size, jump = Fraction(size), Fraction(jump)
+    if size.denominator == 1 and jump.denominator == 1:
+        return ()
+    if jump < 1:
+        step = (f"a jump j = {num(jump)} means neighbouring outputs are {num(jump)} of an input pixel apart — a "
+                "step of less than one input pixel, because the layers so far upsample —")
+    elif jump.denominator != 1:
+        step = (f"a jump j = {num(jump)} means neighbouring outputs are {num(jump)} input pixels apart — not a "
+                "whole number of pixels, because an upsampling came first —")
+    else:
+        step = "an upsampling earlier put outputs between input pixels, so"
+    return (f"fractional: {step} and the field r = {num(size)} is measured in the same input pixels, so it need "
+            "not be whole",)
+
+
 def rf_steps(keffs, strides, rf_in: tuple[AxisRF, ...] | None, *, pad_before=None, transposed=False) -> list[Step]:
     """r_l = r_{l−1} + (F′ − 1)·j_{l−1},  j_l = j_{l−1}·S, per group of equal axes."""
     nd = len(keffs)
@@ -278,7 +295,8 @@ def rf_steps(keffs, strides, rf_in: tuple[AxisRF, ...] | None, *, pad_before=Non
                 f"r = {num(r)} + ({k} − 1)·{num(j)} / {s} = {num(size)},   j = {num(j)} / {s} = {num(jump)}",
                 _exact(size),
                 (f"as upsampling by S then a unit-stride {k}-cell window, measured in input cells (a fraction when "
-                 f"S does not divide F′ − 1); at most ⌈F′ / S⌉ = {span} input cells feed one output",),
+                 f"S does not divide F′ − 1); at most ⌈F′ / S⌉ = {span} input cells feed one output",)
+                + fractional_note(size, jump),
             ))
             continue
         size = r + (k - 1) * j
@@ -293,7 +311,7 @@ def rf_steps(keffs, strides, rf_in: tuple[AxisRF, ...] | None, *, pad_before=Non
             "r_l = r_{l−1} + (F′ − 1)·j_{l−1},   j_l = j_{l−1}·S",
             f"r = {num(r)} + ({k} − 1)·{num(j)} = {num(size)},   j = {num(j)}·{s} = {num(jump)}",
             size,
-            tuple(notes),
+            tuple(notes) + fractional_note(size, jump),
         ))
     return steps
 
@@ -329,10 +347,23 @@ def _size_steps(x, kernels, strides, dilations, pads, *, ceil_mode=False):
     return steps, tuple(outs)
 
 
+def _causal_note(layer, steps, keffs):
+    """Causal padding (a 1D signal): say where the zeros went and why."""
+    if getattr(layer, "padding", None) != "causal":
+        return
+    for n, step in enumerate(steps):
+        if step.quantity.startswith("output size"):
+            k = keffs[0]
+            steps[n] = Step(step.quantity, step.formula, step.work, step.value, step.notes + (
+                f"causal padding: P_before = F′ − 1 = {k - 1} zeros before the signal and none after, so output t "
+                f"sees inputs t − {k - 1} … t and never a later one (no peeking into the future)",))
+
+
 def explain_conv(layer, x, rf_in=None, channels_last=False) -> list[Step]:
     """Output size, parameters, multiplications and receptive field of a convolution."""
     nd, kernels, strides, dilations, keffs, pads = _geometry(layer, x)
     steps, outs = _size_steps(x, kernels, strides, dilations, pads)
+    _causal_note(layer, steps, keffs)
     y = (layer.out_channels, *outs)
     steps.append(Step("output shape", f"{shape_label(nd, channels_last, 'D_out')}",
                       shape_text(y, channels_last), y,
@@ -343,9 +374,50 @@ def explain_conv(layer, x, rf_in=None, channels_last=False) -> list[Step]:
     return steps
 
 
+def explain_conv_fractional(layer, x, rf_in=None, channels_last=False) -> list[Step]:
+    """A convolution with a fractional stride S = S2/S1: uSample by S1, then a window with stride S2."""
+    nd = len(x) - 1
+    kernels, strides, dilations, outs, pads, keffs = layer._geometry(x)
+    ups = tuple(Fraction(s).denominator for s in strides)
+    downs = tuple(Fraction(s).numerator for s in strides)
+    steps = []
+    sizes = []
+    for idx, (i, u) in _axes_groups(list(zip(x[1:], ups))):
+        axes = _axis_names(nd, idx)
+        up = (i - 1) * u + 1
+        steps.append(Step(f"upsampled size ({axes})", "I′ = (I − 1)·S1 + 1  (S = S2/S1: uSample by S1 first)",
+                          f"({i} − 1)·{u} + 1 = {up}", up,
+                          (f"S1 − 1 = {u - 1} zero(s) between neighbouring cells; the convolution then slides "
+                           "over the upsampled map",)))
+    for i, u in zip(x[1:], ups):
+        sizes.append((i - 1) * u + 1)
+    size_steps, _ = _size_steps((x[0], *sizes), kernels, downs, dilations, pads)
+    steps += size_steps
+    y = (layer.out_channels, *outs)
+    steps.append(Step("output shape", f"{shape_label(nd, channels_last, 'D_out')}", shape_text(y, channels_last), y,
+                      ("one output channel (feature map) per kernel: D_out = number of filters",)))
+    steps.append(conv_params_step(kernels, x[0], layer.out_channels, layer.groups, layer.bias))
+    steps.append(conv_mults_step(kernels, x[0], layer.out_channels, layer.groups, outs))
+    rf_in = rf_in or tuple(AxisRF() for _ in range(nd))
+    args = [(k, u, v, (r.size, r.jump)) for k, u, v, r in zip(keffs, ups, downs, rf_in)]
+    for idx, (k, u, v, (r, j)) in _axes_groups(args):
+        size = r + Fraction(k - 1, u) * j
+        jump = j * Fraction(v, u)
+        steps.append(Step(
+            f"receptive field ({_axis_names(nd, idx)})",
+            "r_l = r_{l−1} + (F′ − 1)·j_{l−1} / S1,   j_l = j_{l−1}·S2 / S1",
+            f"r = {num(r)} + ({k} − 1)·{num(j)} / {u} = {num(size)},   j = {num(j)}·{v} / {u} = {num(jump)}",
+            _exact(size),
+            ("measured in input cells: the kernel spans F′ cells of the upsampled map, S1 of which make one input "
+             "cell",) + fractional_note(size, jump),
+        ))
+    return steps
+
+
 def explain_pool(layer, x, rf_in=None, channels_last=False) -> list[Step]:
     nd, kernels, strides, dilations, keffs, pads = _geometry(layer, x, pool=True)
     steps, outs = _size_steps(x, kernels, strides, dilations, pads, ceil_mode=getattr(layer, "ceil_mode", False))
+    _causal_note(layer, steps, keffs)
     if layer.stride is None:
         steps[0:0] = [Step("stride", "S = F (the default for pooling)", f"S = {num(strides[0])}", strides[0])]
     y = (x[0], *outs)
@@ -422,7 +494,8 @@ def explain_layer(layer, xs, rf_in=None, *, channels_last=False) -> list[Step]:
     stride = getattr(layer, "stride", None)
     strides = stride if isinstance(stride, tuple) else (stride,)
     if any(isinstance(v, Fraction) and v.denominator != 1 for v in strides):
-        fn = None  # fractional stride S2/S1: the layer's own formulas (upsample, convolve, downsample)
+        # fractional stride S2/S1: upsample, convolve with stride S2 (the layer's own formulas otherwise)
+        fn = explain_conv_fractional if name == "conv" else None
     if fn is not None and len(xs) == 1:
         return fn(layer, xs[0], rf_in, channels_last)
     return generic_steps(layer, xs)
@@ -492,6 +565,13 @@ def explain_analysis(result) -> list[tuple[object, list[Step]]]:
         if rf_in is not None and (any(a.whole for a in rf_in) or len(r.input_shapes[0]) - 1 != nd):
             rf_in = None
         steps = explain_layer(r.node.layer, r.input_shapes, rf_in)
+        if (rf_in is not None and r.rf and not any(a.whole for a in r.rf)
+                and not any(st.quantity.startswith("receptive field") for st in steps)
+                and any(Fraction(a.size).denominator != 1 or Fraction(a.jump).denominator != 1 for a in r.rf)):
+            formula = (r.node.layer.formulas or {}).get("rf", "")
+            for idx, (size, jump) in _axes_groups([(a.size, a.jump) for a in r.rf]):
+                steps.append(Step(f"receptive field ({_axis_names(len(r.rf), idx)})", formula,
+                                  f"r = {num(size)},   j = {num(jump)}", _exact(size), fractional_note(size, jump)))
         if rf_in is None:
             steps = [s for s in steps if not s.quantity.startswith("receptive field")]
         fields[r.name] = r.rf
@@ -506,7 +586,8 @@ def explain_lines(result) -> list[str]:
         head = (f"{r.node.index}. {r.name} ({r.type_name}): {shape_text(r.input_shapes[0])} → "
                 f"{shape_text(r.output_shape)}")
         known = r.type_name in EXPLAINERS or r.type_name in TRANSPOSED
-        if not known and not r.params.total and not r.multiplications:
+        fractional = any(st.quantity.startswith("receptive field") for st in steps) and not known
+        if not known and not r.params.total and not r.multiplications and not fractional:
             lines.append(f"{head}: no weights, no multiplications")
             continue
         lines.append("")

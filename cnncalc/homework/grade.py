@@ -7,13 +7,25 @@ the grade says so. Shapes may be written channels first ``[20, 14, 14]`` (as
 specs are) or channels last ``14x14x20`` (as the lectures write them); a
 receptive field may be one number for a square field, a list per axis, or
 ``"5x5"``. Unknown keys are spec errors (file and line, exit status 2).
+
+Two counting conventions meet in the lectures and in tools, and both are
+graded (:class:`Conventions`): parameters with or without the biases (the
+lectures count weights only, ``F·F·D_in·D_out``: 1,500 where PyTorch has
+1,520); multiplications alone (the lectures') or with one bias addition per
+output value; and "layers" as the layers with weights (VGG-16 has 16) or as
+every row of the table (40 for VGG-16). By default an answer in either
+convention is right and the grade says which one it matched and what the
+other would be; ``grading: {bias: with|without, layers: weights|all}`` in
+the spec, or ``cnncalc grade --bias/--layers``, makes one the reference.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass, field
 from fractions import Fraction
+from math import prod
 
 from ..errors import Loc, SpecError, did_you_mean
 from ..receptive import format_number
@@ -40,7 +52,72 @@ TOTAL_KEYS = {
     "output": "output shape",
     "receptive_field": "receptive field",
     "rf": "receptive field",
+    "layers": "layers",
 }
+BIAS_MODES = ("either", "with", "without")
+LAYER_MODES = ("either", "weights", "all")
+
+
+@dataclass(frozen=True)
+class Conventions:
+    """Which counts are right: ``bias`` either/with/without (parameters, and multiplications
+    with or without the bias additions); ``layers`` either/weights/all."""
+
+    bias: str = "either"
+    layers: str = "either"
+
+    def text(self) -> str:
+        b = {"either": "parameters with or without biases, multiplications with or without bias additions "
+                       "(the lectures count neither)",
+             "with": "parameters with biases, multiplications plus one bias addition per output value",
+             "without": "parameters without biases and multiplications only (the lectures' counts)"}[self.bias]
+        n = {"either": "layers with weights (the lectures') or all layers",
+             "weights": "layers = layers with weights (the lectures')",
+             "all": "layers = every layer of the table"}[self.layers]
+        return f"Graded: {b}; {n}."
+
+
+def conventions_for(graph, bias: str | None = None, layers: str | None = None) -> Conventions:
+    """The spec's ``grading:`` section, overridden by the command line's options."""
+    from ..yamlio import YMap
+
+    section = graph.sections.get("grading")
+    found = {}
+    if section is not None:
+        loc = Loc(graph.file)
+        if not isinstance(section, dict):
+            raise SpecError(f"grading must be a mapping such as {{bias: without, layers: weights}}, got {section!r}",
+                            loc=loc, field="grading")
+        locs = section.key_locs if isinstance(section, YMap) else {}
+        allowed = {"bias": BIAS_MODES, "layers": LAYER_MODES}
+        for key, value in section.items():
+            if key not in allowed:
+                raise SpecError(f"unknown grading key '{key}'{did_you_mean(key, allowed)}; allowed: bias, layers",
+                                loc=locs.get(key, loc), field=f"grading.{key}")
+            if value not in allowed[key]:
+                raise SpecError(f"grading.{key} must be one of {', '.join(allowed[key])}, got {value!r}",
+                                loc=locs.get(key, loc), field=f"grading.{key}")
+            found[key] = value
+    return Conventions(bias or found.get("bias", "either"), layers or found.get("layers", "either"))
+
+
+def bias_parameters(r) -> int:
+    """How many of a layer's trainable parameters are biases (0 for layers without a ``bias`` switch)."""
+    layer = r.node.layer
+    if not getattr(layer, "bias", False) or "bias" not in {f.name for f in dataclasses.fields(layer)}:
+        return 0
+    without = dataclasses.replace(layer, bias=False).params(r.input_shapes)
+    return r.params.trainable - without.trainable
+
+
+def bias_additions(r) -> int:
+    """One bias addition per output value of a layer with biases."""
+    return prod(r.output_shape) if bias_parameters(r) else 0
+
+
+def has_weights(r) -> bool:
+    """A layer with weights in the lectures' sense (convolutions, dense): VGG-16's 16."""
+    return bool(r.params.trainable) and r.node.layer.family not in ("normalization",)
 
 _SUFFIX = {"": 1, "K": 10**3, "M": 10**6, "G": 10**9, "T": 10**12, "P": 10**15}
 _NUMBER = re.compile(r"^\s*([0-9][0-9_,]*(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?)\s*([KMGTP]?)\s*$", re.IGNORECASE)
@@ -182,9 +259,10 @@ def _steps_for(steps: list[Step], quantity: str) -> list[str]:
     return render_steps(chosen, indent="      ")
 
 
-def grade(result) -> Grade:
+def grade(result, conventions: Conventions | None = None) -> Grade:
     """Check every ``expect:`` and ``expect_total:`` of the analysed spec."""
     graph = result.graph
+    conv = conventions or conventions_for(graph)
     marks: list[Mark] = []
     explained = dict((r.name, steps) for r, steps in explain_analysis(result))
     for r in result.layers:
@@ -199,7 +277,7 @@ def grade(result) -> Grade:
         for key, answer in expect.items():
             kloc = locs.get(key, loc)
             what = LAYER_KEYS[key]
-            marks.append(_grade_one(r.name, key, what, answer, r, steps, result, kloc))
+            marks.append(_grade_one(r.name, key, what, answer, r, steps, result, kloc, conv))
     if "expect_total" in graph.sections:
         loc = graph.input_loc
         where = "expect_total"
@@ -207,11 +285,60 @@ def grade(result) -> Grade:
         _check_keys(expect, locs, TOTAL_KEYS, "expect_total", Loc(graph.file))
         for key, answer in expect.items():
             kloc = locs.get(key, Loc(graph.file))
-            marks.append(_grade_total(key, TOTAL_KEYS[key], answer, result, kloc))
+            marks.append(_grade_total(key, TOTAL_KEYS[key], answer, result, kloc, conv))
     return Grade(marks)
 
 
-def _grade_one(name, key, what, answer, r, steps, result, loc) -> Mark:
+def _two_counts(name, key, what, answer, with_bias, without_bias, mode, where, loc) -> Mark:
+    """A count right in either convention (or in the one ``mode`` asks for), said aloud.
+    ``with_bias``/``without_bias``: parameters with and without biases, or multiplications
+    with and without the bias additions."""
+    if with_bias == without_bias:
+        ok, how = grade_count(answer, with_bias, where, loc)
+        return Mark(name, key, answer, grouped(with_bias), ok, how, loc=loc)
+    ok_w, how_w = grade_count(answer, with_bias, where, loc)
+    ok_wo, how_wo = grade_count(answer, without_bias, where, loc)
+    params = what == "parameters"
+    lectures = ("without bias (the lectures' count)" if params else
+                "multiplications only (the lectures' count)")
+    other = "with bias" if params else f"with the {grouped(with_bias - without_bias)} bias additions"
+    both = (f"{grouped(with_bias)} {other}, {grouped(without_bias)} {lectures}" if params else
+            f"{grouped(without_bias)} ({lectures}; {grouped(with_bias)} {other})")
+    rounded = lambda how: f"; {how}" if how and how != "exact" else ""  # noqa: E731
+    if mode == "either":
+        if params and ok_w:
+            return Mark(name, key, answer, grouped(with_bias), True, how_w, loc=loc)
+        if not params and ok_wo:
+            return Mark(name, key, answer, grouped(without_bias), True, how_wo, loc=loc)
+        if params and ok_wo:
+            return Mark(name, key, answer, grouped(without_bias), True,
+                        f"correct without bias (the lectures' count); with bias: {grouped(with_bias)}"
+                        + rounded(how_wo), loc=loc)
+        if ok_w:
+            return Mark(name, key, answer, grouped(with_bias), True,
+                        f"correct with the {grouped(with_bias - without_bias)} bias additions counted too; "
+                        f"multiplications only (the lectures' count): {grouped(without_bias)}" + rounded(how_w),
+                        loc=loc)
+        return Mark(name, key, answer, both, False, loc=loc)
+    want, want_text, ok, how, ok_other = ((with_bias, other, ok_w, how_w, ok_wo) if mode == "with" else
+                                          (without_bias, lectures, ok_wo, how_wo, ok_w))
+    mark = Mark(name, key, answer, f"{grouped(want)} ({want_text}, as this spec grades)", ok, how, loc=loc)
+    if not ok and ok_other:
+        if params:
+            got, asked = ("without bias (the lectures' count)", "with bias") if mode == "with" else (
+                "with bias", "without bias (the lectures' count)")
+            text = f"{answer_text(answer)} is the count {got}; this grade asks for the count {asked}"
+        elif mode == "with":
+            text = (f"{answer_text(answer)} counts the multiplications only (the lectures' count); this grade asks "
+                    f"for the {grouped(with_bias - without_bias)} bias additions too")
+        else:
+            text = (f"{answer_text(answer)} adds the {grouped(with_bias - without_bias)} bias additions; this grade "
+                    "asks for the multiplications only (the lectures' count)")
+        mark.work.append(f"      {text} (grading: {{bias: {mode}}} or --bias {mode})")
+    return mark
+
+
+def _grade_one(name, key, what, answer, r, steps, result, loc, conv=Conventions()) -> Mark:
     where = f"layer '{name}' expect.{key}"
     if what == "output shape":
         ok, how = grade_shape(answer, r.output_shape, where, loc)
@@ -228,8 +355,16 @@ def _grade_one(name, key, what, answer, r, steps, result, loc) -> Mark:
         jumps = tuple(a.jump for a in r.rf)
         ok, how = grade_rf(answer, jumps, where, loc)
         correct = "×".join(format_number(j) for j in jumps)
+    elif what in ("parameters", "multiplications"):
+        with_bias, without_bias = ((r.params.trainable, r.params.trainable - bias_parameters(r))
+                                   if what == "parameters" else (r.multiplications + bias_additions(r),
+                                                                 r.multiplications))
+        mark = _two_counts(name, key, what, answer, with_bias, without_bias, conv.bias, where, loc)
+        if not mark.ok:
+            mark.work.extend(_steps_for(steps, what))
+        return mark
     else:
-        value = {"parameters": r.params.trainable, "multiplications": r.multiplications, "FLOPs": r.flops}[what]
+        value = r.flops
         ok, how = grade_count(answer, value, where, loc)
         correct = grouped(value)
     mark = Mark(name, key, answer, correct, ok, how, loc=loc)
@@ -241,9 +376,42 @@ def _grade_one(name, key, what, answer, r, steps, result, loc) -> Mark:
     return mark
 
 
-def _grade_total(key, what, answer, result, loc) -> Mark:
+def _grade_layers(key, answer, result, loc, mode) -> Mark:
+    weights = sum(1 for r in result.layers if has_weights(r))
+    rows = len(result.layers)
+    if isinstance(answer, bool) or not isinstance(answer, int):
+        raise SpecError(f"expect_total.{key}: expected a whole number of layers, got {answer!r}", loc=loc)
+    lectures = f"layers with weights (the lectures' count; VGG-16 has 16): {weights}"
+    table = f"all layers (every row of the table, activations and pools too): {rows}"
+    if mode == "weights" or (mode == "either" and answer == weights):
+        ok = answer == weights
+        how = ("correct: " + lectures + ("" if weights == rows else f"; {table}")) if ok else ""
+        return Mark("total", key, answer, f"{weights} (layers with weights)", ok, how, loc=loc,
+                    work=[] if ok else [f"      {lectures}; {table}"])
+    ok = answer == rows
+    how = ("correct: " + table + ("" if weights == rows else f"; {lectures}")) if ok else ""
+    correct = (f"{weights} layers with weights or {rows} in all" if mode == "either" else f"{rows} (all layers)")
+    return Mark("total", key, answer, correct, ok, how, loc=loc, work=[] if ok else [f"      {lectures}; {table}"])
+
+
+def _grade_total(key, what, answer, result, loc, conv=Conventions()) -> Mark:
     where = f"expect_total.{key}"
     t = result.totals
+    if what == "layers":
+        return _grade_layers(key, answer, result, loc, conv.layers)
+    if what in ("parameters", "multiplications"):
+        if what == "parameters":
+            pair = (t.params_trainable, t.params_trainable - sum(bias_parameters(r) for r in result.layers))
+        else:
+            pair = (t.multiplications + sum(bias_additions(r) for r in result.layers), t.multiplications)
+        mark = _two_counts("total", key, what, answer, *pair, conv.bias, where, loc)
+        if not mark.ok:
+            per = {"parameters": lambda r: r.params.trainable, "multiplications": lambda r: r.multiplications}[what]
+            terms = [(r.name, per(r)) for r in result.layers if per(r)]
+            shown = " + ".join(num(v) for _, v in terms[:12]) + (" + …" if len(terms) > 12 else "")
+            mark.work += [f"      sum over the layers: {shown} = {grouped(sum(v for _, v in terms))}"
+                          + (" (with biases)" if what == "parameters" else "")]
+        return mark
     if what == "output shape":
         y = result.layers[-1].output_shape
         ok, how = grade_shape(answer, y, where, loc)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from .. import schema, spec
 
 LAYER_KEYS = ("expect", "weights", "biases")
-SECTIONS = ("expect_total", "values", "grad_output")
+SECTIONS = ("expect_total", "values", "grad_output", "grading")
 
 spec.EXTRA_ENTRY_KEYS.update(LAYER_KEYS)
 spec.SECTIONS.update(SECTIONS)
@@ -23,10 +23,17 @@ _TENSOR = {"description": "a matrix for one channel, or a list of matrices (one 
            "oneOf": [_MATRIX, {"type": "array", "items": _MATRIX}]}
 schema.SECTION_SCHEMAS.setdefault("values", dict(_TENSOR, title="input values for cnncalc run"))
 schema.SECTION_SCHEMAS.setdefault("grad_output", dict(_TENSOR, title="∂L/∂output for cnncalc run --backward"))
+schema.SECTION_SCHEMAS.setdefault("grading", {
+    "title": "which counting conventions cnncalc grade accepts",
+    "type": "object",
+    "properties": {"bias": {"enum": ["either", "with", "without"]},
+                   "layers": {"enum": ["either", "weights", "all"]}},
+    "additionalProperties": False,
+})
 schema.SECTION_SCHEMAS.setdefault("expect_total", {
     "title": "answers for the whole network (cnncalc grade)",
     "type": "object",
     "properties": {k: {} for k in ("params", "parameters", "macs", "multiplications", "flops", "output",
-                                   "receptive_field", "rf")},
+                                   "receptive_field", "rf", "layers")},
     "additionalProperties": False,
 })
