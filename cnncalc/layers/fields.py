@@ -28,26 +28,45 @@ class Record:
     __slots__ = ()
 
     def _key(self) -> tuple:
-        cls = self.__class__
-        names = _COMPARED.get(cls)
-        if names is None:
-            names = _COMPARED[cls] = tuple(f.name for f in dataclasses.fields(cls) if f.compare)
-        return tuple([getattr(self, name) for name in names])
+        key = _KEYS.get(self.__class__) or _key_of(self.__class__)
+        return key(self)
 
     def __eq__(self, other):
+        if other is self:
+            return True
         if other.__class__ is self.__class__:
-            return self._key() == other._key()
+            key = _KEYS.get(self.__class__) or _key_of(self.__class__)
+            return key(self) == key(other)
         return NotImplemented
 
     def __hash__(self):
-        return hash(self._key())
+        return hash((_KEYS.get(self.__class__) or _key_of(self.__class__))(self))
 
     def __repr__(self) -> str:
         shown = ", ".join(f"{f.name}={getattr(self, f.name)!r}" for f in dataclasses.fields(self) if f.repr)
         return f"{self.__class__.__qualname__}({shown})"
 
 
-_COMPARED: dict[type, tuple[str, ...]] = {}
+_KEYS: dict[type, object] = {}  # Record class → function of an instance: the tuple of its compared fields
+
+
+def _key_of(cls):
+    from operator import attrgetter
+
+    names = tuple(f.name for f in dataclasses.fields(cls) if f.compare)
+    if not names:
+        key = _no_fields
+    elif len(names) == 1:
+        one = attrgetter(names[0])
+        key = lambda record: (one(record),)  # noqa: E731
+    else:
+        key = attrgetter(*names)  # a tuple of the values, in C
+    _KEYS[cls] = key
+    return key
+
+
+def _no_fields(record) -> tuple:
+    return ()
 
 
 def record(cls):
