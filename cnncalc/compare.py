@@ -42,6 +42,9 @@ class LayerRecord:
     macs: int = 0
     activation_bytes: int = 0
     line: int | None = None
+    #: for drawings of a diff (not compared): the layers it reads, its block
+    inputs: tuple[str, ...] = field(default=(), hash=False, compare=False)
+    parent: str | None = field(default=None, hash=False, compare=False)
 
     @property
     def shape_text(self) -> str:
@@ -83,7 +86,7 @@ def snapshot_from_analysis(analysis, *, label: str | None = None, training_bytes
     layers = tuple(
         LayerRecord(
             r.node.index, r.name, r.type_name, r.node.layer.settings(), tuple(r.output_shape),
-            r.params.trainable, r.macs, r.activation_bytes, r.node.loc.line,
+            r.params.trainable, r.macs, r.activation_bytes, r.node.loc.line, tuple(r.node.inputs), r.node.parent,
         )
         for r in analysis.layers
     )
@@ -127,6 +130,8 @@ def snapshot_from_json(data: dict, path: str) -> Snapshot:
                 int(r["index"]), str(r["name"]), str(r["type"]), dict(r.get("settings") or {}),
                 tuple(int(n) for n in r["output_shape"]), int(r["params"]["trainable"]), int(r["macs"]),
                 int(r["memory"]["activation_bytes"]), r.get("line"),
+                tuple(str(s) for s in r.get("inputs") or ()),
+                None if r.get("parent") is None else str(r["parent"]),
             )
             for r in data["layers"]
         )

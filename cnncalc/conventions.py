@@ -32,9 +32,11 @@ total so that users can compare like with like:
 
 Each preset is a table: layer type name → rule, where a rule maps
 ``(layer, input shapes, output shape, multiplications)`` to MACs per sample.
-A type missing from a table falls back to the table's default (0 for fvcore
-and ptflops, which ignore modules they do not know; torchinfo's
-parameter-based rule for torchinfo). FLOPs are 2 × MACs under every preset.
+A type missing from a table uses the rule its layer class declares for that
+preset (``Layer.tool_macs``, so a layer type's tool counts live in its own
+module), else the table's default (0 for fvcore and ptflops, which ignore
+modules they do not know; torchinfo's parameter-based rule for torchinfo).
+FLOPs are 2 × MACs under every preset.
 Every output of cnncalc names the convention it used.
 """
 
@@ -70,7 +72,10 @@ class ConventionRule:
     default: Rule = lambda layer, xs, y, mults: mults  # noqa: E731
 
     def macs(self, layer, xs, y, mults) -> int:
-        return self.table.get(layer.type_name, self.default)(layer, xs, y, mults)
+        rule = self.table.get(layer.type_name)
+        if rule is None:  # a layer module may state how the tools count it (Layer.tool_macs)
+            rule = layer.tool_macs.get(self.name, self.default)
+        return rule(layer, xs, y, mults)
 
     def count(self, layer, xs, y, mults) -> tuple[int, int]:
         """(MACs, FLOPs) of one layer per sample under this convention."""
@@ -184,8 +189,8 @@ RULES: dict[Convention, ConventionRule] = {
         "fvcore",
         "fvcore's FlopCountAnalysis (its 'flops' are MACs), model in eval mode: conv, transposed conv and "
         "dense without bias; batch norm 2 per value (1 without affine); 2D adaptive average pooling 1 per "
-        "input value; 2D upsampling 1 (nearest) or 4 (bilinear) per output value; activations, max/avg "
-        "pooling and merges 0; FLOPs = 2 × MACs",
+        "input value; 2D upsampling 1 (nearest) or 4 (bilinear) per output value; layer, group and instance "
+        "norm 5 per value (4 without affine); activations, max/avg pooling and merges 0; FLOPs = 2 × MACs",
         {
             "conv": plain,
             "conv_transpose": plain,
@@ -201,8 +206,9 @@ RULES: dict[Convention, ConventionRule] = {
         "ptflops",
         "ptflops' get_model_complexity_info (pytorch backend, count_functional on): conv, transposed conv "
         "and dense plus 1 per output value for the bias; ReLU, ReLU6, LeakyReLU, ELU, GELU 1 per output "
-        "value; pooling 1 per input value; batch norm 1 per value (2 with affine); upsampling 1 per output "
-        "value; ReLU, ELU, GELU, pooling and upsampling counted twice (module hook and patched functional), "
+        "value; pooling 1 per input value; batch, group and instance norm 1 per value (2 with affine), layer "
+        "norm 1; upsampling 1 per output value; ReLU, ELU, GELU, pooling and upsampling counted twice (module "
+        "hook and patched functional), "
         "SiLU and softmax once (functional only); other activations, dropout and merges 0; FLOPs = 2 × MACs",
         {
             "conv": plus_bias,

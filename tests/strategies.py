@@ -16,7 +16,7 @@ from functools import lru_cache
 
 from hypothesis import strategies as st
 
-from cnncalc.layers import REGISTRY
+from cnncalc.layers import REGISTRY, Layer
 from cnncalc.layers import fields as F
 from cnncalc.layers.fields import REQUIRED, layer_fields
 
@@ -215,6 +215,11 @@ def layer_entry(draw, ndim, names: list[str], depth: int = 0):
         entry["name"] = name
         if isinstance(name, str) and name:
             names.append(name)
+            if cls is not None and cls.piece is not Layer.piece:  # a split: its pieces are inputs too
+                pieces = fields.get("names") if isinstance(fields.get("names"), list) else ["0", "1", "2"]
+                names.extend(f"{name}.{p}" for p in pieces[:2] if isinstance(p, (str, int)))
+                if _bad(draw, 4):
+                    names.append(f"{name}.{_pick(draw, ['9', 'x', '01', ''])}")
     if _one_in(draw, 13):
         if entry is None:
             entry = {type_name: None}

@@ -20,6 +20,14 @@ PUBLISHED = {
     "densenet121": (7_978_856, 2_834_161_664),
     "googlenet": (6_624_904, 1_498_376_192),  # without the auxiliary heads
     "squeezenet1_0": (1_248_424, 818_924_576),
+    # modern families: layer norm, layer scale, stochastic depth, channel split and shuffle, x.mean
+    "convnext_tiny": (28_589_128, 4_455_531_264),
+    "shufflenet_v2_x1_0": (2_278_604, 144_907_992),
+    "efficientnet_b0": (5_288_548, 385_814_752),
+    "regnet_y_400mf": (4_344_144, 401_842_848),
+    "mnasnet1_0": (4_383_312, 314_415_872),
+    "resnext50_32x4d": (25_028_904, 4_230_479_872),
+    "inception_v3": (23_834_568, 5_713_216_096),  # 299×299, without the auxiliary head
 }
 
 

@@ -165,6 +165,36 @@ class TorchRun:
             return _pad(x, k.sides)
         if t == "crop":
             return x[(slice(None), slice(None), *(slice(b, b + o) for (b, _), o in zip(k.sides, k.out_shape[1:])))]
+        if t == "layer_norm":
+            axes = L.axes(k.in_shapes[0])
+            if axes == (0,):  # channels at each position: LayerNorm2d (permute, layer_norm, permute back)
+                y = F.layer_norm(x.movedim(1, -1), (x.shape[1],), self.p(name, "weight"), self.p(name, "bias"), L.eps)
+                return y.movedim(-1, 1)
+            return F.layer_norm(x, tuple(x.shape[1 + axes[0]:]), self.p(name, "weight"), self.p(name, "bias"), L.eps)
+        if t == "group_norm":
+            return F.group_norm(x, L.num_groups, self.p(name, "weight"), self.p(name, "bias"), L.eps)
+        if t == "instance_norm":
+            return F.instance_norm(x, self.p(name, "running_mean"), self.p(name, "running_var"), self.p(name, "weight"),
+                                   self.p(name, "bias"), True, L.momentum, L.eps)
+        if t == "layer_scale":
+            return x * self.p(name, "weight").reshape(-1, *(1,) * (x.dim() - 2))
+        if t == "stochastic_depth":  # torchvision.ops.stochastic_depth with the kernel's draws
+            keep = torch.tensor(k.keep(x.shape[0]), dtype=x.dtype)
+            noise = keep.reshape(-1, *(1,) * (x.dim() - 1))
+            return x * (noise / (1 - L.p) if L.p < 1 else noise)
+        if t == "split":
+            return x
+        if t == "slice":
+            start, stop = L.bounds(k.in_shapes[0])
+            return x.narrow(L.dim + 1, start, stop - start)[(slice(None),) * (L.dim + 1) + (slice(None, None, L.step),)]
+        if t == "channel_shuffle":
+            return F.channel_shuffle(x, L.groups) if x.dim() > 2 else torch.nn.ChannelShuffle(L.groups)(x)
+        if t == "pixel_shuffle":
+            return F.pixel_shuffle(x, L.upscale_factor)
+        if t == "pixel_unshuffle":
+            return F.pixel_unshuffle(x, L.downscale_factor)
+        if t == "mean":
+            return x.mean([d + 1 for d in L.dim], keepdim=L.keepdim)
         raise NotImplementedError(t)
 
 

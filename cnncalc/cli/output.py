@@ -1,12 +1,12 @@
-"""The text of an analysis in a machine-readable format or as a plain table
-(shared by ``cnncalc analyze`` with and without click)."""
+"""The text of an analysis in a file format (shared by ``cnncalc analyze``
+with and without click: cli/analyze.py and cli/fast.py)."""
 
 from __future__ import annotations
 
 from ..render import Format
 
 
-def render_text(result, fmt: Format, *, exact: bool = False, depth: int | None = None) -> str:
+def render_text(result, fmt: Format, *, exact: bool = False, depth: int | None = None, columns=None) -> str:
     if fmt is Format.JSON:
         from ..render.jsonout import render
     elif fmt is Format.CSV:
@@ -15,14 +15,20 @@ def render_text(result, fmt: Format, *, exact: bool = False, depth: int | None =
         from ..render.markdown import render
 
         return render(result, depth=depth)
-    else:
-        import io
+    elif fmt is Format.HTML:
+        from ..render.html import render
 
-        from rich.console import Console
+        return render(result, depth=depth)
+    elif fmt is Format.MERMAID:
+        from ..render.mermaid import render
 
-        from ..render.table import print_table
+        return render(result, depth=depth)
+    elif fmt is Format.DOT:
+        from ..render.dot import render
 
-        buffer = io.StringIO()
-        print_table(result, Console(file=buffer, width=200, no_color=True, highlight=False), exact=exact, depth=depth)
-        return buffer.getvalue()
+        return render(result, depth=depth)
+    else:  # the table in a file: whole (no terminal to fit), plain
+        from ..render.fasttable import analysis_table_lines
+
+        return "\n".join(analysis_table_lines(result, exact=exact, depth=depth, columns=columns)) + "\n"
     return render(result)

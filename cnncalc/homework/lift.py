@@ -47,8 +47,14 @@ def lift_layer(layer, in_shape):
         kw[key] = ((0, 0), tuple(_pads_1d(layer, in_shape)))
     if layer.type_name == "kmax_pool":
         kw["axis"] = -1
-    if layer.type_name in ("concat", "softmax", "log_softmax") and layer.dim == 1:
+    if layer.type_name in ("concat", "softmax", "log_softmax", "slice", "split") and layer.dim == 1:
         kw["dim"] = 2
+    if layer.type_name == "mean":  # L is the second axis now, after the size-1 row axis
+        kw["dim"] = tuple(sorted({a for d in layer.dim for a in ((1, 2) if d == 1 else (d,))}))
+    if layer.type_name == "layer_norm" and isinstance(layer.normalized_shape, tuple) and len(layer.normalized_shape) == 2:
+        kw["normalized_shape"] = (layer.normalized_shape[0], 1, layer.normalized_shape[1])  # [C, L] → [C, 1, L]
+    if layer.type_name == "layer_norm" and isinstance(layer.normalized_shape, int):
+        kw["normalized_shape"] = (1, layer.normalized_shape)  # [L] → [1, L]
     if layer.type_name == "upsample" and layer.mode == "linear":
         kw["mode"] = "bilinear"
     return dataclasses.replace(layer, **kw) if kw else layer

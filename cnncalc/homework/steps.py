@@ -948,3 +948,7 @@ def locally_connected(node, xs, env, src):
         return [dx]
 
     return Done(y, b, backward)
+
+
+# the modern layer families' handlers live in their own module (registered on import)
+from . import modern  # noqa: E402,F401

@@ -8,7 +8,7 @@ from math import prod
 
 from ..errors import FieldError
 from .base import Layer, Saved, register
-from .fields import Int, Number, record, spec_field
+from .fields import Choice, Int, Number, record, spec_field
 
 _FORMULAS = {"shape": "unchanged", "params": "0", "macs": "0", "rf": "unchanged"}
 
@@ -112,6 +112,26 @@ class Dropout(Layer):
 
     def saved_for_backward(self, xs, y):
         return Saved(masks=prod(xs[0]))  # the keep-mask, one byte per element
+
+
+@register
+@record
+class StochasticDepth(Layer):
+    type_name = "stochastic_depth"
+    aliases = ("drop_path", "droppath")
+    family = "regularization"
+    summary = (
+        "torchvision's StochasticDepth: in training, drops the whole input of a sample (mode row) or of the "
+        "batch (mode batch) with probability p and scales survivors by 1/(1 − p); identity at inference."
+    )
+    formulas = _FORMULAS
+
+    p: float = spec_field(Number(minimum=0, maximum=1), doc="probability of dropping a sample's (or the batch's) input")
+    mode: str = spec_field(Choice(("row", "batch")), "row", "row: one draw per sample; batch: one for the batch")
+
+    def saved_for_backward(self, xs, y):
+        # row: the keep flag of each sample (one byte); batch: one flag for the batch, nothing per sample
+        return Saved(masks=1 if self.mode == "row" else 0)
 
 
 def activation_names() -> list[str]:

@@ -17,8 +17,12 @@ touching data:
   training-memory estimate is built from it and ``cnncalc verify`` checks it
   against the bytes the numpy executor actually holds.
 
+Optionally, ``tool_macs`` says how other tools (torchinfo, fvcore, ptflops)
+count it, for the ``--convention`` presets, and ``piece(key)`` gives the
+layers that take named pieces of its output (``split``: ``inputs: s.0``).
+
 Adding a layer type is one small class with ``@register`` in the module of
-its family.
+its family (and its executor kernel in ``cnncalc/executor/kernels/``).
 """
 
 from __future__ import annotations
@@ -199,6 +203,12 @@ class Layer(Record):
     #: The output is a view of the first input's storage (flatten, identity):
     #: keeping one keeps the other, so memory counts them once.
     output_is_view: ClassVar[bool] = False
+    #: How other tools count this layer, by convention preset name ("torchinfo",
+    #: "fvcore", "ptflops") → rule (layer, input shapes, output shape,
+    #: multiplications) → MACs; a preset's own table in cnncalc.conventions
+    #: wins, then this, then the preset's default. Keeps a new layer type's
+    #: tool counts in its own module.
+    tool_macs: ClassVar[dict] = {}
 
     # -- the questions every layer answers -------------------------------
     def out_shape(self, xs: tuple[Shape, ...]) -> Shape:
@@ -220,6 +230,14 @@ class Layer(Record):
         before this one) to their results (``.node``, ``.input_shapes``,
         ``.output_shape``). Default: no references, the layer itself."""
         return self
+
+    def piece(self, key: str) -> "tuple[str, Layer] | None":
+        """For a layer whose output comes in named pieces (``split``): the
+        canonical key and the layer that takes piece ``key`` (as written after
+        the node's name in ``inputs: split1.0``) of this layer's output, or
+        None when ``key`` names no piece. The spec adds a node
+        ``<name>.<key>`` with that layer the first time a piece is named."""
+        return None
 
     def saved_for_backward(self, xs: tuple[Shape, ...], y: Shape) -> "Saved":
         """What the backward pass needs from the forward pass; default: every

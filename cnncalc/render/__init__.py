@@ -1,4 +1,4 @@
-"""Presentation of an Analysis: rich table, JSON, CSV, Markdown.
+"""Presentation of an Analysis: table, JSON, CSV, Markdown, HTML report, Mermaid, DOT.
 
 Renderers return text (or print through a rich console for the table); they
 never compute numbers. The vocabulary of formats is :class:`Format`.
@@ -14,6 +14,9 @@ class Format(str, Enum):
     JSON = "json"
     CSV = "csv"
     MARKDOWN = "markdown"
+    HTML = "html"
+    MERMAID = "mermaid"
+    DOT = "dot"
 
     def __str__(self) -> str:
         return self.value

@@ -21,6 +21,7 @@ class CheckFormat(str, Enum):
     JSON = "json"
     JUNIT = "junit"
     GITHUB = "github"
+    HTML = "html"
 
     def __str__(self) -> str:
         return self.value
@@ -377,6 +378,10 @@ def render_github(reports: list[SpecReport]) -> str:
 def render(reports: list[SpecReport], fmt: CheckFormat, *, exact: bool = False) -> str:
     if CheckFormat(fmt) is CheckFormat.TABLE:
         return render_table_text(reports, exact=exact)
+    if CheckFormat(fmt) is CheckFormat.HTML:
+        from .html_check import render as render_html
+
+        return render_html(reports)
     return {
         CheckFormat.TABLE: render_table_text,
         CheckFormat.JSON: render_json,

@@ -18,6 +18,9 @@ class DiffFormat(str, Enum):
     TABLE = "table"
     MARKDOWN = "markdown"
     JSON = "json"
+    HTML = "html"
+    MERMAID = "mermaid"
+    DOT = "dot"
 
     def __str__(self) -> str:
         return self.value
@@ -264,4 +267,16 @@ def render(d: Diff, fmt: DiffFormat, *, exact: bool = False, changes_only: bool 
         return render_json(d)
     if fmt is DiffFormat.MARKDOWN:
         return render_markdown(d, changes_only=changes_only)
+    if fmt is DiffFormat.MERMAID:  # the changed part: a pull-request comment
+        from .mermaid import render_diff
+
+        return render_diff(d, context=1)
+    if fmt is DiffFormat.DOT:
+        from .dot import render_diff
+
+        return render_diff(d, context=1 if changes_only else None)
+    if fmt is DiffFormat.HTML:
+        from .html_diff import render as render_html
+
+        return render_html(d, changes_only=changes_only)
     return render_table_text(d, exact=exact, changes_only=changes_only)

@@ -5,9 +5,9 @@ millisecond per row: fine for VGG, ten seconds for a 10,000-layer network.
 This module draws the *same* table (the rich ``Table`` that
 :func:`cnncalc.render.table.build` returns: its columns, cells, styles,
 header and footer, in rich's default heavy-head box) with plain string
-formatting, in time linear in the number of cells. It does not wrap: when a
-terminal is narrower than the table, :func:`print_analysis_table` hands the
-table to rich, which squeezes it.
+formatting, in time linear in the number of cells. It never wraps a row:
+:func:`cnncalc.render.table.build` chooses and abbreviates the columns so
+that the table fits the terminal.
 
 Colour: never with ``NO_COLOR`` set, always with ``FORCE_COLOR`` set,
 otherwise only on a terminal whose ``TERM`` is not ``dumb``.
@@ -180,37 +180,55 @@ class _Table:
             column._cells.append(cell)
 
 
-def print_analysis_table(analysis, *, exact: bool = False, stream=None, depth: int | None = None) -> None:
-    """Write the analyze table, its totals and the convention notes to
-    ``stream`` (stdout): fast, unless a terminal is too narrow for it."""
-    from .table import build, print_table
+def wrap_line(line: str, width: int | None) -> list[str]:
+    """A footer sentence in lines of at most ``width`` cells (words kept
+    whole; continuation lines indented by two)."""
+    if not width or _width(line) <= width:
+        return [line]
+    import textwrap
 
+    return textwrap.wrap(line, width=width, subsequent_indent="  ", break_on_hyphens=False) or [line]
+
+
+def terminal_width(stream) -> int | None:
+    """The width to fit: the terminal's (COLUMNS first, as shutil reads it),
+    COLUMNS for a pipe or file, else None (never squeeze)."""
+    if getattr(stream, "isatty", None) and stream.isatty():
+        import shutil
+
+        return shutil.get_terminal_size().columns
+    columns = os.environ.get("COLUMNS", "")
+    return int(columns) if columns.isdigit() and int(columns) > 0 else None
+
+
+def analysis_table_lines(analysis, *, exact: bool = False, depth: int | None = None, columns=None,
+                         width: int | None = None, bars: bool = False, color: bool = False) -> list[str]:
+    """The analyze table, its totals and the convention notes as lines, the
+    table fitted to ``width`` (no row is ever wrapped; footer sentences are)."""
+    from .table import build
+
+    table, footer, notes = build(analysis, exact=exact, bars=bars, kit=(_Table, _Text), depth=depth,
+                                 columns=columns, width=width)
+    lines = table_lines(table, color=color)
+    for line in footer:
+        for part in wrap_line(line, width):
+            lines.append(f"\x1b[33m{part}\x1b[0m" if color and line.startswith("warning") else part)
+    for line in notes:
+        for part in wrap_line(line, width):
+            lines.append(f"\x1b[2m{part}\x1b[0m" if color else part)
+    return lines
+
+
+def print_analysis_table(analysis, *, exact: bool = False, stream=None, depth: int | None = None,
+                         columns=None, width: int | None = None) -> None:
+    """Write the analyze table, its totals and the convention notes to
+    ``stream`` (stdout), fitted to ``width`` (by default the terminal's, or
+    COLUMNS; a pipe or file without COLUMNS gets the full table)."""
     stream = stream or sys.stdout
     terminal = bool(getattr(stream, "isatty", None) and stream.isatty())
     encoding = (getattr(stream, "encoding", None) or "utf-8").lower()
-    bars = terminal and "utf" in encoding
-    table, footer, notes = build(analysis, exact=exact, bars=bars, kit=(_Table, _Text), depth=depth)
-    color = color_wanted(stream)
-    lines = table_lines(table, color=color)
-    width = None  # a pipe or a file: never squeeze
-    if terminal:
-        import shutil
-
-        width = shutil.get_terminal_size().columns
-    else:
-        from ..env import columns
-
-        width = columns()
-    if width and bars and _width(lines[-1]) > width:  # narrow: share bars without percentages
-        table, footer, notes = build(analysis, exact=exact, bars="compact", kit=(_Table, _Text), depth=depth)
-        lines = table_lines(table, color=color)
-    if width and _width(lines[-1]) > width:  # the bottom rule is as wide as the table
-        from ..cli.console import output_console
-
-        print_table(analysis, output_console(), exact=exact, depth=depth)
-        return
-    for line in footer:
-        lines.append(f"\x1b[33m{line}\x1b[0m" if color and line.startswith("warning") else line)
-    for line in notes:
-        lines.append(f"\x1b[2m{line}\x1b[0m" if color else line)
+    if width is None:
+        width = terminal_width(stream)
+    lines = analysis_table_lines(analysis, exact=exact, depth=depth, columns=columns, width=width,
+                                 bars=terminal and "utf" in encoding, color=color_wanted(stream))
     stream.write("\n".join(lines) + "\n")

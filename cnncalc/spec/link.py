@@ -8,7 +8,7 @@ from types import MappingProxyType
 
 from ..errors import SpecError
 from ..graph import INPUT, Node
-from .resolve import _resolve
+from .resolve import _resolve, _with_pieces
 from .state import _Ctx
 
 
@@ -29,6 +29,7 @@ def _link(ctx: _Ctx, file) -> list[Node]:
                     layer_name=p.name,
                 )
         resolved.append((p, inputs))
+    resolved = _with_pieces(ctx, resolved)
     order = _topological([(p.name, inputs) for p, inputs in resolved])
     if order is None:
         cycle = _find_cycle({p.name: inputs for p, inputs in resolved})

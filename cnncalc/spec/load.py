@@ -23,7 +23,7 @@ from .state import _Ctx, _Scope
 CORE_KEYS = ("name", "description", "input", "defaults", "blocks", "layers")
 SECTIONS: set[str] = {
     "budget",  # cnncalc.budget
-    "expect_total", "values", "grad_output",  # cnncalc.homework.keys
+    "expect_total", "values", "grad_output", "grading",  # cnncalc.homework.keys
 }
 
 

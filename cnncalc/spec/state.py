@@ -58,6 +58,8 @@ class _Ctx:
         self.group_out: dict[str, _Ref] = {}  # group name → its output
         self.previous = _Ref(INPUT)  # default input of the next entry
         self.active_blocks: list[str] = []  # to refuse a block that uses itself
+        self.pieces: dict[str, _Pending] = {}  # nodes for pieces of a split named in inputs (split1.0)
+        self.by_name: dict[str, _Pending] | None = None  # the nodes by name, once linking starts
 
     def auto_name(self, type_name: str, scope: "_Scope") -> str:
         n = scope.counters.get(type_name, 0) + 1

@@ -1,3 +1,3 @@
 """Kernels, one module per layer family; importing a module registers its kernels."""
 
-from . import activation, conv, dense, merge, normalization, pooling, resample  # noqa: F401  (registration)
+from . import activation, conv, dense, merge, normalization, pooling, rearrange, reduce, resample  # noqa: F401  (registration)

@@ -132,3 +132,37 @@ class DropoutKernel(Kernel):
 
     def backward(self, dy):
         return (dy * self.saved["mask"] * dy.dtype.type(1 / (1 - self.layer.p)),)
+
+
+@register_kernel("stochastic_depth")
+class StochasticDepthKernel(Kernel):
+    """torchvision's StochasticDepth in training: y = x·keep/(1 − p) with
+    keep ~ Bernoulli(1 − p) drawn per sample (mode row) or once for the batch
+    (mode batch); p = 1 drops everything (no division). Row mode keeps the
+    boolean per sample; batch mode one Python flag. The draw comes from the
+    kernel's own seed, so repeated forward passes see the same keep flags."""
+
+    def setup(self):
+        self.seed = int(self.rng.integers(2**63))
+
+    def keep(self, n: int) -> np.ndarray:
+        """The keep flags of a batch of n samples: (n,) for row, (1,) for batch mode."""
+        draws = 1 if self.layer.mode == "batch" else n
+        return np.random.default_rng(self.seed).random(draws) >= self.layer.p
+
+    def _scale(self, a, keep):
+        survival = 1.0 - self.layer.p
+        factor = keep.astype(a.dtype) * (a.dtype.type(1 / survival) if survival > 0 else a.dtype.type(1))
+        return a * factor.reshape((-1,) + (1,) * (a.ndim - 1))
+
+    def forward(self, x):
+        keep = self.keep(x.shape[0])
+        if self.layer.mode == "row":
+            self.save(keep=keep)
+        else:
+            self.batch_keep = keep
+        return self._scale(x, keep)
+
+    def backward(self, dy):
+        keep = self.saved["keep"] if self.layer.mode == "row" else self.batch_keep
+        return (self._scale(dy, keep),)

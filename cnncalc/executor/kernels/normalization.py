@@ -112,3 +112,177 @@ class BatchNormKernel(Kernel):
             dx += _scaled(x3, k_xmu)
         dx += k_const.astype(self.dtype, copy=False)[:, None]
         return (dx.reshape(x.shape),)
+
+
+# -- normalisation over other axes: layer, group and instance norm -------------
+
+def _normalize(x: np.ndarray, axes: tuple, eps: float):
+    """x̂ = (x − μ)/√(σ² + eps) over ``axes`` (biased variance, two passes).
+    Returns x̂, μ and 1/√(σ² + eps), the statistics with the reduced axes kept as size 1."""
+    mean = x.mean(axis=axes, keepdims=True)
+    xmu = x - mean
+    var = np.mean(xmu * xmu, axis=axes, keepdims=True)
+    rstd = (1.0 / np.sqrt(var + eps)).astype(x.dtype, copy=False)
+    xmu *= rstd
+    return xmu, mean, rstd
+
+
+def _normalize_backward(dxhat: np.ndarray, xhat: np.ndarray, rstd: np.ndarray, axes: tuple) -> np.ndarray:
+    """dx from dL/dx̂: rstd·(dx̂ − mean(dx̂) − x̂·mean(dx̂·x̂)), means over ``axes``."""
+    dx = dxhat - dxhat.mean(axis=axes, keepdims=True)
+    dx -= xhat * np.mean(dxhat * xhat, axis=axes, keepdims=True)
+    dx *= rstd
+    return dx
+
+
+@register_kernel("layer_norm")
+class LayerNormKernel(Kernel):
+    """weight γ and bias β over the normalised axes (C for channels at each position).
+
+    forward:  x̂ = (x − μ)/√(σ² + eps) over the normalised axes, y = γ·x̂ + β
+    backward: dx = rstd·(g − mean(g) − x̂·mean(g·x̂)) with g = γ·dy;
+              dγ = Σ dy·x̂, dβ = Σ dy over the other axes (batch included).
+    Keeps x, μ and 1/√(σ² + eps) per normalised group, as PyTorch does.
+    """
+
+    def setup(self):
+        x = self.in_shapes[0]
+        self.axes = tuple(a + 1 for a in self.layer.axes(x))  # array axes (batch first)
+        wshape = tuple(x[a - 1] for a in self.axes)
+        # γ broadcasts over the array: (C, 1, …) for channels, the trailing sizes otherwise
+        self.view = wshape + (1,) * (len(x) - self.axes[-1]) if self.axes == (1,) else wshape
+        layer = self.layer
+        self.weight = self.param("weight", wshape, init="one") if layer.elementwise_affine else None
+        self.bias = self.param("bias", wshape) if layer.elementwise_affine and layer.bias else None
+        self.other = tuple(a for a in range(len(x) + 1) if a not in self.axes)  # summed for dγ, dβ
+
+    def forward(self, x):
+        xhat, mean, rstd = _normalize(x, self.axes, self.layer.eps)
+        self.save(x=x, mean=mean, rstd=rstd)
+        if self.weight is None:
+            return xhat
+        xhat *= self.weight.reshape(self.view)
+        if self.bias is not None:
+            xhat += self.bias.reshape(self.view)
+        return xhat
+
+    def backward(self, dy):
+        x, mean, rstd = self.saved["x"], self.saved["mean"], self.saved["rstd"]
+        xhat = (x - mean) * rstd
+        if self.weight is None:
+            return (_normalize_backward(dy, xhat, rstd, self.axes),)
+        self.grads["weight"] = (dy * xhat).sum(axis=self.other).reshape(self.weight.shape)
+        if self.bias is not None:
+            self.grads["bias"] = dy.sum(axis=self.other).reshape(self.bias.shape)
+        return (_normalize_backward(dy * self.weight.reshape(self.view), xhat, rstd, self.axes),)
+
+
+@register_kernel("group_norm")
+class GroupNormKernel(Kernel):
+    """weight γ, bias β (C,); x viewed as (N, G, C/G·positions), each group normalised.
+
+    forward:  x̂ = (x − μ_g)/√(σ²_g + eps), y = γ_c·x̂ + β_c
+    backward: dx = rstd·(g − mean(g) − x̂·mean(g·x̂)) per group, g = γ_c·dy;
+              dγ = Σ dy·x̂, dβ = Σ dy over (N, positions).
+    Keeps x, μ and 1/√(σ² + eps) per (sample, group), as PyTorch does.
+    """
+
+    def setup(self):
+        c = self.in_shapes[0][0]
+        self.cshape = (c,) + (1,) * (len(self.in_shapes[0]) - 1)
+        if self.layer.affine:
+            self.weight = self.param("weight", (c,), init="one")
+            self.bias = self.param("bias", (c,))
+        else:
+            self.weight = self.bias = None
+
+    def _groups(self, a):
+        return a.reshape(a.shape[0], self.layer.num_groups, -1)
+
+    def forward(self, x):
+        xhat, mean, rstd = _normalize(self._groups(x), (2,), self.layer.eps)
+        self.save(x=x, mean=mean, rstd=rstd)
+        y = xhat.reshape(x.shape)
+        if self.weight is not None:
+            y *= self.weight.reshape(self.cshape)
+            y += self.bias.reshape(self.cshape)
+        return y
+
+    def backward(self, dy):
+        x, mean, rstd = self.saved["x"], self.saved["mean"], self.saved["rstd"]
+        xhat = (self._groups(x) - mean) * rstd
+        g = dy
+        if self.weight is not None:
+            other = (0, *range(2, dy.ndim))
+            self.grads["weight"] = (dy * xhat.reshape(x.shape)).sum(axis=other)
+            self.grads["bias"] = dy.sum(axis=other)
+            g = dy * self.weight.reshape(self.cshape)
+        return (_normalize_backward(self._groups(g), xhat, rstd, (2,)).reshape(x.shape),)
+
+
+@register_kernel("instance_norm")
+class InstanceNormKernel(Kernel):
+    """Optional weight γ, bias β (C,) and running mean/variance buffers (C,);
+    each (sample, channel) normalised over its positions (training mode: the
+    instance statistics, running statistics updated as PyTorch does — the
+    mean over the batch of each instance's mean and unbiased variance).
+    Keeps x, μ and 1/√(σ² + eps) per (sample, channel)."""
+
+    def setup(self):
+        c = self.in_shapes[0][0]
+        self.cshape = (c,) + (1,) * (len(self.in_shapes[0]) - 1)
+        layer = self.layer
+        self.weight = self.param("weight", (c,), init="one") if layer.affine else None
+        self.bias = self.param("bias", (c,)) if layer.affine else None
+        if layer.track_running_stats:
+            self.buffer("running_mean", np.zeros(c))
+            self.buffer("running_var", np.ones(c))
+
+    def forward(self, x):
+        axes = tuple(range(2, x.ndim))
+        xhat, mean, rstd = _normalize(x, axes, self.layer.eps)
+        self.save(x=x, mean=mean.reshape(x.shape[:2]), rstd=rstd.reshape(x.shape[:2]))
+        if self.layer.track_running_stats:
+            m = x[0, 0].size
+            var = 1.0 / (rstd.reshape(x.shape[:2]) ** 2) - self.layer.eps
+            unbiased = var * (m / (m - 1)) if m > 1 else var
+            mom = self.layer.momentum
+            self.buffers["running_mean"][...] = (1 - mom) * self.buffers["running_mean"] + mom * mean.reshape(x.shape[:2]).mean(0)
+            self.buffers["running_var"][...] = (1 - mom) * self.buffers["running_var"] + mom * unbiased.mean(0)
+        if self.weight is not None:
+            xhat *= self.weight.reshape(self.cshape)
+            xhat += self.bias.reshape(self.cshape)
+        return xhat
+
+    def backward(self, dy):
+        x = self.saved["x"]
+        stats = x.shape[:2] + (1,) * (x.ndim - 2)
+        mean, rstd = self.saved["mean"].reshape(stats), self.saved["rstd"].reshape(stats)
+        axes = tuple(range(2, x.ndim))
+        xhat = (x - mean) * rstd
+        g = dy
+        if self.weight is not None:
+            other = (0, *axes)
+            self.grads["weight"] = (dy * xhat).sum(axis=other)
+            self.grads["bias"] = dy.sum(axis=other)
+            g = dy * self.weight.reshape(self.cshape)
+        return (_normalize_backward(g, xhat, rstd, axes),)
+
+
+@register_kernel("layer_scale")
+class LayerScaleKernel(Kernel):
+    """weight γ (C,): y = γ_c·x; dx = γ_c·dy, dγ = Σ dy·x over (N, positions). Keeps x."""
+
+    def setup(self):
+        c = self.in_shapes[0][0]
+        self.cshape = (c,) + (1,) * (len(self.in_shapes[0]) - 1)
+        self.weight = self.param("weight", (c,), init="one")
+
+    def forward(self, x):
+        self.save(x=x)
+        return x * self.weight.reshape(self.cshape)
+
+    def backward(self, dy):
+        x = self.saved["x"]
+        self.grads["weight"] = (dy * x).sum(axis=(0, *range(2, dy.ndim)))
+        return (dy * self.weight.reshape(self.cshape),)
