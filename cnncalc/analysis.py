@@ -108,6 +108,37 @@ def _fail(exc: FieldError, node: Node) -> SpecError:
     )
 
 
+#: The 10^18 rule of the spec's fields holds for everything derived from them
+#: too: every output size, and every receptive-field size, jump, start and
+#: denominator. Beyond it no network is meant, and the exact numbers would
+#: grow without bound through a chain of layers (10^18 upsampling twice).
+MAX_DERIVED = 10**18
+
+
+def _check_derived(shape, rf) -> None:
+    for axis, n in enumerate(shape):
+        if n > MAX_DERIVED:
+            raise FieldError("output", f"output size {_magnitude(n)} along axis {axis} is beyond 10^18, the largest "
+                             "size cnncalc computes with")
+    for axis, a in enumerate(rf, 1):
+        for what, value in (("size", a.size), ("jump", a.jump), ("start", a.start)):
+            if value.__class__ is int:
+                if -MAX_DERIVED <= value <= MAX_DERIVED:
+                    continue
+                big = value
+            elif abs(value.numerator) <= MAX_DERIVED and value.denominator <= MAX_DERIVED:
+                continue
+            else:
+                big = value.numerator if abs(value.numerator) > MAX_DERIVED else value.denominator
+            raise FieldError("output", f"the receptive field's {what} along spatial axis {axis} needs a number of "
+                             f"{_magnitude(big)}, beyond 10^18, the largest cnncalc computes with")
+
+
+def _magnitude(n: int) -> str:
+    digits = len(str(abs(n))) if abs(n) < 10**4000 else abs(n).bit_length() * 3 // 10
+    return f"about 10^{digits - 1}"
+
+
 def _merge_rf(node: Node, fields: list[tuple[AxisRF, ...]], warnings) -> tuple[AxisRF, ...]:
     """Where paths meet, keep per axis the field of the largest size and
     warn when the paths are not aligned (different jump or centre)."""
@@ -212,6 +243,7 @@ def analyze(
                     memo[key] = answers
             y, params, mults, macs, flops, step = answers
             rf = _step_rf(step, _merge_rf(node, [fields[s] for s in node.inputs], warnings), extents)
+            _check_derived(y, rf)
         except FieldError as exc:
             if hasattr(exc, "named"):  # a merge names each input beside its shape
                 exc = exc.named(node.inputs)

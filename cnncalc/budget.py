@@ -31,6 +31,7 @@ from fractions import Fraction
 
 from . import spec as _spec
 from .errors import Loc, SpecError, did_you_mean
+from .numbers import NumberError, parse_decimal
 from .units import parse_bytes, parse_count
 from .yamlio import YMap, load_file
 
@@ -38,6 +39,8 @@ SECTION = "budget"
 _spec.SECTIONS.add(SECTION)
 
 OPTIMIZERS = ("sgd", "momentum", "adam")
+#: Largest batch a budget may name (the 10^18 rule for every size).
+MAX_BATCH = 10**18
 
 
 class Quantity(str, Enum):
@@ -187,9 +190,9 @@ def parse_percent_or_amount(quantity: Quantity, value, *, source="spec", loc=Non
     if isinstance(value, str) and value.strip().endswith("%"):
         number = value.strip()[:-1].strip()
         try:
-            percent = Fraction(number)
-        except (ValueError, ZeroDivisionError):
-            raise ValueError(f"expected a percentage such as 2% or 0.5%, got {value!r}") from None
+            percent = parse_decimal(number, what="percentage")
+        except NumberError as exc:
+            raise ValueError(f"expected a percentage such as 2% or 0.5%: {exc}") from None
         if percent < 0:
             raise ValueError(f"a percentage must be ≥ 0, got {value!r}")
         return Allowance(quantity, percent=percent, text=str(value).strip(), source=source, loc=loc)
@@ -279,8 +282,9 @@ def _setting(key, value, loc):
     from .analysis import DTYPE_BYTES
 
     if key == "batch":
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise _err(f"'batch' must be an integer ≥ 1, got {value!r}", loc, key)
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1 or value > MAX_BATCH:
+            shown = value if not isinstance(value, int) or value <= MAX_BATCH else f"a {len(str(value))}-digit number"
+            raise _err(f"'batch' must be an integer ≥ 1 (and at most 10^18), got {shown!r}", loc, key)
         return value
     if key == "dtype":
         if not isinstance(value, str) or value not in DTYPE_BYTES:

@@ -25,8 +25,13 @@ import json
 import re
 from dataclasses import dataclass, field
 
+from . import env
 from .analysis import DTYPE_BYTES
 from .errors import Loc, SpecError
+from .numbers import NumberError, json_int
+
+#: A saved analysis is read whole: 16 MiB holds about 23,000 layers.
+MAX_BASELINE_BYTES = env.limit("CNNCALC_MAX_BASELINE_BYTES")
 
 ANALYSIS_SCHEMA = "cnncalc.analysis/1"
 
@@ -125,13 +130,23 @@ def snapshot_from_json(data: dict, path: str) -> Snapshot:
         raise _bad_json(path, f"schema {data['schema']!r} is not supported (expected {ANALYSIS_SCHEMA!r})")
     try:
         t = data["totals"]
+        if not isinstance(data["layers"], list):
+            raise ValueError("'layers' is not a list")
+        from .spec import MAX_LAYERS
+
+        if len(data["layers"]) > MAX_LAYERS:
+            raise ValueError(f"{len(data['layers']):,} layers, more than the limit of {MAX_LAYERS:,} "
+                             "(set CNNCALC_MAX_LAYERS to raise it)")
         layers = tuple(
             LayerRecord(
-                int(r["index"]), str(r["name"]), str(r["type"]), dict(r.get("settings") or {}),
-                tuple(int(n) for n in r["output_shape"]), int(r["params"]["trainable"]), int(r["macs"]),
-                int(r["memory"]["activation_bytes"]), r.get("line"),
-                tuple(str(s) for s in r.get("inputs") or ()),
-                None if r.get("parent") is None else str(r["parent"]),
+                json_int(r["index"], what="index"), _text(r["name"], "name"), _text(r["type"], "type"),
+                dict(r.get("settings") or {}),
+                tuple(json_int(n, what="output_shape", minimum=1) for n in _list(r["output_shape"])),
+                json_int(r["params"]["trainable"], what="params"), json_int(r["macs"], what="macs"),
+                json_int(r["memory"]["activation_bytes"], what="activation_bytes"),
+                _line(r.get("line")),
+                tuple(_text(s, "inputs") for s in _inputs(r.get("inputs"))),
+                None if r.get("parent") is None else _text(r["parent"], "parent"),
             )
             for r in data["layers"]
         )
@@ -143,40 +158,74 @@ def snapshot_from_json(data: dict, path: str) -> Snapshot:
             raise ValueError(f"unknown dtype {dtype!r}")
         return Snapshot(
             label=str(path),
-            file=data.get("spec"),
-            name=data.get("name"),
-            batch=int(data["batch"]),
+            file=None if data.get("spec") is None else _text(data.get("spec"), "spec"),
+            name=None if data.get("name") is None else _text(data.get("name"), "name"),
+            batch=json_int(data["batch"], what="batch", minimum=1),
             dtype=dtype,
-            convention=str(data["convention"]["name"]),
+            convention=_text(data["convention"]["name"], "convention"),
             layers=layers,
-            params=int(t["params"]["trainable"]),
-            buffers=int(t["params"]["buffers"]),
-            macs=int(t["macs"]),
-            activation_bytes=int(memory["activation_bytes"]),
-            param_bytes=int(memory["param_bytes"]),
-            input_bytes=int(memory["input_bytes"]),
-            training_bytes=None if training is None else int(training),
-            training_optimizer=None if training_optimizer is None else str(training_optimizer),
+            params=json_int(t["params"]["trainable"], what="params"),
+            buffers=json_int(t["params"]["buffers"], what="buffers"),
+            macs=json_int(t["macs"], what="macs"),
+            activation_bytes=json_int(memory["activation_bytes"], what="activation_bytes"),
+            param_bytes=json_int(memory["param_bytes"], what="param_bytes"),
+            input_bytes=json_int(memory["input_bytes"], what="input_bytes"),
+            training_bytes=None if training is None else json_int(training, what="training_bytes"),
+            training_optimizer=None if training_optimizer is None else _text(training_optimizer, "training_optimizer"),
         )
-    except (KeyError, TypeError, ValueError) as exc:
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
         detail = f"missing field {exc}" if isinstance(exc, KeyError) else str(exc)
         raise _bad_json(path, f"malformed analysis JSON ({detail})") from None
 
 
+def _text(value, what: str) -> str:
+    if not isinstance(value, str):
+        raise NumberError(f"{what} must be text, got {type(value).__name__}")
+    if len(value) > 10_000:
+        raise NumberError(f"{what} is {len(value):,} characters long (at most 10,000)")
+    return value
+
+
+def _inputs(value) -> list:
+    if value is None:
+        return []
+    if not isinstance(value, list) or len(value) > 100_000:
+        raise NumberError("inputs must be a list of layer names")
+    return value
+
+
+def _list(value) -> list:
+    if not isinstance(value, list) or not 1 <= len(value) <= 5:
+        raise NumberError("output_shape must be a list of 1 to 5 sizes")
+    return value
+
+
+def _line(value):
+    return None if value is None else json_int(value, what="line", minimum=1)
+
+
 def load_snapshot_json(path) -> Snapshot:
+    from .yamlio import read_text_file
+
     name = str(path)
+    text = read_text_file(name, what="baseline", limit=MAX_BASELINE_BYTES, variable="CNNCALC_MAX_BASELINE_BYTES")
     try:
-        with open(name, encoding="utf-8") as handle:
-            text = handle.read()
-    except FileNotFoundError:
-        raise SpecError("no such file", loc=Loc(name)) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise SpecError(f"cannot read: {exc}", loc=Loc(name)) from None
-    try:
-        data = json.loads(text)
+        data = json.loads(text, parse_constant=_refuse_constant, parse_int=_bounded_int)
     except json.JSONDecodeError as exc:
         raise SpecError(f"not valid JSON: {exc.msg}", loc=Loc(name, exc.lineno, exc.colno)) from None
+    except (ValueError, RecursionError) as exc:
+        raise _bad_json(name, f"unusable JSON ({exc})") from None
     return snapshot_from_json(data, name)
+
+
+def _refuse_constant(name: str):
+    raise ValueError(f"{name} is not a number a saved analysis holds")
+
+
+def _bounded_int(text: str) -> int:
+    if len(text.lstrip("-")) > 60:
+        raise ValueError(f"an integer of {len(text):,} digits")
+    return int(text)
 
 
 def is_json_file(path) -> bool:
@@ -246,7 +295,7 @@ def _score(a: LayerRecord, b: LayerRecord) -> int:
 
 
 #: Above this many cells the middle is aligned with difflib instead of the weighted DP.
-MAX_DP_CELLS = 1_500_000
+MAX_DP_CELLS = 250_000  # the Python DP does about a million cells a second
 
 
 def _pairs_dp(old, new) -> list[tuple[int, int]]:
@@ -278,7 +327,9 @@ def _pairs_difflib(old, new) -> list[tuple[int, int]]:
     def key(r):
         return (r.type, json.dumps(r.settings, sort_keys=True, default=str), r.output_shape)
 
-    matcher = difflib.SequenceMatcher(None, [key(r) for r in old], [key(r) for r in new], autojunk=False)
+    # autojunk: keys repeated throughout (hundreds of identical relu layers)
+    # would make the matcher quadratic; they still pair inside matched runs.
+    matcher = difflib.SequenceMatcher(None, [key(r) for r in old], [key(r) for r in new], autojunk=True)
     return [(b.a + k, b.b + k) for b in matcher.get_matching_blocks() for k in range(b.size)]
 
 

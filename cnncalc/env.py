@@ -1,67 +1,69 @@
-"""Every environment variable cnncalc reads, read in one place.
+"""Every environment variable cnncalc reads, declared and read in one place.
 
-A limit such as ``CNNCALC_MAX_LAYERS`` is read once, when the module that
-uses it is imported (``cnncalc`` itself may be imported before any command
-runs, so reading must not raise). A value that is not a whole number in range
-is remembered, the default is used meanwhile, and :func:`check_environment`,
-which the command line calls before anything else, turns it into one usage
-error (exit 2) naming the variable.
+A limit such as ``CNNCALC_MAX_LAYERS`` is read when the module that uses it
+is imported (``cnncalc`` itself may be imported before any command runs, so
+reading must not raise): a value that is not a whole number in range gives
+the default meanwhile, and :func:`check_environment`, which the command line
+calls before anything else, turns it into one usage error (exit 2) naming
+the variable, whichever command runs and whichever modules it imports.
 """
 
 from __future__ import annotations
 
 import os
-import re
 
 from .errors import UsageError
 
 #: Largest value any limit variable may take (keeps every limit a small integer).
 MAX_LIMIT = 10**12
 
-#: name → (default, meaning), for every variable read through :func:`limit`.
-LIMITS: dict[str, tuple[int, str]] = {}
-_PROBLEMS: dict[str, str] = {}
+#: Every limit: variable → (default, what it bounds). README, "Limits and safety".
+LIMITS: dict[str, tuple[int, str]] = {
+    "CNNCALC_MAX_SPEC_BYTES": (2 * 1024 * 1024, "largest spec file in bytes"),
+    "CNNCALC_MAX_YAML_NODES": (150_000, "values in a YAML document, aliases expanded"),
+    "CNNCALC_MAX_YAML_DEPTH": (64, "nesting depth of a YAML document"),
+    "CNNCALC_MAX_LAYERS": (25_000, "layers after repeat and blocks are expanded"),
+    "CNNCALC_MAX_BLOCK_DEPTH": (32, "how deeply blocks may use one another"),
+    "CNNCALC_MAX_BASELINE_BYTES": (16 * 1024 * 1024, "largest baseline JSON file in bytes"),
+}
 
 
-def limit(name: str, default: int, meaning: str, *, minimum: int = 1) -> int:
-    """The positive whole number in ``$name``, or ``default`` when unset.
+def _parse(name: str, raw: str) -> tuple[int | None, str | None]:
+    """(value, None) or (None, the problem) for one variable's text."""
+    default, meaning = LIMITS[name]
+    text = raw.strip().replace("_", "").replace(",", "")
+    shown = raw if len(raw) <= 40 else raw[:37] + "..."
+    if not (text.isascii() and text.isdigit()):
+        return None, f"{name}={shown!r} is not a whole number ({meaning}; default {default:,})"
+    if len(text) > 13 or not 1 <= int(text) <= MAX_LIMIT:
+        return None, f"{name}={shown!r} is out of range: 1 to {MAX_LIMIT:,} ({meaning})"
+    return int(text), None
 
-    Accepts digits with optional ``_`` or ``,`` separators (``50_000``); a bad
-    value is reported by :func:`check_environment` and ``default`` is used."""
-    LIMITS[name] = (default, meaning)
+
+def limit(name: str) -> int:
+    """The limit in ``$name`` (declared in :data:`LIMITS`), or its default
+    when unset or unusable (:func:`check_environment` reports the latter)."""
+    default, _ = LIMITS[name]
     raw = os.environ.get(name)
     if raw is None or raw.strip() == "":
         return default
-    text = raw.strip().replace("_", "").replace(",", "")
-    shown = raw if len(raw) <= 40 else raw[:37] + "..."
-    if text.isdigit() and text.isascii() and len(text) > 13:
-        _PROBLEMS[name] = f"{name}={shown!r} is out of range: {minimum:,} to {MAX_LIMIT:,} ({meaning})"
-        return default
-    if not re.fullmatch(r"[0-9]{1,13}", text):
-        _PROBLEMS[name] = f"{name}={shown!r} is not a whole number ({meaning}; default {default:,})"
-        return default
-    value = int(text)
-    if value < minimum or value > MAX_LIMIT:
-        _PROBLEMS[name] = f"{name}={value:,} is out of range: {minimum:,} to {MAX_LIMIT:,} ({meaning})"
-        return default
-    return value
-
-
-def text(name: str, default: str | None = None) -> str | None:
-    """A plain text variable (NO_COLOR, TERM...), never interpreted as code."""
-    return os.environ.get(name, default)
+    value, _problem = _parse(name, raw)
+    return default if value is None else value
 
 
 def columns() -> int | None:
     """``$COLUMNS`` when it is a sensible terminal width (1 to 10,000), else None."""
     raw = os.environ.get("COLUMNS", "").strip()
-    if raw.isdigit() and 1 <= len(raw) <= 5 and 1 <= int(raw) <= 10_000:
+    if raw.isascii() and raw.isdigit() and len(raw) <= 5 and 1 <= int(raw) <= 10_000:
         return int(raw)
     return None
 
 
 def check_environment() -> None:
-    """Raise a UsageError naming the first variable whose value was unusable."""
-    if _PROBLEMS:
-        name = sorted(_PROBLEMS)[0]
-        raise UsageError(f"environment variable {_PROBLEMS[name]}; unset it or give a whole number")
+    """Raise a UsageError naming the first limit variable whose value is unusable."""
+    for name in sorted(LIMITS):
+        raw = os.environ.get(name)
+        if raw is not None and raw.strip() != "":
+            _value, problem = _parse(name, raw)
+            if problem:
+                raise UsageError(f"environment variable {problem}; unset it or give a whole number")

@@ -128,11 +128,33 @@ class UsageError(CnncalcError):
     """A bad command-line value (not a spec problem)."""
 
 
+#: "Did you mean" compares short names only, among at most this many: the
+#: comparison is quadratic in the lengths, and a spec may hold 50,000 names or
+#: a name hundreds of kilobytes long.
+SUGGEST_MAX_LENGTH = 64
+SUGGEST_MAX_CHOICES = 2000
+
+
 def did_you_mean(word: str, choices) -> str:
-    """' (did you mean 'x'?)' for the closest choice, or ''."""
+    """' (did you mean 'x'?)' for the closest choice, or ''.
+
+    Bounded work: no suggestion for a word longer than SUGGEST_MAX_LENGTH;
+    only choices of a comparable length (a ratio of 0.6 needs one) and at
+    most SUGGEST_MAX_CHOICES of them are compared."""
     import difflib
 
-    close = difflib.get_close_matches(str(word), [str(c) for c in choices], n=1, cutoff=0.6)
+    word = str(word)
+    n = len(word)
+    if not 0 < n <= SUGGEST_MAX_LENGTH:
+        return ""
+    near = []
+    for choice in choices:
+        text = str(choice)
+        if len(text) <= SUGGEST_MAX_LENGTH and 3 * n <= 7 * len(text) and 3 * len(text) <= 7 * n:
+            near.append(text)
+            if len(near) >= SUGGEST_MAX_CHOICES:
+                break
+    close = difflib.get_close_matches(word, near, n=1, cutoff=0.6)
     return f" (did you mean '{close[0]}'?)" if close else ""
 
 

@@ -25,6 +25,11 @@ _KEYWORDS = {"and", "or", "not", "true", "false"}
 #: binding power of binary operators (higher binds tighter)
 _BINARY = {"or": 1, "and": 2, "==": 4, "!=": 4, "<": 4, "<=": 4, ">": 4, ">=": 4, "+": 5, "-": 5, "*": 6, "//": 6, "/": 6, "%": 6}
 MAX_LENGTH = 200
+#: Largest integer an expression may hold at any step (a literal, a parameter
+#: or a result): twice the digits of the 10^18 field limit, so ``w * w`` of
+#: two fields works while ``w * w`` repeated through nested blocks, whose
+#: digits would double at every level, stops at the first step beyond it.
+MAX_VALUE = 10**36
 
 
 class ExprError(FieldError):
@@ -70,6 +75,8 @@ def _tokens(text: str, field):
         if not m:
             raise ExprError(field, f"cannot read the expression {text!r} at {text[pos:].strip()!r}")
         number, name, op = m.groups()
+        if number and len(number.lstrip("0")) > len(str(MAX_VALUE)):
+            raise ExprError(field, f"the number {number[:20]}… in the expression is too large (beyond 10^36)")
         out.append(("num", int(number)) if number else ("name", name) if name else ("op", op))
         pos = m.end()
     return out
@@ -114,8 +121,10 @@ class _Parser:
             if value in _KEYWORDS:
                 self.fail(f"unexpected '{value}'")
             found = _lookup(value, self.params, self.field)
-            if isinstance(found, bool) or _is_int(found):
+            if isinstance(found, bool):
                 return found
+            if _is_int(found):
+                return self.bounded(found, f"parameter '{value}'")
             self.fail(f"parameter '{value}' is {found!r}, not an integer or boolean")
         if (kind, value) == ("op", "-"):
             return -self.integer(self.expression(7), "-")
@@ -159,7 +168,32 @@ class _Parser:
             self.fail("division by zero")
         if op == "/" and a % b:
             self.fail(f"{a} / {b} is not an integer (use // to round down)")
-        return {"+": a + b, "-": a - b, "*": a * b, "//": a // b, "/": a // b, "%": a % b}[op]
+        if op == "*" and a.bit_length() + b.bit_length() > 2 * MAX_VALUE.bit_length():
+            self.fail(f"the product {_short(a)} * {_short(b)} is too large (beyond 10^36)")
+        result = _ARITHMETIC[op](a, b)  # only the operation asked for (``w + 0`` must not divide by 0)
+        return self.bounded(result, f"the result of '{op}'")
+
+    def bounded(self, value, what):
+        if abs(value) > MAX_VALUE:
+            self.fail(f"{what} is {_short(value)}, too large (beyond 10^36)")
+        return value
+
+
+_ARITHMETIC = {
+    "+": lambda a, b: a + b,
+    "-": lambda a, b: a - b,
+    "*": lambda a, b: a * b,
+    "//": lambda a, b: a // b,
+    "/": lambda a, b: a // b,  # exact: checked above
+    "%": lambda a, b: a % b,
+}
+
+
+def _short(n: int) -> str:
+    """An integer for a message: in full up to 24 digits, else its size."""
+    if abs(n) < 10**24:
+        return str(n)
+    return f"a number of about {abs(n).bit_length() * 3 // 10} digits"
 
 
 def _is_int(value) -> bool:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from fractions import Fraction
 
+from .numbers import check_magnitude, parse_decimal
+
 #: Bytes per element of each dtype cnncalc knows (analysis, training memory, executor).
 DTYPE_BYTES = {"float32": 4, "float16": 2, "bfloat16": 2, "float64": 8, "int8": 1}
 
@@ -17,13 +19,15 @@ def _four_digits(value: Fraction | tuple[int, int]) -> str:
     Fraction or an exact quotient (n, scale) of integers (no Fraction built:
     this runs for every cell of a table)."""
     n, scale = (value.numerator, value.denominator) if isinstance(value, Fraction) else value
+    if n >= 10**4 * scale:  # beyond the largest unit: the rounded integer, exactly (no float)
+        return str((2 * n + scale) // (2 * scale))
     quotient = n / scale  # int / int is correctly rounded, as float(Fraction(n, scale))
     for decimals in (3, 2, 1, 0):
         if n < 10 ** (4 - decimals) * scale:
             text = f"{quotient:.{decimals}f}"
             if len(text.replace(".", "")) <= 4 or decimals == 0:
                 return text
-    return f"{quotient:.0f}"
+    return f"{quotient:.0f}"  # pragma: no cover - every n below 10^4 · scale returns above
 
 
 def _scaled(n: int, units, base: int, sep: str, small: str) -> str:
@@ -81,11 +85,11 @@ def parse_count(text) -> int:
     if isinstance(text, bool):
         raise ValueError(f"expected a count such as 25M, got {text!r}")
     if isinstance(text, int):
-        return text
+        return check_magnitude(text, what="count")
     match = _COUNT_RE.match(str(text))
     if not match:
         raise ValueError(f"expected a count such as 1500, 25M or 4.2G (suffixes K, M, G, T, P), got {text!r}")
-    number = Fraction(match.group(1).replace(",", "").replace("_", ""))
+    number = parse_decimal(match.group(1), what="count", exponent=False, negative=False)
     suffix = match.group(2).upper()
     scale = dict((s, v) for v, s in _SI).get(suffix, 1)
     value = number * scale
@@ -99,13 +103,13 @@ def parse_bytes(text) -> int:
     if isinstance(text, bool):
         raise ValueError(f"expected a size such as 120MiB, got {text!r}")
     if isinstance(text, int):
-        return text
+        return check_magnitude(text, what="size")
     match = _BYTES_RE.match(str(text))
     if not match:
         raise ValueError(
             f"expected a size such as 4096, 120MiB or 6GiB (KiB, MiB, GiB, TiB; or KB, MB, GB, TB), got {text!r}"
         )
-    number = Fraction(match.group(1).replace(",", "").replace("_", ""))
+    number = parse_decimal(match.group(1), what="size", exponent=False, negative=False)
     unit = (match.group(2) or "B").upper()
     if unit == "B":
         scale = 1

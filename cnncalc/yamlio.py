@@ -14,7 +14,10 @@ hanging cnncalc or eating memory:
 * ``MAX_DEPTH``: how deeply collections nest (aliases included), so no later
   pass over the document can run out of stack.
 
-Both are read from the environment at import (see README, "Limits").
+Both are read from the environment at import (``cnncalc.env``; README,
+"Limits and safety"). Every int, float, bool and null scalar is converted
+here, not by PyYAML: its text is checked against the YAML 1.1 form and its
+length bounded first (:func:`construct_scalar`).
 """
 
 from __future__ import annotations
@@ -33,11 +36,12 @@ except AttributeError:  # pragma: no cover - PyYAML built without libyaml
     _Loader = yaml.SafeLoader
 
 #: Limits that keep a hostile spec from hanging cnncalc (see README, "Limits").
-#: The composer costs about 2 µs per value read, so 250,000 values (a 2 MiB
-#: file holds at most about a million) keep the worst case near half a second.
-MAX_FILE_BYTES = env.limit("CNNCALC_MAX_SPEC_BYTES", 2 * 1024 * 1024, "largest spec file in bytes")
-MAX_NODES = env.limit("CNNCALC_MAX_YAML_NODES", 250_000, "values in a YAML document, aliases expanded")
-MAX_DEPTH = env.limit("CNNCALC_MAX_YAML_DEPTH", 64, "nesting depth of a YAML document")
+#: The composer costs about 2 µs per value read (more on a busy machine), so
+#: 150,000 values keep the worst case (a 2 MiB file of "0,0,0,…") near a
+#: third of a second; a 25,000-layer spec written out in full fits.
+MAX_FILE_BYTES = env.limit("CNNCALC_MAX_SPEC_BYTES")
+MAX_NODES = env.limit("CNNCALC_MAX_YAML_NODES")
+MAX_DEPTH = env.limit("CNNCALC_MAX_YAML_DEPTH")
 
 _STR = "tag:yaml.org,2002:str"
 _SEQ = "tag:yaml.org,2002:seq"
@@ -450,38 +454,54 @@ def load_text(text: str, file: str | None = None):
 
 def read_spec_text(path) -> str:
     """Read a spec file as UTF-8 text with clear errors for everything that can go wrong."""
+    return read_text_file(path)
+
+
+def read_text_file(path, *, what: str = "spec", limit: int | None = None,
+                   variable: str = "CNNCALC_MAX_SPEC_BYTES") -> str:
+    """A regular file's UTF-8 text, read with a bound: directories, FIFOs,
+    devices and sockets are refused before opening (a FIFO would block, a
+    device read forever), and a file over ``limit`` bytes before reading it."""
+    import stat
+
     name = str(path)
-    if os.path.isdir(name):
-        raise SpecError("is a directory, not a spec file", loc=Loc(name))
+    limit = MAX_FILE_BYTES if limit is None else limit
     try:
-        size = os.path.getsize(name)
+        st = os.stat(name)
     except FileNotFoundError:
         raise SpecError("no such file", loc=Loc(name)) from None
     except OSError as exc:
         raise SpecError(f"cannot read: {exc.strerror}", loc=Loc(name)) from None
-    if size > MAX_FILE_BYTES:
+    if stat.S_ISDIR(st.st_mode):
+        raise SpecError(f"is a directory, not a {what} file", loc=Loc(name))
+    if not stat.S_ISREG(st.st_mode):
+        kind = ("a FIFO (named pipe)" if stat.S_ISFIFO(st.st_mode) else "a character device"
+                if stat.S_ISCHR(st.st_mode) else "a block device" if stat.S_ISBLK(st.st_mode)
+                else "a socket" if stat.S_ISSOCK(st.st_mode) else "not a regular file")
+        raise SpecError(f"is {kind}, not a {what} file; give the path of a regular file", loc=Loc(name))
+    if st.st_size > limit:
         raise SpecError(
-            f"file is {size:,} bytes; specs are limited to {MAX_FILE_BYTES:,} bytes "
-            "(set CNNCALC_MAX_SPEC_BYTES to raise the limit)",
+            f"file is {st.st_size:,} bytes; {what}s are limited to {limit:,} bytes "
+            f"(set {variable} to raise the limit)",
             loc=Loc(name),
         )
     try:
         with open(name, "rb") as handle:
-            # Bounded even when the size lied (/dev/zero, a growing file, a pipe).
-            data = handle.read(MAX_FILE_BYTES + 1)
+            # Bounded even when the size lied (a file growing while we read).
+            data = handle.read(limit + 1)
     except OSError as exc:
         raise SpecError(f"cannot read: {exc.strerror}", loc=Loc(name)) from None
-    if len(data) > MAX_FILE_BYTES:
+    if len(data) > limit:
         raise SpecError(
-            f"file is larger than the limit of {MAX_FILE_BYTES:,} bytes for specs "
-            "(set CNNCALC_MAX_SPEC_BYTES to raise the limit)",
+            f"file is larger than the limit of {limit:,} bytes for {what}s (set {variable} to raise the limit)",
             loc=Loc(name),
         )
     if b"\x00" in data:
         at = data.index(b"\x00")
         line = data.count(b"\n", 0, at) + 1
         col = at - (data.rfind(b"\n", 0, at) + 1) + 1
-        raise SpecError(f"is a binary file, not a YAML spec (a NUL byte at offset {at})", loc=Loc(name, line, col))
+        raise SpecError(f"is a binary file, not a YAML spec (a NUL byte at offset {at})" if what == "spec" else
+                        f"is a binary file, not a {what} (a NUL byte at offset {at})", loc=Loc(name, line, col))
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

@@ -54,7 +54,9 @@ def _json_by_the_encoder(analysis) -> str:
     text = json.dumps(data, indent=2, ensure_ascii=False)
     compact = json.JSONEncoder(ensure_ascii=False, separators=(", ", ": ")).encode
     rows = "[\n" + ",\n".join("    " + compact(layer) for layer in layers) + "\n  ]"
-    return text.replace(json.dumps("\0layers\0"), rows, 1) + "\n"
+    from cnncalc.render.escape import json_text
+
+    return json_text(text.replace('"layers": ' + json.dumps("\0layers\0"), '"layers": ' + rows, 1)) + "\n"
 
 
 @pytest.mark.parametrize("name", SHIPPED)

@@ -117,7 +117,9 @@ def load_case(path: Path) -> Case:
 
 
 def all_cases() -> list[Case]:
-    files = [p for p in sorted(HOSTILE.glob("*/*")) if p.is_file() and not p.name.endswith(SIDE_SUFFIX)]
+    only = os.environ.get("CNNCALC_HOSTILE_ONLY", "")  # while developing: a class or case prefix
+    files = [p for p in sorted(HOSTILE.glob("*/*"))
+             if p.is_file() and not p.name.endswith(SIDE_SUFFIX) and str(p.relative_to(HOSTILE)).startswith(only)]
     return [load_case(p) for p in files]
 
 
@@ -133,6 +135,7 @@ class Outcome:
     wall: float
     leftovers: list[str]
     problems: list[str]
+    written: str = ""
 
 
 def _parse_problems(kind: str, path: Path) -> list[str]:
@@ -232,12 +235,19 @@ def run_case(case: Case, command: list[str]) -> Outcome:
                 problems.append(f"{name} was not written")
             elif stat.S_IMODE(target.stat().st_mode) != mode:
                 problems.append(f"{name} has mode {stat.S_IMODE(target.stat().st_mode):o}, expected {mode:o}")
+        written = ""
+        for name in sorted(case.writes):
+            target = Path(tmp) / name
+            if target.is_file() and not target.is_symlink():
+                written += target.read_text("utf-8", "replace")[:1_000_000]
         return Outcome(status, out_path.read_text("utf-8", "replace"), err_path.read_text("utf-8", "replace"),
-                       cpu, wall, leftovers, problems)
+                       cpu, wall, leftovers, problems, written)
 
 
 @pytest.fixture(scope="module")
 def outcomes():
+    if shutil.which("prlimit") is None:
+        pytest.skip("prlimit (util-linux) is not installed")
     command = _command()
     before = {p: p.stat().st_mtime_ns for p in HOSTILE.rglob("*")}
     workers = max(2, min(4, (os.cpu_count() or 2) + 1))
@@ -248,6 +258,7 @@ def outcomes():
     return results
 
 
+@pytest.mark.skipif(bool(os.environ.get("CNNCALC_HOSTILE_ONLY")), reason="a part of the catalogue was chosen")
 def test_catalogue_covers_every_class():
     classes = {c.path.parent.name for c in CASES}
     assert len(CASES) >= 200, len(CASES)
@@ -271,11 +282,11 @@ def test_hostile_case(outcomes, case):
         text = fill(text, {"case": str(case.path), "dir": str(case.path.parent)})
         assert text in both, f"expected {text!r}\n{shown}"
     for pattern in case.forbid:
-        hit = re.search(pattern, both, re.MULTILINE)
+        hit = re.search(pattern, both + "\n" + got.written, re.MULTILINE)
         assert not hit, f"forbidden {pattern!r} matched {hit.group(0)!r}\n{shown}"
     assert not got.leftovers, f"files written besides -o: {got.leftovers}\n{shown}"
-    if got.status == 2 and case.path.suffix in (".yaml", ".json") and "{case}" in " ".join(case.args):
-        assert got.stderr.strip(), shown
+    if got.status == 2:
+        assert "error" in both.lower(), f"exit 2 without a message\n{shown}"
 
 
 def test_slowest_case_is_reported(outcomes, capsys):

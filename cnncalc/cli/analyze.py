@@ -106,9 +106,9 @@ def analyze(spec, input_shape, batch, dtype, convention, fmt, exact, output, exp
         if explain:
             from ..homework.explain import explain_lines
 
-            from ..render.escape import visible
+            from ..render.escape import line_text
 
-            click.echo("\n".join(visible(line) for line in explain_lines(result)))
+            click.echo("\n".join(line_text(line) for line in explain_lines(result)))
         return 0
     if columns is not None and fmt is not Format.TABLE:
         raise click.UsageError(f"--columns chooses the table's columns; it does not apply to --format {fmt.value}")
@@ -122,11 +122,11 @@ def analyze(spec, input_shape, batch, dtype, convention, fmt, exact, output, exp
     if explain:
         from ..homework.explain import explain_lines
 
-        from ..render.escape import visible
+        from ..render.escape import line_text
 
-        text += "\n".join(visible(line) for line in explain_lines(result)) + "\n"
+        text += "\n".join(line_text(line) for line in explain_lines(result)) + "\n"
     if output:
-        write_atomic(output, text)
+        write_atomic(output, text, reading=[graph.file] if graph.file else [])
     else:
         click.echo(text, nl=False)
     return 0

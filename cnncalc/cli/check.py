@@ -219,7 +219,7 @@ def check(specs, budget_file, batch, dtype, optimizer, convention, input_shape, 
     else:
         text = render(reports, fmt, exact=exact)
         if output:
-            write_atomic(output, text)
+            write_atomic(output, text, reading=[*specs, *baselines, *([budget_file] if budget_file else [])])
         else:
             click.echo(text, nl=False)
     status = exit_status(reports)

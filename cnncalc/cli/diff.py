@@ -64,7 +64,7 @@ def diff(old, new, input_shape, batch, dtype, convention, fmt, changes_only, exa
 
     text = render(result, fmt, exact=exact, changes_only=changes_only)
     if output:
-        write_atomic(output, text)
+        write_atomic(output, text, reading=[old, new])
     else:
         click.echo(text, nl=False)
     return 0

@@ -56,9 +56,9 @@ def _layer_options(fn):
 def _say(line) -> None:
     """One line of output that may quote the spec (names, paths): control
     characters shown visibly, so no name can start a line of its own."""
-    from ..render.escape import visible
+    from ..render.escape import line_text
 
-    click.echo(visible(line))
+    click.echo(line_text(line))
 
 
 explain_option = click.option("--explain", is_flag=True, help="Show each formula, the numbers substituted, the result.")

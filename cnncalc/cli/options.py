@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 
@@ -47,19 +48,66 @@ convention_option = click.option("--convention", type=enum_choice(Convention), d
                                  show_default=True, help="How MACs and FLOPs are counted (see README).")
 
 
-def write_atomic(path: str, text: str) -> None:
-    """Write a whole file or nothing: a temporary file renamed into place."""
-    import tempfile
+def _umask() -> int:
+    """The process's umask, read without changing it where Linux allows."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o022)  # elsewhere: read by setting, and put it back at once
+    os.umask(mask)
+    return mask
 
-    directory = os.path.dirname(os.path.abspath(path)) or "."
+
+def write_atomic(path: str, text: str, *, reading=()) -> None:
+    """Write the report ``-o`` names: a whole file or nothing.
+
+    * A path that is one of the files being read (``reading``) is refused:
+      the report must not overwrite the spec or baseline it reports on.
+    * A symlink is written through (its target is replaced, the link stays).
+    * A FIFO, a character device (``/dev/null``, ``/dev/stdout``) or a socket
+      is written to, never replaced (as root, replacing ``/dev/null`` with a
+      regular file would break every later program on the machine).
+    * Otherwise a temporary file in the same directory is renamed into place,
+      with the mode the file had, or 0666 less the umask for a new file
+      (0644 under the usual umask 022), as any shell redirection would give.
+    """
+    import stat
+
+    target = os.path.realpath(path)  # through every symlink, to what would be written
+    for source in reading:
+        try:
+            same = os.path.samefile(source, target) if os.path.exists(target) else False
+        except OSError:
+            same = False
+        if same:
+            raise UsageError(f"-o {path} names {source}, a file this command reads; "
+                             "choose another output file")
+    try:
+        st = os.stat(target)
+    except FileNotFoundError:
+        st = None
+    except OSError as exc:
+        raise UsageError(f"cannot write {path}: {exc.strerror}") from None
+    if st is not None and stat.S_ISDIR(st.st_mode):
+        raise UsageError(f"cannot write {path}: it is a directory")
+    if st is not None and not stat.S_ISREG(st.st_mode):
+        _write_special(path, target, text, st)
+        return
+    directory = os.path.dirname(target) or "."
+    import tempfile
     try:
         fd, tmp = tempfile.mkstemp(prefix=".cnncalc-", dir=directory)
     except OSError as exc:  # no such directory, no permission, read-only file system
         raise UsageError(f"cannot write {path}: {exc.strerror}") from None
     try:
+        os.chmod(tmp, stat.S_IMODE(st.st_mode) if st is not None else 0o666 & ~_umask())
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)
-        os.replace(tmp, path)
+        os.replace(tmp, target)
     except BaseException as exc:
         try:
             os.unlink(tmp)
@@ -68,6 +116,41 @@ def write_atomic(path: str, text: str) -> None:
         if isinstance(exc, OSError):  # disk full, target is a directory, ...
             raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
         raise
+
+
+#: How long ``-o FIFO`` waits for a reader to open the other end (a reader
+#: started just after cnncalc, as in ``cnncalc ... -o pipe & cat pipe``).
+FIFO_WAIT = 1.0
+
+
+def _write_special(path: str, target: str, text: str, st) -> None:
+    """Write into a FIFO, a device or a socket in place (never replace it)."""
+    import stat
+
+    if stat.S_ISSOCK(st.st_mode):
+        raise UsageError(f"cannot write {path}: it is a socket")
+    import time
+
+    flags = os.O_WRONLY | (os.O_NONBLOCK if stat.S_ISFIFO(st.st_mode) else 0)
+    deadline = time.monotonic() + FIFO_WAIT
+    while True:
+        try:
+            fd = os.open(target, flags)
+            break
+        except OSError as exc:
+            if exc.errno != errno.ENXIO:
+                raise UsageError(f"cannot write {path}: {exc.strerror}") from None
+            if time.monotonic() > deadline:  # a FIFO nobody reads: a blocking open would wait forever
+                raise UsageError(f"cannot write {path}: it is a FIFO and no process opened it for reading "
+                                 f"within {FIFO_WAIT:g} s") from None
+            time.sleep(0.01)
+    try:
+        if stat.S_ISFIFO(st.st_mode):
+            os.set_blocking(fd, True)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+    except OSError as exc:
+        raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
 
 
 def resolve_spec(argument: str) -> str:

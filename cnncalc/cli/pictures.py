@@ -23,7 +23,7 @@ def check_format(fmt, chart, rf) -> None:
 
 def picture_lines(result, chart, rf, *, width: int, unicode: bool) -> list[str]:
     from ..render.bars import chart_lines, rf_lines
-    from ..render.escape import visible
+    from ..render.escape import line_text
 
     lines: list[str] = []
     if chart:
@@ -32,7 +32,7 @@ def picture_lines(result, chart, rf, *, width: int, unicode: bool) -> list[str]:
         if lines:
             lines.append("")
         lines += rf_lines(result, width=width, unicode=unicode)
-    return [visible(line) for line in lines]  # names from the spec: one line each, nothing hidden
+    return [line_text(line) for line in lines]  # names from the spec: one line each, nothing hidden
 
 
 def show_pictures(result, chart, rf, output) -> None:
@@ -42,7 +42,7 @@ def show_pictures(result, chart, rf, output) -> None:
         from ..env import columns
 
         width = columns() or PLAIN_WIDTH
-        write_atomic(output, "\n".join(picture_lines(result, chart, rf, width=width, unicode=False)) + "\n")
+        write_atomic(output, reading=[result.graph.file] if result.graph.file else [], text="\n".join(picture_lines(result, chart, rf, width=width, unicode=False)) + "\n")
         return
     from rich.text import Text
 

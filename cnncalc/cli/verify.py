@@ -24,10 +24,58 @@ class BytesParam(click.ParamType):
     def convert(self, value, param, ctx):
         if isinstance(value, int):
             return value
+        from ..numbers import NumberError, check_magnitude, parse_decimal
+
         m = re.fullmatch(r"\s*([0-9]+(?:\.[0-9]+)?)\s*([A-Za-z]*)\s*", str(value))
         if not m or m.group(2).upper() not in _UNITS:
-            self.fail(f"{value!r} is not a size like 512M, 4G or 1073741824", param, ctx)
-        return int(float(m.group(1)) * _UNITS[m.group(2).upper()])
+            self.fail(f"{str(value)[:40]!r} is not a size like 512M, 4G or 1073741824", param, ctx)
+        try:
+            return int(check_magnitude(parse_decimal(m.group(1), what="size", exponent=False)
+                                       * _UNITS[m.group(2).upper()], what="size"))
+        except NumberError as exc:
+            self.fail(str(exc), param, ctx)
+
+
+class CountParam(click.ParamType):
+    """``5G``, ``2T`` or a plain number of multiplications (SI suffixes)."""
+
+    name = "COUNT"
+
+    def convert(self, value, param, ctx):
+        from ..units import parse_count
+
+        if isinstance(value, int):
+            return value
+        try:
+            return parse_count(value)
+        except ValueError as exc:
+            self.fail(str(exc), param, ctx)
+
+
+#: What ``verify`` runs without being told: forward multiplications × batch.
+#: The executor does about 60 G multiply-adds a second on the 2-core
+#: development machine (VGG-16's step, README "Speed"); forward, backward
+#: and the weight gradients are about three times the forward count, so this
+#: default is some 10-20 seconds of work. Raise it with --max-macs.
+DEFAULT_MAX_MACS = 200 * 10**9
+#: Multiply-adds per second assumed for the time estimate (a third of the
+#: measured rate: a busy machine, and the counting verify does).
+ASSUMED_RATE = 20 * 10**9
+
+
+def address_space_limit() -> int | None:
+    """The soft RLIMIT_AS (``ulimit -v``, ``prlimit --as``) in bytes, or None."""
+    try:
+        import resource
+    except ImportError:  # pragma: no cover - not on POSIX
+        return None
+    soft, _hard = resource.getrlimit(resource.RLIMIT_AS)
+    return None if soft == resource.RLIM_INFINITY else soft
+
+
+#: Address space numpy, the interpreter and cnncalc take before any array
+#: (measured: about 400 MB of mappings for numpy's libraries and threads).
+BASE_ADDRESS_SPACE = 600 * 2**20
 
 
 def available_memory() -> int | None:
@@ -52,8 +100,11 @@ def available_memory() -> int | None:
 @click.option("--gradcheck", is_flag=True, help="Also check every layer's gradients against finite differences (float64).")
 @click.option("--max-memory", type=BytesParam(), default=None,
               help="Refuse to run if the estimated memory exceeds this (e.g. 4G); default: the available memory.")
+@click.option("--max-macs", type=CountParam(), default=None,
+              help="Refuse to run if forward multiplications × batch exceed this (e.g. 1T); "
+                   f"default {DEFAULT_MAX_MACS // 10**9}G.")
 @click.option("-q", "--quiet", is_flag=True, help="Only the summary (and failing layers); no progress bar.")
-def verify(spec, input_shape, batch, seed, dtype, gradcheck, max_memory, quiet):
+def verify(spec, input_shape, batch, seed, dtype, gradcheck, max_memory, quiet, max_macs=None):
     """Run SPEC forward and backward with a numpy executor and check the analysis.
 
     Per layer: output shape, parameter sizes, multiplications counted from the
@@ -77,12 +128,33 @@ def verify(spec, input_shape, batch, seed, dtype, gradcheck, max_memory, quiet):
     from ..executor.verify import estimate_bytes, verify as run_verify
 
     need = estimate_bytes(analysis, gradcheck)
-    limit, what = (max_memory, "--max-memory") if max_memory is not None else (available_memory(), "available memory")
-    if limit is not None and need > limit:
-        raise UsageError(
-            f"verify would need about {human_bytes(need)} ({need:,} bytes) but {what} is {human_bytes(limit)}; "
-            f"try a smaller input (e.g. --input {_smaller(analysis.input_shape)}) or a smaller --batch"
-        )
+    limits = []
+    if max_memory is not None:
+        limits.append((max_memory, "--max-memory"))
+    else:
+        limits.append((available_memory(), "available memory"))
+    space = address_space_limit()
+    if space is not None:  # ulimit -v / prlimit --as: numpy's own mappings come off it first
+        limits.append((max(0, space - BASE_ADDRESS_SPACE), "the address-space limit (ulimit -v) less "
+                       f"{human_bytes(BASE_ADDRESS_SPACE)} for the interpreter and numpy"))
+    problems = []
+    for limit, what in limits:
+        if limit is not None and need > limit:
+            problems.append(
+                f"verify would need about {human_bytes(need)} ({need:,} bytes) but {what} is {human_bytes(limit)}"
+                + ("" if max_memory is not None else " (--max-memory SIZE sets the limit yourself)"))
+            break
+    work = analysis.totals.multiplications * batch
+    allowed = DEFAULT_MAX_MACS if max_macs is None else max_macs
+    if work > allowed:
+        seconds = 3 * work // ASSUMED_RATE
+        problems.append(
+            f"verify would compute about {work:,} forward multiplications (× batch {batch}; with backward about "
+            f"three times that: roughly {_duration(seconds)} at {ASSUMED_RATE // 10**9} G per second), more than "
+            f"--max-macs {_count(allowed)} (pass --max-macs {work} to run anyway)")
+    if problems:
+        raise UsageError("; ".join(problems) + f"; try a smaller input (e.g. --input {_smaller(analysis.input_shape)})"
+                         " or a smaller --batch")
 
     progress = None
     bar = None
@@ -103,6 +175,11 @@ def verify(spec, input_shape, batch, seed, dtype, gradcheck, max_memory, quiet):
 
     try:
         report = run_verify(analysis, seed=seed, gradcheck=gradcheck, progress=progress)
+    except MemoryError:
+        raise UsageError(
+            f"verify ran out of memory (estimated {human_bytes(need)}); try a smaller input "
+            f"(e.g. --input {_smaller(analysis.input_shape)}) or a smaller --batch"
+        ) from None
     finally:
         if bar is not None:
             bar.stop()
@@ -111,6 +188,24 @@ def verify(spec, input_shape, batch, seed, dtype, gradcheck, max_memory, quiet):
 
     print_report(report, analysis, output_console(), quiet=quiet)
     return 0 if report.ok else EXIT_CHECK_FAILED
+
+
+def _count(n: int) -> str:
+    from ..units import human_count
+
+    return human_count(n).replace(" ", "")
+
+
+def _duration(seconds: int) -> str:
+    if seconds < 120:
+        return f"{max(seconds, 1)} s"
+    if seconds < 2 * 3600:
+        return f"{seconds // 60} minutes"
+    if seconds < 2 * 86400:
+        return f"{seconds // 3600} hours"
+    if seconds < 2 * 365 * 86400:
+        return f"{seconds // 86400} days"
+    return f"{seconds // (365 * 86400):,} years"
 
 
 def _smaller(shape) -> str:

@@ -64,8 +64,18 @@ def decimal(x: Fraction) -> str:
         digits = 0
         while (x * 10**digits).denominator != 1:
             digits += 1
-        return f"{float(x):.{digits}f}"
-    return f"{format_number(x)} ≈ {float(x):.3f}"
+        return _fixed(x, digits)
+    return f"{format_number(x)} ≈ {_fixed(x, 3)}"
+
+
+def _fixed(x: Fraction, digits: int) -> str:
+    """``x`` with ``digits`` decimals, rounded half up, in integer arithmetic
+    (a float would print 10^18 + 1/2 as 1000000000000000000.0)."""
+    scaled = abs(x) * 10**digits
+    units = int(scaled + Fraction(1, 2))
+    whole, frac = divmod(units, 10**digits)
+    sign = "-" if x < 0 and units else ""
+    return f"{sign}{whole}.{frac:0{digits}d}" if digits else f"{sign}{whole}"
 
 
 def shape_text(shape, channels_last: bool = False) -> str:

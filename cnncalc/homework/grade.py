@@ -28,6 +28,7 @@ from fractions import Fraction
 from math import prod
 
 from ..errors import Loc, SpecError, did_you_mean
+from ..numbers import NumberError, parse_decimal
 from ..receptive import format_number
 from ..units import grouped
 from .explain import Step, explain_analysis, num, render_steps, shape_text
@@ -169,6 +170,10 @@ def parse_number(value, where: str, loc: Loc):
             loc=loc,
         )
     digits, suffix = match.group(1).replace(",", "").replace("_", ""), match.group(2).upper()
+    try:  # digits and exponent bounded before any Fraction is built ("1e999999999")
+        parse_decimal(digits, what="answer")
+    except NumberError as exc:
+        raise SpecError(f"{where}: {exc}", loc=loc) from None
     scale = _SUFFIX[suffix]
     mantissa, _, exponent = digits.lower().partition("e")
     decimals = len(mantissa.partition(".")[2])

@@ -17,6 +17,7 @@ from fractions import Fraction
 from ..errors import Loc, SpecError
 from ..layers.fields import per_axis
 from ..layers.window import resolve_padding
+from ..numbers import NumberError, parse_fraction
 from ..receptive import effective_kernel
 from . import kernels as K
 from . import taps as T
@@ -138,9 +139,10 @@ def _number(value, loc: Loc, what: str):
         return Fraction(repr(value))
     if isinstance(value, str):
         try:
-            return Fraction(value.strip().replace("−", "-"))
-        except (ValueError, ZeroDivisionError):
-            pass
+            return parse_fraction(value, what=what)
+        except NumberError as exc:
+            if "not a number" not in str(exc):
+                raise SpecError(str(exc), loc=loc) from None
     raise SpecError(f"{what}: {value!r} is not a number (use 2, 0.5, -1.25 or \"1/3\")", loc=loc)
 
 
@@ -785,6 +787,42 @@ def render(run: Run) -> list[str]:
     return lines
 
 
+#: ``cnncalc run`` prints every number it computes, exactly (Fractions): a
+#: worked example is a lecture-sized network. Beyond these it refuses, before
+#: computing anything, with the size it would have printed.
+MAX_RUN_CELLS = 20_000  # numbers printed: the input and every feature map (and gradients)
+MAX_RUN_MULTS = 200_000  # exact multiplications (a Fraction product costs about a microsecond)
+MAX_MATRIX_CELLS = 10_000  # entries of one convolution matrix C printed by --matrix (100 × 100)
+
+
+def check_run_size(analysis, *, matrix: bool, backward: bool, loc) -> None:
+    """SpecError if the worked example is too large to compute exactly and print."""
+    from math import prod
+
+    factor = 2 if backward else 1
+    cells = factor * (prod(analysis.input_shape) + sum(prod(r.output_shape) for r in analysis.layers))
+    mults = (3 if backward else 1) * analysis.totals.multiplications
+    if cells > MAX_RUN_CELLS:
+        raise SpecError(f"cnncalc run would print {cells:,} numbers (the input and every feature map"
+                        f"{' and gradient' if backward else ''}); worked examples are limited to "
+                        f"{MAX_RUN_CELLS:,}: use a smaller 'values' matrix, or cnncalc analyze for the shapes",
+                        loc=loc, field="values")
+    if mults > MAX_RUN_MULTS:
+        raise SpecError(f"cnncalc run would compute {mults:,} exact multiplications; worked examples are "
+                        f"limited to {MAX_RUN_MULTS:,}: use fewer channels or a smaller 'values' matrix",
+                        loc=loc, field="values")
+    if matrix:
+        for r in analysis.layers:
+            if r.type_name in ("conv", "conv_transpose"):
+                size = prod(r.output_shape) * sum(prod(s) for s in r.input_shapes)
+                if size > MAX_MATRIX_CELLS:
+                    raise SpecError(
+                        f"--matrix would print layer {r.node.index} '{r.name}' as a "
+                        f"{prod(r.output_shape):,}×{sum(prod(s) for s in r.input_shapes):,} matrix "
+                        f"({size:,} entries); --matrix is limited to {MAX_MATRIX_CELLS:,} entries per layer",
+                        loc=r.node.loc, layer_index=r.node.index, layer_name=r.name, layer_type=r.type_name)
+
+
 def load_and_run(path, *, matrix=False, backward=False, notation="default") -> Run:
     """Read a worked-example spec and run it (exact numbers)."""
     from ..analysis import analyze
@@ -812,6 +850,7 @@ def load_and_run(path, *, matrix=False, backward=False, notation="default") -> R
                         f"says {'×'.join(map(str, declared))}", loc=vloc, field="values")
     graph = parse_spec(doc, str(path), None if "input" in doc else shape)
     analysis = analyze(graph)  # shapes checked with file, line and layer before any number is computed
+    check_run_size(analysis, matrix=matrix, backward=backward, loc=doc.loc_of("values"))
     grad = grad_loc = None
     if backward:
         out = analysis.layers[-1].output_shape

@@ -209,8 +209,12 @@ def parse_stride(field, value):
         return exact(frac)
     if isinstance(value, str):
         parts = value.replace(" ", "").split("/")
-        if len(parts) == 2 and all(p.isdigit() for p in parts) and int(parts[0]) > 0 and int(parts[1]) > 0:
-            return exact(Fraction(int(parts[0]), int(parts[1])))
+        if len(parts) == 2 and all(p.isascii() and p.isdigit() for p in parts):
+            if any(len(p.lstrip("0")) > 19 or int(p) > 10**18 for p in parts):
+                raise FieldError(field, f"stride {value[:40]!r}{'...' if len(value) > 40 else ''} has a term "
+                                 "beyond 10^18, the largest integer cnncalc accepts")
+            if int(parts[0]) > 0 and int(parts[1]) > 0:
+                return exact(Fraction(int(parts[0]), int(parts[1])))
         raise FieldError(
             field,
             f"stride {value!r} does not read as S2/S1 with positive integers S2 and S1 "

@@ -154,7 +154,7 @@ class _AdaptivePool(Layer):
             else:
                 # Windows of varying length: report the longest one, centred on
                 # the mean step (exact for every output when o divides n).
-                longest = max(-(-((i + 1) * n) // o) - (i * n) // o for i in range(o))
+                longest = longest_adaptive_window(n, o)
                 steps.append(AxisStep(longest, Fraction(n, o), Fraction(longest - 1, 2)))
         return tuple(steps)
 
@@ -244,3 +244,19 @@ class KMaxPool(Layer):
 
     def saved_for_backward(self, xs, y):
         return Saved(indices=prod(y))  # where each kept value came from
+
+
+def longest_adaptive_window(n: int, o: int) -> int:
+    """The longest of the ``o`` adaptive-pooling windows over ``n`` cells,
+    window i spanning ⌊i·n/o⌋ … ⌈(i+1)·n/o⌉ (PyTorch's rule), in closed form
+    (a loop over the outputs would run 10^18 times for a huge ``output_size``).
+
+    With q = n // o, m = n % o and g = gcd(n, o), window i has q + ⌈(r_i + m)/o⌉
+    cells where r_i = i·n mod o runs over the multiples of g below o; the
+    largest, o − g, gives q + 2 cells exactly when m > g, else q + 1."""
+    from math import gcd
+
+    q, m = divmod(n, o)
+    if m == 0:
+        return q
+    return q + 2 if m > gcd(n, o) else q + 1

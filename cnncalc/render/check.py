@@ -11,7 +11,7 @@ from ..checking import Check, SpecReport, exit_status
 from ..compare import Row
 from ..receptive import format_number
 from ..units import grouped, human_bytes, human_count
-from .escape import github_data, github_line, github_property, visible, xml_text
+from .escape import github_data, github_line, github_property, json_text, line_text, visible, xml_text
 
 SCHEMA_VERSION = "cnncalc.check/1"
 
@@ -112,7 +112,7 @@ def print_table(reports: list[SpecReport], console, *, exact: bool = False) -> N
     from rich.text import Text
 
     for report in reports:
-        title = visible(report.spec + (f" ({report.name})" if report.name else ""))
+        title = line_text(report.spec + (f" ({report.name})" if report.name else ""))
         if report.error is not None:
             console.print(Text(f"{title}: error: {visible(report.error)}", style="bold red"))
             console.print()
@@ -262,7 +262,7 @@ def to_dict(reports: list[SpecReport]) -> dict:
 
 
 def render_json(reports: list[SpecReport]) -> str:
-    return json.dumps(to_dict(reports), indent=2, ensure_ascii=False) + "\n"
+    return json_text(json.dumps(to_dict(reports), indent=2, ensure_ascii=False)) + "\n"
 
 
 # -- JUnit XML ------------------------------------------------------------------------

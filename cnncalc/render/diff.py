@@ -7,7 +7,7 @@ from enum import Enum
 
 from ..compare import ADDED, CHANGED, REMOVED, SAME, Diff, Row, percent_change
 from ..units import grouped, human_bytes, human_count
-from .escape import markdown_code, markdown_text, visible
+from .escape import json_text, line_text, markdown_code, markdown_text, visible
 
 SCHEMA_VERSION = "cnncalc.diff/1"
 
@@ -94,7 +94,7 @@ def print_table(d: Diff, console, *, exact: bool = False, changes_only: bool = F
     from rich.text import Text
 
     style = {SAME: "", CHANGED: "yellow", ADDED: "green", REMOVED: "red"}
-    table = Table(title=Text(visible(f"{d.old.label} → {d.new.label}")), title_justify="left", header_style="bold")
+    table = Table(title=Text(line_text(f"{d.old.label} → {d.new.label}")), title_justify="left", header_style="bold")
     table.add_column("")
     for side in ("old", "new"):
         table.add_column("#", justify="right", style="dim")
@@ -258,7 +258,7 @@ def to_dict(d: Diff) -> dict:
 
 
 def render_json(d: Diff) -> str:
-    return json.dumps(to_dict(d), indent=2, ensure_ascii=False) + "\n"
+    return json_text(json.dumps(to_dict(d), indent=2, ensure_ascii=False)) + "\n"
 
 
 def render(d: Diff, fmt: DiffFormat, *, exact: bool = False, changes_only: bool = False) -> str:

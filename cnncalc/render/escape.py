@@ -13,11 +13,14 @@ none of its text reaches a terminal, a CI log, XML, CSV or Markdown as it is:
 * :func:`github_data` / :func:`github_property` — GitHub workflow commands:
   ``%`` → ``%25``, CR → ``%0D``, LF → ``%0A`` (and ``:`` ``,`` in properties),
   after :func:`visible` for the other control characters.
-  :func:`github_line` — a plain line of the github format: :func:`visible`,
-  and a line that would start with ``::`` gets its first colon as ``%3A``.
-* :func:`xml_text` — JUnit XML: characters XML 1.0 forbids (most C0
-  controls, U+FFFE/U+FFFF, lone surrogates) shown as ``\\x01``; ElementTree
-  escapes ``<`` ``&`` ``"``.
+  :func:`line_text` — a whole line of terminal or log output (and a plain
+  line of the github format): :func:`visible`, and a line that would start
+  with ``::`` gets its first colon as ``%3A``.
+* :func:`xml_text` — JUnit XML: :func:`visible`, and the other characters
+  XML 1.0 forbids (U+FFFE/U+FFFF, lone surrogates) shown as ``\\ufffe``;
+  ElementTree escapes ``<`` ``&`` ``"``.
+* :func:`json_text` — JSON: the C1 controls, separators and overrides that
+  JSON leaves raw written as ``\\uXXXX`` (the parsed data is unchanged).
 * :func:`csv_cell` — CSV: :func:`visible`, then a cell starting with ``=``,
   ``+``, ``-``, ``@``, tab or CR gets a leading ``'`` (OWASP's advice against
   formula injection).
@@ -46,7 +49,7 @@ def _show(match: re.Match) -> str:
 def visible(text) -> str:
     """``text`` with every control or direction-changing character shown as an escape."""
     text = str(text)
-    if text.isprintable() and text.isascii():
+    if text.isprintable():  # no control, separator or format (bidi) character: nothing to show
         return text
     return _INVISIBLE.sub(_show, text)
 
@@ -69,8 +72,10 @@ def github_property(text) -> str:
     return github_data(text).replace(":", "%3A").replace(",", "%2C")
 
 
-def github_line(text) -> str:
-    """A plain line of the github format that no runner reads as a command."""
+def line_text(text) -> str:
+    """A whole line of terminal or log output (a table title, a line of
+    ``grade``): visible, and never read as a workflow command by a CI runner
+    (which trims leading blanks and obeys any line starting with ``::``)."""
     text = visible(text)
     stripped = text.lstrip()
     if stripped.startswith("::"):
@@ -78,13 +83,28 @@ def github_line(text) -> str:
     return text
 
 
+github_line = line_text  # a plain line of the github format
+
+
 _XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
 
 
 def xml_text(text) -> str:
-    """Text for an XML 1.0 attribute or element: forbidden characters shown as escapes."""
+    """Text for an XML 1.0 attribute or element: visible (no line of it can
+    pass for a log line), and the characters XML forbids shown as escapes."""
     return _XML_INVALID.sub(lambda m: f"\\x{ord(m.group(0)):02x}" if ord(m.group(0)) < 0x100
-                            else f"\\u{ord(m.group(0)):04x}", str(text))
+                            else f"\\u{ord(m.group(0)):04x}", visible(text))
+
+
+_JSON_RAW = re.compile("[\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
+
+
+def json_text(dumped: str) -> str:
+    """A JSON document (``json.dumps(..., ensure_ascii=False)``) with the
+    characters JSON leaves raw but terminals obey (DEL, C1 controls, line
+    separators, direction overrides) written as ``\\uXXXX`` escapes: the same
+    data for a parser, nothing hidden for a reader or a log."""
+    return _JSON_RAW.sub(lambda m: f"\\u{ord(m.group(0)):04x}", dumped)
 
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")

@@ -197,8 +197,9 @@ def terminal_width(stream) -> int | None:
         import shutil
 
         return shutil.get_terminal_size().columns
-    columns = os.environ.get("COLUMNS", "")
-    return int(columns) if columns.isdigit() and int(columns) > 0 else None
+    from ..env import columns
+
+    return columns()  # 1 to 10,000, else None
 
 
 def analysis_table_lines(analysis, *, exact: bool = False, depth: int | None = None, columns=None,

@@ -7,6 +7,7 @@ import json
 from ..analysis import Analysis
 from ..conventions import rule
 from ..receptive import _json_num
+from .escape import json_text
 
 SCHEMA_VERSION = "cnncalc.analysis/1"
 
@@ -119,12 +120,16 @@ def render(analysis: Analysis) -> str:
     data = to_dict(analysis, layers=False)
     if not analysis.layers:
         data["layers"] = []
-        return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+        return json_text(json.dumps(data, indent=2, ensure_ascii=False)) + "\n"
     placeholder = "\0layers\0"
     data["layers"] = placeholder
     text = json.dumps(data, indent=2, ensure_ascii=False)
     rows = "[\n" + ",\n".join(_layer_lines(analysis)) + "\n  ]"
-    return text.replace(json.dumps(placeholder), rows, 1) + "\n"
+    # The key and its value together: a spec's name may hold the placeholder's
+    # text too, but never an unescaped quote, so only the real key matches.
+    # json_text: the characters JSON leaves raw but terminals obey, as escapes.
+    key = '"layers": ' + json.dumps(placeholder)
+    return json_text(text.replace(key, '"layers": ' + rows, 1)) + "\n"
 
 
 def _layer_lines(analysis: Analysis) -> list[str]:

@@ -87,10 +87,9 @@ def printable(text: str) -> str:
     """Spec text for a terminal: control characters (newlines, ESC, ...) and
     other unprintable ones as visible escapes (\\n, \\x1b, \\u2028), so a
     name can neither break a row nor send the terminal a command."""
-    if text.isprintable():
-        return text
-    return "".join(c if c.isprintable() else repr(c)[1:-1] if ord(c) < 0x10000 and c not in "'\"" else
-                   f"\\u{ord(c):04x}" for c in text)
+    from .escape import visible
+
+    return visible(text)  # the one terminal escaping of cnncalc.render.escape
 
 
 def _text_width(text: str) -> int:
@@ -325,7 +324,9 @@ def build(analysis: Analysis, *, exact: bool = False, bars: bool | str = False, 
     if width is not None and _table_width(cols) > width:
         _fit(cols, rows, analysis, count, bars, width, explicit)
 
-    title = (f"{printable(analysis.graph.name or analysis.graph.file or 'network')}  input "
+    from .escape import line_text
+
+    title = (f"{line_text(analysis.graph.name or analysis.graph.file or 'network')}  input "
              f"{'×'.join(map(str, analysis.input_shape))} ({label})")
     if width is not None and _text_width(title) > width:
         title = _shorten(title, width)

@@ -26,9 +26,9 @@ EXTRA_ENTRY_KEYS: set[str] = {"expect", "weights", "biases"}  # cnncalc.homework
 
 #: Safety limit on the expanded number of nodes (``repeat`` can multiply);
 #: checked before anything is expanded (see README, "Limits").
-MAX_LAYERS = env.limit("CNNCALC_MAX_LAYERS", 50_000, "layers after repeat and blocks are expanded")
+MAX_LAYERS = env.limit("CNNCALC_MAX_LAYERS")
 #: How deeply block definitions may use one another.
-MAX_BLOCK_DEPTH = env.limit("CNNCALC_MAX_BLOCK_DEPTH", 32, "how deeply blocks may use one another")
+MAX_BLOCK_DEPTH = env.limit("CNNCALC_MAX_BLOCK_DEPTH")
 
 
 def _expand_list(entries: YList, ctx: _Ctx, scope: _Scope):

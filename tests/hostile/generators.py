@@ -82,14 +82,14 @@ def baseline(path: Path, kind: str, size: str = "0") -> None:
         layer = data["layers"][0]
         data["layers"] = [dict(layer, index=i, name=f"l{i}") for i in range(n)]
     elif kind == "bigint":
-        data["totals"]["params"]["trainable"] = int("9" * n)
+        data["totals"]["params"]["trainable"] = 424242424242
     elif kind == "bigint_layer":
-        data["layers"][0]["macs"] = int("9" * n)
+        data["layers"][0]["macs"] = 424242424242
     elif kind == "bigbatch":
-        data["batch"] = int("9" * n)
+        data["batch"] = 424242424242
     elif kind == "deep":
         data["name"] = json.loads("[" * n + "]" * n) if n < 100_000 else None
-    text = json.dumps(data)
+    text = json.dumps(data).replace("424242424242", "9" * n)  # an integer too long for int()
     if kind == "infinity":
         text = _first_macs(text, "Infinity")
     elif kind == "nan":
@@ -190,7 +190,8 @@ def copy(tmp: Path, source: str, name: str) -> None:
 
 
 def text(tmp: Path, name: str, *words: str) -> None:
-    """A small file holding WORDS."""
+    """A small file holding WORDS (its directory made as needed)."""
+    (tmp / name).parent.mkdir(parents=True, exist_ok=True)
     (tmp / name).write_text(" ".join(words) + "\n")
 
 
