@@ -17,11 +17,12 @@ from .errors import FieldError, SpecError
 from .graph import INPUT, Graph, Node
 from .layers.base import WHOLE, Params
 from .receptive import AxisRF
+from .records import Record, record
 from .units import DTYPE_BYTES  # noqa: F401  (imported from here by other modules)
 
 
-@dataclass(frozen=True)
-class LayerResult:
+@record
+class LayerResult(Record):
     node: Node
     input_shapes: tuple[tuple[int, ...], ...]
     output_shape: tuple[int, ...]
@@ -42,8 +43,8 @@ class LayerResult:
         return self.node.type_name
 
 
-@dataclass(frozen=True)
-class Totals:
+@record
+class Totals(Record):
     params_trainable: int
     params_buffers: int
     multiplications: int

@@ -15,11 +15,12 @@ executor really holds, exactly.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from enum import Enum
 from math import prod
 
 from .layers.base import INDEX_BYTES, MASK_BYTES, Saved
+from .records import Record, record
 from .units import DTYPE_BYTES
 
 
@@ -33,14 +34,14 @@ class Optimizer(str, Enum):
 OPTIMIZER_STATE = {Optimizer.SGD: 0, Optimizer.MOMENTUM: 1, Optimizer.ADAM: 2}
 
 
-@dataclass(frozen=True)
-class LayerMemory:
+@record
+class LayerMemory(Record):
     saved: Saved
     bytes: int  # everything this layer keeps (tensors it shares with others included)
 
 
-@dataclass(frozen=True)
-class TrainingMemory:
+@record
+class TrainingMemory(Record):
     optimizer: str
     params: int  # trainable parameter bytes
     buffers: int  # non-trainable buffer bytes (batch-norm running statistics)
