@@ -18,6 +18,7 @@ from .graph import INPUT, Graph, Node
 from .layers.base import WHOLE, Params
 from .receptive import AxisRF
 from .records import Record, record
+from .shapes import order_warning
 from .units import DTYPE_BYTES  # noqa: F401  (imported from here by other modules)
 
 
@@ -59,7 +60,7 @@ class Totals(Record):
         return self.params_trainable
 
 
-@dataclass
+@dataclass(repr=False)
 class Analysis:
     graph: Graph
     input_shape: tuple[int, ...]
@@ -96,6 +97,46 @@ class Analysis:
             if r.name == name:
                 return r
         raise KeyError(name)
+
+    # -- rendering, as the command line does (renderers imported on use) --
+
+    def to_dict(self) -> dict:
+        """The JSON report (``cnncalc analyze --format json``) as Python data."""
+        from .render.jsonout import to_dict
+
+        return to_dict(self)
+
+    def to_json(self) -> str:
+        """The JSON report, text identical to ``cnncalc analyze --format json``."""
+        from .render.jsonout import render
+
+        return render(self)
+
+    def summary(self, *, exact: bool = False, depth: int | None = None, file=None) -> None:
+        """Print the table with its totals and conventions, as ``cnncalc analyze``
+        does (to ``file``, default stdout), like ``torchinfo.summary``."""
+        from .render.fasttable import print_analysis_table
+
+        print_analysis_table(self, exact=exact, depth=depth, stream=file)
+
+    def __str__(self) -> str:
+        import io
+
+        buffer = io.StringIO()
+        self.summary(file=buffer)
+        return buffer.getvalue()
+
+    def __repr__(self) -> str:
+        name = self.graph.name or self.graph.file or "network"
+        return (f"<Analysis {name}: {len(self.layers)} layers, input {'×'.join(map(str, self.input_shape))}, "
+                f"{self.totals.params_trainable:,} parameters, {self.totals.macs:,} MACs ({self.convention.value}), "
+                f"batch {self.batch}, {self.dtype}; print() it for the table>")
+
+    def _repr_html_(self) -> str:
+        """An HTML table for Jupyter (every text escaped)."""
+        from .render.notebook import render
+
+        return render(self)
 
 
 def _fail(exc: FieldError, node: Node) -> SpecError:
@@ -193,15 +234,53 @@ def _answers(layer, xs, count) -> tuple:
     return y, layer.params(xs), mults, macs, flops, layer.rf(xs)
 
 
+def graph_of(spec, input_shape=None) -> Graph:
+    """The graph a library caller means by ``spec``: a Graph as it is; a dict
+    (the spec as Python data); YAML text (a string with a line break); a path
+    or the name of a bundled spec (``"vgg16"``), as on the command line.
+    ``input_shape`` overrides the spec's input: a tuple (channels first) or
+    text under the one shape notation (``"3,64,64"`` or ``"64x64x3"``)."""
+    from collections.abc import Mapping
+    from os import PathLike
+
+    if isinstance(input_shape, str):
+        from .errors import UsageError
+        from .shapes import ShapeSyntaxError, parse_shape
+
+        try:
+            input_shape = parse_shape(input_shape, what="input_shape").shape
+        except ShapeSyntaxError as exc:
+            raise UsageError(str(exc)) from None
+    if isinstance(spec, Graph):
+        if input_shape is not None:
+            raise TypeError("input_shape applies to a spec, not to an already loaded Graph")
+        return spec
+    from .spec import load_spec, loads_spec
+
+    if isinstance(spec, Mapping):
+        return loads_spec(spec, input_shape=input_shape)
+    if isinstance(spec, str) and "\n" in spec:
+        return loads_spec(spec, input_shape=input_shape)
+    if isinstance(spec, (str, PathLike)):
+        from .bundled import resolve
+
+        return load_spec(resolve(str(spec)).path, input_shape)
+    raise TypeError(f"analyze() takes a Graph, a spec dict, YAML text, a path or a bundled spec name, "
+                    f"not {type(spec).__name__}")
+
+
 def analyze(
-    graph: Graph,
+    graph,
     *,
     batch: int = 1,
     dtype: str = "float32",
     convention: Convention | str = DEFAULT,
     optimizer: str = "sgd",
+    input_shape=None,
 ) -> Analysis:
-    """Compute every number for every node of ``graph``."""
+    """Compute every number for every node of ``graph``: a Graph, or anything
+    :func:`graph_of` reads (a spec dict, YAML text, a path, a bundled name)."""
+    graph = graph_of(graph, input_shape)
     if dtype not in DTYPE_BYTES:
         raise ValueError(f"unknown dtype {dtype!r}; allowed: {', '.join(DTYPE_BYTES)}")
     if batch < 1:
@@ -216,6 +295,9 @@ def analyze(
     known: dict[str, LayerResult] = {}  # nodes analysed so far, for layers that refer to others
     warnings: list[tuple[str, str]] = []
     memo: dict = {}  # (layer, input shapes) → _answers(...)
+    order = order_warning(graph.input_shape)
+    if order is not None:
+        warnings.append((INPUT, order))
     t_train = t_buf = t_mult = t_macs = t_flops = t_act = t_pbytes = 0
     for node in graph.nodes:
         layer = node.layer
@@ -279,7 +361,7 @@ def analyze(
 
 
 def analyze_file(path, *, input_shape=None, **kw) -> Analysis:
-    """Load a spec file and analyse it (the library's one-call entry point)."""
+    """Load a spec file and analyse it (``analyze(path)`` does the same)."""
     from .spec import load_spec
 
     return analyze(load_spec(path, input_shape), **kw)

@@ -13,7 +13,7 @@ itself), or as command-line flags; later sources win key by key
       batch: 32
       dtype: float16
       optimizer: adam               # for training_memory: sgd, momentum or adam
-      receptive_field: {min: 200}   # at the output, every spatial axis (also max)
+      receptive_field: {min: 200}   # every spatial axis, at 'at:' (default: the last layer with a spatial field)
       layer:                        # limits on any single layer
         params: 3M
       max_increase: 2%              # against --baseline; or {params: 1%, macs: 100M}
@@ -169,6 +169,10 @@ class Budget:
     def optimizer(self) -> str:
         return self.setting("optimizer", "sgd")
 
+    @property
+    def receptive_field_at(self) -> str | None:
+        return self.setting("receptive_field_at")
+
     def sorted_limits(self) -> list[Limit]:
         order = {q: i for i, q in enumerate(Quantity)}
         return sorted(self.limits.values(), key=lambda l: (l.scope != "total", order[l.quantity], l.bound))
@@ -248,8 +252,14 @@ def parse_budget(section, *, source: str = "spec", loc: Loc | None = None) -> Bu
                 if not value_map:
                     raise _err("'receptive_field' needs 'min', 'max' or both", vloc, key)
             for bound, v in value_map.items():
+                if bound == "at":  # the node the field is measured at (default: the last spatial one)
+                    if not isinstance(v, str) or not v.strip():
+                        raise _err(f"'receptive_field.at' names a layer, e.g. at: layer4, got {v!r}", locs[bound],
+                                   f"{key}.at")
+                    budget.settings["receptive_field_at"] = Setting(v.strip(), source, locs[bound])
+                    continue
                 if bound not in ("min", "max"):
-                    _unknown(bound, ("min", "max"), value_map.key_locs.get(bound, vloc), f"{key}.{bound}")
+                    _unknown(bound, ("min", "max", "at"), value_map.key_locs.get(bound, vloc), f"{key}.{bound}")
                 lim = _limit(Quantity.RECEPTIVE_FIELD, v, locs[bound], f"{key}.{bound}", bound=bound, source=source)
                 budget.limits[lim.key] = lim
         elif key == "layer":
@@ -347,7 +357,9 @@ def budget_schema() -> dict:
             "dtype": {"enum": ["float32", "float16", "bfloat16", "float64", "int8"]},
             "optimizer": {"enum": list(OPTIMIZERS)},
             "receptive_field": {"oneOf": [pixels, {
-                "type": "object", "properties": {"min": pixels, "max": pixels}, "additionalProperties": False,
+                "type": "object", "additionalProperties": False,
+                "properties": {"min": pixels, "max": pixels, "at": {
+                    "type": "string", "description": "the layer measured (default: the last with a spatial field)"}},
             }]},
             "layer": {
                 "type": "object",

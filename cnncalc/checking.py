@@ -18,7 +18,7 @@ from fractions import Fraction
 from .analysis import DTYPE_BYTES, Analysis, analyze
 from .budget import Allowance, Budget, Limit, Quantity, INCREASE_KEYS, budget_of_graph
 from .compare import SAME, Row, Snapshot, align, snapshot_from_analysis
-from .errors import EXIT_BAD_INPUT, EXIT_CHECK_FAILED, EXIT_OK, Loc, SpecError
+from .errors import EXIT_BAD_INPUT, EXIT_CHECK_FAILED, EXIT_OK, Loc, SpecError, did_you_mean
 
 #: Optimizer state arrays per trainable parameter.
 OPTIMIZER_STATE = {"sgd": 0, "momentum": 1, "adam": 2}
@@ -85,6 +85,9 @@ class Check:
     subject: str | None = None  # the layer, for per-layer limits
     baseline: int | None = None  # for increase checks
     note: str = ""
+    batch: int | None = None  # memory checks: the batch and dtype the bytes are measured at
+    dtype: str | None = None
+    allowed_growth: Fraction | None = None  # increase checks with a percentage allowance, in percent
 
     @property
     def passed(self) -> bool:
@@ -97,6 +100,18 @@ class Check:
             return None if self.measured else Fraction(0)
         gap = self.limit - self.measured if self.bound == "max" else self.measured - self.limit
         return Fraction(gap) * 100 / self.limit
+
+    @property
+    def growth(self) -> Fraction | None:
+        """Increase checks: the growth over the baseline in percent (None for a zero baseline)."""
+        if self.baseline is None or self.baseline == 0:
+            return None
+        return Fraction(self.measured - self.baseline) * 100 / self.baseline
+
+    @property
+    def at(self) -> str:
+        """'batch 4, float16' for a memory figure, else ''."""
+        return f"batch {self.batch}, {self.dtype}" if self.batch is not None else ""
 
     @property
     def title(self) -> str:
@@ -204,7 +219,34 @@ def _instance_note(graph, node) -> str:
     return ("in " + ", in ".join(chain)) if chain else ""
 
 
-def _check_limit(limit: Limit, analysis: Analysis, optimizer: str) -> list[Check]:
+def _rf_node(analysis: Analysis, at: str | None, limit: Limit):
+    """The layer a receptive-field limit is measured at, and why: the one named by
+    ``receptive_field.at``, else the last layer whose field is still spatial (after
+    global pooling or a dense layer every network sees the whole input, so a limit
+    there would pass for any network)."""
+    if at is not None:
+        by_name = {r.name: r for r in analysis.layers}
+        if at not in by_name:
+            raise SpecError(f"receptive_field.at: no layer named '{at}'{did_you_mean(at, list(by_name))}",
+                            loc=limit.loc or analysis.graph.input_loc, field="budget.receptive_field.at")
+        if not by_name[at].rf:
+            raise SpecError(f"receptive_field.at: layer '{at}' has no spatial axes", loc=limit.loc,
+                            field="budget.receptive_field.at")
+        return by_name[at], "named by receptive_field.at"
+    spatial = [r for r in analysis.layers if r.rf and not any(a.whole for a in r.rf)]
+    if spatial:
+        last = spatial[-1]
+        why = "the output" if last is analysis.layers[-1] else "the last layer with a spatial field"
+        return last, why
+    if not analysis.layers or not analysis.layers[-1].rf:
+        raise SpecError(
+            "a receptive_field limit needs an input with spatial axes ([C, L], [C, H, W] or [C, D, H, W])",
+            loc=limit.loc or analysis.graph.input_loc, field="budget.receptive_field",
+        )
+    return analysis.layers[-1], "the output"
+
+
+def _check_limit(limit: Limit, analysis: Analysis, optimizer: str, rf_at: str | None = None) -> list[Check]:
     q = limit.quantity
     if limit.scope == "layer":
         values = [(r, _layer_value(q, r)) for r in analysis.layers]
@@ -214,30 +256,36 @@ def _check_limit(limit: Limit, analysis: Analysis, optimizer: str) -> list[Check
             offenders = [(top, value)]
         return [
             Check(q, value, limit.value, "max", "layer", limit.text, limit.source, r.node.loc, subject=r.name,
-                  note=_instance_note(analysis.graph, r.node))
+                  note=_instance_note(analysis.graph, r.node), **_at(q, analysis))
             for r, value in offenders
         ]
     if q is Quantity.RECEPTIVE_FIELD:
-        rf = analysis.output_rf
-        if not rf:
-            raise SpecError(
-                "a receptive_field limit needs an input with spatial axes ([C, L], [C, H, W] or [C, D, H, W])",
-                loc=limit.loc or analysis.graph.input_loc, field="budget.receptive_field",
-            )
+        node, why = _rf_node(analysis, rf_at, limit)
+        rf = node.rf
         sizes = [a.size for a in rf]
         measured = min(sizes) if limit.bound == "min" else max(sizes)
         axis = sizes.index(measured)
-        note = "at the output, " + ("the smallest" if limit.bound == "min" else "the largest") + f" axis (axis {axis})"
+        note = f"at {node.name} ({why}), " + ("the smallest" if limit.bound == "min" else "the largest") + \
+            f" axis (axis {axis})"
         if all(a.whole for a in rf):
-            note += "; the output sees the whole input"
-        loc = limit.loc or _top_layer_loc(analysis, q)
-        return [Check(q, measured, limit.value, limit.bound, "total", limit.text, limit.source, loc, note=note)]
+            note += "; it sees the whole input"
+        loc = limit.loc or node.node.loc
+        return [Check(q, measured, limit.value, limit.bound, "total", limit.text, limit.source, loc,
+                      subject=node.name, note=note)]
     measured = _total(q, analysis, optimizer)
     note = ""
     if q is Quantity.TRAINING_MEMORY:
         note = f"optimizer {optimizer}; definition in the report footer"
     loc = limit.loc or _top_layer_loc(analysis, q, optimizer)
-    return [Check(q, measured, limit.value, limit.bound, "total", limit.text, limit.source, loc, note=note)]
+    return [Check(q, measured, limit.value, limit.bound, "total", limit.text, limit.source, loc, note=note,
+                  **_at(q, analysis))]
+
+
+def _at(quantity: Quantity, analysis: Analysis) -> dict:
+    """The batch and dtype of a memory figure (stated with every one)."""
+    if quantity.unit != "bytes":
+        return {}
+    return {"batch": analysis.batch, "dtype": analysis.dtype}
 
 
 def _record_loc(analysis: Analysis, rows: list[Row], attr: str) -> Loc:
@@ -295,7 +343,7 @@ def _check_baseline(report: SpecReport, graph, base: Snapshot, budget: Budget, c
         )
         report.checks.append(
             Check(q, new, allowance.allowed(old), "max", "increase", allowance.text, allowance.source, loc,
-                  baseline=old, note=note)
+                  baseline=old, note=note, allowed_growth=allowance.percent, **_at(q, analysis))
         )
 
 
@@ -328,7 +376,7 @@ def check_graph(graph, overrides: Budget | None = None, *, baseline: Snapshot | 
         optimizer=budget.optimizer, convention=analysis.convention.value,
     )
     for limit in budget.sorted_limits():
-        report.checks.extend(_check_limit(limit, analysis, budget.optimizer))
+        report.checks.extend(_check_limit(limit, analysis, budget.optimizer, budget.receptive_field_at))
     if baseline is not None:
         _check_baseline(report, graph, baseline, budget, convention)
     elif budget.increases:

@@ -410,7 +410,7 @@ class Diff:
             ("buffers", "count", self.old.buffers, self.new.buffers),
             ("macs", "count", self.old.macs, self.new.macs),
             ("activation memory", "bytes", self.old.activation_bytes, self.new.activation_bytes),
-            ("parameter memory", "bytes", self.old.param_bytes, self.new.param_bytes),
+            ("parameter and buffer memory", "bytes", self.old.param_bytes, self.new.param_bytes),
         ]
         if self.old.training_bytes is not None and self.new.training_bytes is not None:
             out.append(("training memory", "bytes", self.old.training_bytes, self.new.training_bytes))

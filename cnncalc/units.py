@@ -47,16 +47,21 @@ def _scaled(n: int, units, base: int, sep: str, small: str) -> str:
     raise AssertionError  # pragma: no cover
 
 
+#: Count suffixes as printed: SI's lowercase k (kilo), then M, G, T, P. Sizes are
+#: always binary (KiB, MiB, ...), so a printed 'K' never stands for anything.
+_SI_PRINTED = [(scale, "k" if suffix == "K" else suffix) for scale, suffix in _SI]
+
+
 _COUNT_TEXT: dict[int, str] = {}  # a table repeats the same few numbers on thousands of rows
 _BYTES_TEXT: dict[int, str] = {}
 _MEMO_SIZE = 4096
 
 
 def human_count(n: int) -> str:
-    """138357544 → '138.4M' (four significant digits); below 1000 exact."""
+    """138357544 → '138.4M', 61706 → '61.71k' (four significant digits); below 1000 exact."""
     text = _COUNT_TEXT.get(n) if n.__class__ is int else None
     if text is None:
-        text = _scaled(n, _SI, 1000, "", "")
+        text = _scaled(n, _SI_PRINTED, 1000, "", "")
         if n.__class__ is int and len(_COUNT_TEXT) < _MEMO_SIZE:
             _COUNT_TEXT[n] = text
     return text

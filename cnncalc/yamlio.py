@@ -257,7 +257,8 @@ class _Composer:
                         anchors[frame.anchor] = (value, size, depth)
                 elif kind is alias_event:
                     if event.anchor not in anchors:
-                        raise SpecError(f"unknown alias '*{event.anchor}' (no '&{event.anchor}' before it)", loc=loc)
+                        raise SpecError(f"unknown alias '*{event.anchor}' (no '&{event.anchor}' before it); to write "
+                                        f"text that begins with '*', quote it: '*{event.anchor}'", loc=loc)
                     value, size, depth = anchors[event.anchor]
                     self.grow(size, loc)
                 else:  # pragma: no cover - the parser yields nothing else inside a document
@@ -406,8 +407,92 @@ def _too_deep(loc: Loc, parser_limit: bool = False) -> SpecError:
     )
 
 
+def excerpt(text: str, line: int, col: int | None, *, before: int = 0) -> str:
+    """The spec's line ``line`` (and ``before`` lines above it) with a gutter
+    and a caret under column ``col``, for the error message::
+
+        4 |     name: x
+          |         ^
+
+    Control characters are shown as '?' and tabs as one space (so the caret
+    stays under its column)."""
+    lines = text.splitlines()
+    if not 1 <= line <= len(lines):
+        return ""
+
+    def clean(s: str) -> str:
+        return "".join(" " if ch == "\t" else ch if ch.isprintable() else "?" for ch in s)
+
+    # a long line (a minified spec, a hostile one) is shown as a window around the column
+    start = max(0, (col or 1) - 1 - EXCERPT_WIDTH // 2) if col is not None else 0
+
+    def window(s: str) -> str:
+        s = clean(s)
+        if len(s) <= EXCERPT_WIDTH and start == 0:
+            return s
+        part = s[start:start + EXCERPT_WIDTH]
+        return ("…" if start else "") + part + ("…" if start + EXCERPT_WIDTH < len(s) else "")
+
+    width = len(str(line))
+    out = [f"  {n:>{width}} | {window(lines[n - 1])}" for n in range(max(1, line - before), line + 1)]
+    if col is not None:
+        out.append(f"  {'':>{width}} | {' ' * (col - 1 - start + (1 if start else 0))}^")
+    return "\n".join(out)
+
+
+#: Characters of a spec line an error excerpt shows (a window around the column).
+EXCERPT_WIDTH = 120
+
+
+_BARE_ITEM = re.compile(r"^(\s*)-\s+([A-Za-z_][\w.]*)\s*(#.*)?$")
+_NO_SPACE = re.compile(r"^\s*(?:-\s+)?([A-Za-z_][\w.]*):(?![\s/]|$)(\S.*)$")
+
+
+def _hint(problem: str, context: str, lines: list[str], line: int, col: int, context_mark) -> tuple[str, int]:
+    """What to write instead, for the YAML slips people make most; and how many
+    lines above the error the excerpt should show."""
+    here = lines[line - 1] if 1 <= line <= len(lines) else ""
+    previous = next(((n, lines[n - 1]) for n in range(line - 1, 0, -1) if lines[n - 1].strip()
+                     and not lines[n - 1].lstrip().startswith("#")), (None, ""))
+    if "mapping values are not allowed" in problem:
+        for n in range(line, max(0, line - 3), -1):  # 'key:value' a line or two above, or here
+            match = _NO_SPACE.match(lines[n - 1]) if n <= len(lines) else None
+            if match:
+                key, value = match.groups()
+                return (f"line {n} has no space after the colon of '{key}:'; YAML needs one: "
+                        f"'{key}: {value}'"), line - n
+        bare = _BARE_ITEM.match(previous[1])
+        if bare and len(here) - len(here.lstrip()) > len(bare.group(1)):
+            word = bare.group(2)
+            return (f"'- {word}' on line {previous[0]} is a bare layer, so it cannot take the fields below it; "
+                    f"write '- {word}:' (with a colon) and keep the fields indented under it, "
+                    f"or '- {{{word}: {{}}, name: ...}}'"), line - previous[0]
+        if here[: col - 1].count(": ") >= 1:
+            key = here[: col - 1].split(": ")[-1].strip().lstrip("- ")
+            return (f"a value cannot itself be 'key: value' on the same line; write "
+                    f"'{{{key}: ...}}' in braces, or put '{key}: ...' on a line of its own, indented"), 0
+        return "a ': ' starts a mapping value, which is not allowed here; quote the text if it is text", 0
+    if "expected ',' or ']'" in problem or "expected ',' or '}'" in problem:
+        bracket, closing = ("[", "]") if "]" in problem else ("{", "}")
+        if context_mark is not None:
+            return (f"the '{bracket}' opened on line {context_mark.line + 1}, column {context_mark.column + 1} "
+                    f"is not closed; add '{closing}' at the end of it"), 0
+        return f"a '{bracket}' is not closed; add '{closing}'", 0
+    if "alias" in context or "anchor" in context:
+        return ("'*' and '&' start YAML aliases and anchors; quote text that begins with them, "
+                "e.g. name: '*conv*'"), 0
+    if "'\\t'" in problem or "\t" in here:
+        return "YAML allows spaces only for indentation and between tokens; replace the tab with spaces", 0
+    if "could not find expected ':'" in problem:
+        return "each line of a mapping needs 'key: value' (a colon and a space); is a ':' missing?", 0
+    return "", 0
+
+
 def _yaml_error(exc: yaml.YAMLError, text: str, file: str | None) -> SpecError:
-    """Translate PyYAML's error into cnncalc's words at the boundary.
+    """Translate PyYAML's error into cnncalc's words at the boundary, with a
+    hint for the common slips (a bare layer followed by its fields, a missing
+    space after a colon, a value that is itself 'key: value', an unclosed
+    bracket, an unquoted '*' or '&', a tab) and the line with a caret.
 
     PyYAML 6.0.4 (libyaml 0.2.5's parser) stops deeply nested flow collections
     itself ("exceeded maximum nesting depth") before our composer sees them:
@@ -418,9 +503,19 @@ def _yaml_error(exc: yaml.YAMLError, text: str, file: str | None) -> SpecError:
         problem = exc.problem or "syntax error"
         if "nesting depth" in problem:
             return _too_deep(_mark_loc(mark, file), parser_limit=True)
+        loc = _mark_loc(mark, file)
+        hint, before = "", 0
+        if loc.line is not None:
+            hint, before = _hint(problem, exc.context or "", text.splitlines(), loc.line, loc.col,
+                                 exc.context_mark)
         if exc.context:
             problem = f"{problem} ({exc.context})"
-        return SpecError(f"YAML syntax error: {problem}", loc=_mark_loc(mark, file))
+        err = SpecError(f"YAML syntax error: {problem}" + (f"; {hint}" if hint else ""), loc=loc)
+        if hint.startswith("the '") and exc.context_mark is not None:  # an unclosed bracket: show where it opened
+            err.excerpt = excerpt(text, exc.context_mark.line + 1, exc.context_mark.column + 1)
+        elif loc.line is not None:
+            err.excerpt = excerpt(text, loc.line, loc.col, before=before)
+        return err
     position = getattr(exc, "position", None)
     if isinstance(position, int):  # a ReaderError: a character YAML does not allow
         line = text.count("\n", 0, position) + 1
@@ -428,7 +523,9 @@ def _yaml_error(exc: yaml.YAMLError, text: str, file: str | None) -> SpecError:
         reason = getattr(exc, "reason", None) or "unacceptable character"
         char = getattr(exc, "character", None)
         what = f" {char!r}" if isinstance(char, str) else ""
-        return SpecError(f"YAML error: {reason}{what}", loc=Loc(file, line, col))
+        err = SpecError(f"YAML error: {reason}{what}", loc=Loc(file, line, col))
+        err.excerpt = excerpt(text, line, col)
+        return err
     return SpecError(f"YAML error: {exc}", loc=Loc(file, 1, 1))
 
 
@@ -439,15 +536,21 @@ def load_text(text: str, file: str | None = None):
         for number, line in enumerate(text.splitlines(), 1):
             stripped = line.lstrip(" ")
             if stripped.startswith("\t"):
-                raise SpecError(
-                    "tab character used for indentation; YAML allows spaces only",
+                err = SpecError(
+                    "tab character used for indentation; YAML allows spaces only: indent with spaces",
                     loc=Loc(file, number, len(line) - len(stripped) + 1),
                 )
+                err.excerpt = excerpt(text, number, len(line) - len(stripped) + 1)
+                raise err
     loader = _Loader(text)
     try:
         return _Composer(loader, file).document()
     except yaml.YAMLError as exc:
         raise _yaml_error(exc, text, file) from None
+    except SpecError as err:  # the composer's own (unknown alias, duplicate key, tag): show the line too
+        if err.loc.line is not None and not getattr(err, "excerpt", None):
+            err.excerpt = excerpt(text, err.loc.line, err.loc.col)
+        raise
     finally:
         loader.dispose()
 
@@ -516,3 +619,55 @@ def read_text_file(path, *, what: str = "spec", limit: int | None = None,
 def load_file(path):
     name = str(path)
     return load_text(read_spec_text(name), name)
+
+
+def from_data(value, file: str | None = "<dict>"):
+    """Plain Python data (dicts, lists, str/int/float/bool/None) → the
+    YMap/YList the spec reader takes, for ``loads_spec({...})``. No line
+    numbers exist, so every location is the ``file`` label; the same limits
+    as for YAML text apply (MAX_NODES values, MAX_DEPTH nesting), and keys
+    must be plain values. Built with an explicit stack, never recursion."""
+    loc = Loc(file)
+    count = 0
+
+    def new(item, depth):
+        nonlocal count
+        count += 1
+        if count > MAX_NODES:
+            raise SpecError(f"the spec holds more than {MAX_NODES:,} values; set CNNCALC_MAX_YAML_NODES "
+                            "to raise the limit", loc=loc)
+        if isinstance(item, dict):
+            if depth >= MAX_DEPTH:
+                raise _too_deep(loc)
+            out = YMap()
+            out.loc, out.key_locs, out.value_locs = loc, {}, {}
+            return out
+        if isinstance(item, (list, tuple)):
+            if depth >= MAX_DEPTH:
+                raise _too_deep(loc)
+            out = YList()
+            out.loc, out.item_locs = loc, []
+            return out
+        if item is None or isinstance(item, (str, int, float, bool)):
+            return item
+        raise SpecError(f"a spec holds plain values (mappings, lists, strings, numbers, booleans, null), "
+                        f"not {type(item).__name__}", loc=loc)
+
+    root = new(value, 0)
+    stack = [(value, root, 0)] if isinstance(root, (YMap, YList)) else []
+    while stack:
+        source, target, depth = stack.pop()
+        items = source.items() if isinstance(source, dict) else enumerate(source)
+        for key, item in items:
+            if isinstance(target, YMap) and not (key is None or isinstance(key, (str, int, float, bool))):
+                raise SpecError(f"a mapping key must be a plain value, got {type(key).__name__}", loc=loc)
+            built = new(item, depth + 1)
+            if isinstance(target, YMap):
+                target[key] = built
+                target.key_locs[key] = target.value_locs[key] = loc
+            else:
+                target.append(built)
+                target.item_locs.append(loc)
+            if isinstance(built, (YMap, YList)):
+                stack.append((item, built, depth + 1))
+    return root

@@ -7,6 +7,7 @@ Uses the tests' stdlib DevTools client (tests/browser.py); needs chromium.
 
 from __future__ import annotations
 
+import os
 import sys
 import tempfile
 from pathlib import Path
@@ -34,6 +35,7 @@ def group(label: str) -> str:
 
 
 def main() -> None:
+    os.chdir(ROOT)  # paths in the pictures read as in a clone, not this machine's
     OUT.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp, Browser(1400, 1000) as b:
         def load(name: str, text: str):
@@ -47,17 +49,17 @@ def main() -> None:
             (OUT / name).write_bytes(png)
             print(f"{OUT / name}: {len(png):,} bytes")
 
-        load("resnet18.html", html.render(analyze_file(ROOT / "specs" / "resnet18.yaml")))
+        load("resnet18.html", html.render(analyze_file(Path("specs/resnet18.yaml"))))
         save("resnet18_graph.png", b.screenshot(selector="svg.net", scale=0.6, max_height=1350))
         b.evaluate("var s=document.getElementById('rf-layer'); s.value='layer3.0.conv1'; "
                    "s.dispatchEvent(new Event('change')); 0")
         save("resnet18_rf.png", b.screenshot(selector="#rf", scale=0.6))
-        load("googlenet.html", html.render(analyze_file(ROOT / "specs" / "googlenet.yaml")))
+        load("googlenet.html", html.render(analyze_file(Path("specs/googlenet.yaml"))))
         save("googlenet_inception.png", b.screenshot(element=group("inception3a · inception"), scale=0.6, pad=6))
-        load("unet.html", html.render(analyze_file(ROOT / "specs" / "unet.yaml"), depth=0))
+        load("unet.html", html.render(analyze_file(Path("specs/unet.yaml")), depth=0))
         save("unet_depth0.png", b.screenshot(selector="svg.net", scale=0.5))
-        v1 = analyze_file(ROOT / "examples" / "diff" / "small_v1.yaml")
-        v2 = analyze_file(ROOT / "examples" / "diff" / "small_v2.yaml")
+        v1 = analyze_file(Path("examples/diff/small_v1.yaml"))
+        v2 = analyze_file(Path("examples/diff/small_v2.yaml"))
         d = diff(snapshot_from_analysis(v1, label="small_v1.yaml"), snapshot_from_analysis(v2, label="small_v2.yaml"))
         load("diff.html", html_diff.render(d))
         save("diff_graph.png", b.screenshot(selector="svg.net", scale=0.6))
@@ -68,7 +70,7 @@ def main() -> None:
             lim = Limit(quantity, value, "max", scope, text, "--max-" + ("layer-" if scope == "layer" else "")
                         + quantity.value, None)
             budget.limits[lim.key] = lim
-        reports = [check_graph(load_spec(ROOT / "specs" / f"{n}.yaml"), budget) for n in ("resnet50", "vgg16")]
+        reports = [check_graph(load_spec(Path(f"specs/{n}.yaml")), budget) for n in ("resnet50", "vgg16")]
         load("check.html", html_check.render(reports))
         save("check_bars.png", b.screenshot(element="document.body", scale=0.6, max_height=720))
 

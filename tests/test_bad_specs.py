@@ -57,7 +57,11 @@ def check(name: str, status: int, out: str, err: str) -> None:
     assert out == "", f"stdout not empty for {name}: {out!r}"
     assert "Traceback" not in err and "internal error" not in err, err
     assert err.startswith("error: "), err
-    assert len(err.strip().splitlines()) == 1, f"more than one line for {name}: {err!r}"
+    first, *rest = err.rstrip("\n").splitlines()
+    # one message; YAML slips add the spec's line(s) and a caret under the column
+    assert all(re.fullmatch(r"  +\d* \| .*", line) for line in rest), f"more than one message for {name}: {err!r}"
+    if rest:
+        assert rest[-1].rstrip().endswith("^") and f"  {line} | " in "\n".join(rest) or "opened on line" in first, err
     assert where in err, f"{name}: expected {where!r} in {err!r}"
     assert expect in err, f"{name}: expected {expect!r} in {err!r}"
 

@@ -47,12 +47,11 @@ def test_readme_workflow_is_valid_and_its_commands_run(tmp_path, monkeypatch):
                 if line.strip().startswith("cnncalc ")]
     assert len(commands) == 4
     # the repository as the workflow sees it: specs/ and the target branch's copy of the model
+    assert "github.com/OWNER" not in README and "pip install ." in SECTION
     (tmp_path / "specs").mkdir()
     for path in glob.glob(str(SPECS / "*.yaml")):
         (tmp_path / "specs" / path.split("/")[-1]).write_text(open(path).read())
-    model = (SPECS / "lenet5.yaml").read_text()
-    (tmp_path / "specs" / "model.yaml").write_text(model)
-    (tmp_path / "base.yaml").write_text(model)
+    (tmp_path / "base.yaml").write_text((SPECS / "resnet50.yaml").read_text())
     monkeypatch.chdir(tmp_path)
     for command in commands:
         argv = shlex.split(command.replace("/tmp/base.yaml", "base.yaml"))[1:]

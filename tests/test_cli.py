@@ -51,9 +51,9 @@ def test_csv_and_markdown():
 
 
 def test_input_override_batch_and_dtype():
-    data = json.loads(run("analyze", SPECS / "vgg16.yaml", "--input", "3x64x64", "--batch", "8",
-                          "--dtype", "float16", "--format", "json").output)
-    assert data["input"] == [3, 64, 64]
+    data = json.loads(run("analyze", SPECS / "vgg16.yaml", "--input", "64x64x3", "--batch", "8",
+                          "--dtype", "float16", "--format", "json").stdout)
+    assert data["input"] == [3, 64, 64]  # x is channels last (H×W×C), as in the lectures
     assert data["layers"][0]["memory"]["activation_bytes"] == 64 * 64 * 64 * 8 * 2
     # the adaptive pool makes the head independent of the input size
     assert data["totals"]["params"]["trainable"] == 138_357_544

@@ -380,3 +380,48 @@ def test_a_training_step_skips_only_the_input_gradient():
     # the second pass counted the weight gradient's products only: 4·27·64 per sample
     assert net.kernels["conv1"].products["backward"] - products == 2 * 4 * 27 * 64
     assert net.kernels["conv1"].needs_input_grad == (True,)  # the per-layer gradient check still gets dx
+
+
+def test_gradient_check_detects_a_wrong_weight_gradient_of_a_large_layer(monkeypatch):
+    """A parameter larger than KEEP_DIRECTION: its direction is drawn chunk by chunk."""
+    from cnncalc.executor import verify as verify_module
+    from cnncalc.executor.kernels import dense
+
+    monkeypatch.setattr(verify_module, "KEEP_DIRECTION", 1000)
+    monkeypatch.setattr(verify_module, "DIRECTION_CHUNK", 777)
+    analysis = analyze_text("input: [60]\nlayers:\n  - dense: {out_features: 50}\n")
+    assert all(e <= 1e-5 for e in gradient_check(analysis)["dense1"].values())
+    backward = dense.DenseKernel.backward
+
+    def wrong(self, dy):
+        out = backward(self, dy)
+        self.grads["weight"][0, 0] += 1.0
+        return out
+
+    monkeypatch.setattr(dense.DenseKernel, "backward", wrong)
+    errors = gradient_check(analysis)["dense1"]
+    assert errors["weight"] > 1e-4 and errors["input"] <= 1e-5
+
+
+def test_gradient_check_memory_stays_near_one_layer_and_within_its_estimate():
+    """No float64 copy of the network and no copies of a layer's arrays: the
+    peak of numpy allocations is about the largest layer's parameters and
+    gradients in float64 (VGG-16 at 32×32 fell from 6.9 GiB to 1.7 GiB peak RSS)."""
+    import tracemalloc
+
+    from cnncalc.executor.verify import gradcheck_bytes
+
+    analysis = analyze_text("input: [1000]\nlayers:\n  - dense: {out_features: 1000}\n  - relu\n"
+                            "  - dense: {out_features: 1000}\n")
+    params = 1000 * 1000 + 1000
+    tracemalloc.start()
+    try:
+        gradient_check(analysis)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    estimate, where = gradcheck_bytes(analysis)
+    assert where in ("dense1", "dense2")
+    # one layer's parameters and gradients in float64 (16 MB), its direction (float32) and one
+    # float64 chunk buffer: 28 MB; the former float64 copy of the network with per-layer copies took 73 MB
+    assert peak <= estimate <= 4 * 8 * params, (peak, estimate)

@@ -76,7 +76,7 @@ def test_depth_draws_blocks_as_one_box():
     check_mermaid(lines)
     boxes = [line for line in lines if "[[" in line]
     assert len(boxes) == 6 + 12 + 24 + 16  # one per dense layer
-    assert '    cg2[["denseblock1.0<br/>dense_layer · 45.44K params · 141.3M MACs<br/>7 layers"]]' in lines
+    assert '    cg2[["denseblock1.0<br/>dense_layer · 45.44k params · 141.3M MACs<br/>7 layers"]]' in lines
     assert len(mermaid.render(analysis, depth=1)) < 20_000  # well inside GitHub's Mermaid size limit
     top = mermaid_body(mermaid.render(analysis, depth=0))
     check_mermaid(top)

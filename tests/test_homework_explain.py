@@ -91,7 +91,7 @@ def test_tconv_cli_and_bad_output_padding():
 
 
 def test_kernel_larger_than_input_is_a_usage_error(capsys):
-    assert run_main("conv", "--input", "5", "--kernel", 7) == 2
+    assert run_main("conv", "--input", "5", "--kernel", 7) == 2  # a lone number: 1D, one channel
     err = capsys.readouterr().err
     assert "⌊(5 + 2·0 − 7) / 1⌋ + 1" in err and "Traceback" not in err
 
@@ -99,7 +99,7 @@ def test_kernel_larger_than_input_is_a_usage_error(capsys):
 def test_bad_input_text_is_a_usage_error(capsys):
     assert run_main("conv", "--input", "28xx", "--kernel", 3) in (0, 2)
     assert run_main("conv", "--input", "abc", "--kernel", 3) == 2
-    assert "expected integers" in capsys.readouterr().err
+    assert "is not a shape; write it channels first with commas" in capsys.readouterr().err
 
 
 MIXED = """\

@@ -290,8 +290,9 @@ def test_hostile_case(outcomes, case):
 
 
 def test_slowest_case_is_reported(outcomes, capsys):
-    name, slowest = max(outcomes.items(), key=lambda kv: kv[1].cpu)
+    ranked = sorted(outcomes.items(), key=lambda kv: -kv[1].cpu)
+    name, slowest = ranked[0]
     with capsys.disabled():
-        print(f"\nhostile catalogue: {len(outcomes)} cases; slowest {name}: {slowest.cpu:.2f} s CPU, "
-              f"{slowest.wall:.2f} s wall")
+        print(f"\nhostile catalogue: {len(outcomes)} cases, {sum(o.cpu for o in outcomes.values()):.1f} s of CPU; "
+              "slowest: " + ", ".join(f"{n} {o.cpu:.2f} s" for n, o in ranked[:5]))
     assert slowest.cpu < CPU_LIMIT

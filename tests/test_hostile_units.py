@@ -176,3 +176,48 @@ def test_expression_evaluates_only_the_operation_asked_for():
         evaluate("w % (w - w)", {"w": 1})
     with pytest.raises(ExprError, match="too large"):
         evaluate("w * w * w", {"w": 10**18})
+
+
+def test_a_merge_of_thousands_of_inputs_keeps_its_table_cell_short():
+    """Every row is padded to its column's widest cell: a 15,000-input merge
+    once made the table 2 GB (found by the catalogue's fan-in case)."""
+    from cnncalc import analyze, loads_spec
+    from cnncalc.render.fasttable import analysis_table_lines
+
+    n = 3000
+    rows = "".join(f"  - relu:\n    name: r{i}\n    inputs: inp\n" for i in range(n))
+    text = ("input: [1, 4]\nlayers:\n  - relu:\n    name: inp\n" + rows + "  - add: {}\n    inputs: ["
+            + ", ".join(f"r{i}" for i in range(n)) + "]\n")
+    lines = analysis_table_lines(analyze(loads_spec(text)))
+    assert max(len(line) for line in lines) < 400
+    assert any(f"({n - 8:,} more)" in line for line in lines)
+
+
+def test_rich_table_title_is_never_markup():
+    """Found by the long fuzz run: rich read a title '[link=x]::error::' as
+    markup, and the line then started with a workflow command."""
+    import io
+
+    from rich.console import Console
+
+    from cnncalc import analyze, loads_spec
+    from cnncalc.render.table import print_table
+
+    result = analyze(loads_spec('name: "[link=x]::error::forged"\ninput: [1, 8]\nlayers: [relu]\n'))
+    buf = io.StringIO()
+    print_table(result, Console(file=buf, width=200, no_color=True, highlight=False))
+    assert buf.getvalue().startswith("[link=x]::error::forged"), buf.getvalue()[:80]
+
+
+def test_memory_error_is_exit_2_with_one_line(monkeypatch, capsys):
+    from cnncalc import cli
+
+    def boom(*args, **kwargs):
+        raise MemoryError
+
+    monkeypatch.setattr(cli.cli, "main", boom)
+    with pytest.raises(SystemExit) as info:
+        cli.main(["analyze", "x.yaml"])
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: out of memory") and "internal error" not in err

@@ -179,7 +179,7 @@ def test_more_than_one_document_is_an_error():
 
 
 def test_limits_can_be_raised(monkeypatch):
-    import cnncalc.spec.expand as spec
+    import cnncalc.spec as spec
 
     monkeypatch.setattr(spec, "MAX_LAYERS", 100)
     text = "input: [1, 4]\nlayers:\n  - relu:\n    repeat: 150\n"

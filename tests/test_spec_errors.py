@@ -78,3 +78,32 @@ def test_alias_bomb_is_refused(monkeypatch):
 def test_huge_repeat_is_refused_quickly():
     err = error_of("input: [3, 8, 8]\nlayers:\n  - relu:\n    repeat: 1000000000000\n")
     assert "more than" in str(err) and err.field == "repeat"
+
+
+def test_yaml_slips_show_the_line_with_a_caret_and_what_to_write():
+    from cnncalc import loads_spec
+
+    cases = {
+        "input: [1, 8, 8]\nlayers:\n  - relu\n    name: x\n": ("write '- relu:'", "    name: x", 9),
+        "input: [1, 8, 8]\nlayers:\n  - conv: out_channels: 4\n": ("'{out_channels: ...}' in braces", "out_channels: 4", 23),
+        "input:[1, 8, 8]\nlayers: [relu]\n": ("'input: [1, 8, 8]'", "input:[1, 8, 8]", 7),
+        "name: *star*\ninput: [1, 8, 8]\nlayers: [relu]\n": ("quote text", "name: *star*", 12),
+        "input: [1, 8, 8\nlayers: [relu]\n": ("the '[' opened on line 1, column 8 is not closed; add ']'", "input: [1, 8, 8", 8),
+        "input: [1, 8, 8]\nlayers:\n\t- relu\n": ("indent with spaces", "- relu", 1),
+    }
+    for text, (hint, shown, col) in cases.items():
+        with pytest.raises(SpecError) as info:
+            loads_spec(text, "t.yaml")
+        assert hint in str(info.value), (text, str(info.value))
+        lines = info.value.excerpt.splitlines()
+        assert shown in info.value.excerpt and lines[-1].index("^") - lines[-1].index("|") - 1 == col, (text, info.value.excerpt)
+
+
+def test_a_long_line_is_excerpted_around_the_column():
+    from cnncalc import loads_spec
+
+    text = "input: [1, 8, 8]\nlayers: [relu]\nname: " + "x" * 100_000 + ": y\n"
+    with pytest.raises(SpecError) as info:
+        loads_spec(text, "t.yaml")
+    shown, caret = info.value.excerpt.splitlines()
+    assert len(shown) < 200 and shown.endswith(": y") and caret.index("^") == shown.index(": y")

@@ -83,7 +83,7 @@ def test_zoo_table_shows_names_inputs_totals_and_descriptions():
     assert "3×224×224" in text and "138,357,544" in text and "15,470,264,320" in text
     assert "VGG-16 (configuration D)" in text
     human = run("zoo").stdout
-    assert "138.4M" in human and "15.47G" in human and "61.71K" in human
+    assert "138.4M" in human and "15.47G" in human and "61.71k" in human
 
 
 def test_zoo_show_prints_the_yaml():

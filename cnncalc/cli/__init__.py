@@ -27,6 +27,8 @@ COMMANDS: dict[str, tuple[str, str | None, str]] = {
     "compare": ("homework", None, "Two designs side by side: receptive field, parameters, multiplications and memory, with exact ratios A / B."),
     "conv": ("homework", None, "One convolution layer: output size, parameters, multiplications, receptive field."),
     "diff": ("diff", None, "Compare OLD and NEW side by side: added, removed and changed layers, totals with deltas."),
+    "export": ("exportcmd", None, "Write SPEC as PyTorch code or as an ONNX model."),
+    "import": ("importcmd", None, "Write the spec of MODEL: an ONNX file, torch:PACKAGE.MODULE:FACTORY, or path/model.py:FACTORY."),
     "grade": ("homework", None, "Check the answers in SPEC (expect: per layer, expect_total:) and print a score."),
     "layers": ("layers", "The layer reference: fields, defaults and formulas of each type.", "Every layer type (or NAME, an alias works too): fields, defaults and the formulas for output shape, parameters, multiplications and receptive field."),
     "pool": ("homework", None, "One pooling layer: output size, parameters (0), multiplications (0), receptive field."),
@@ -102,10 +104,19 @@ def _fail(exc: Exception) -> None:
         from ..render.escape import rich_markup
 
         error_console().print(f"[bold red]error:[/] {rich_markup(exc)}", highlight=False)
+        if getattr(exc, "excerpt", None):  # the spec's line with a caret under the column (controls shown as ?)
+            from rich.markup import escape
+
+            error_console().print(escape(exc.excerpt), highlight=False, soft_wrap=False, overflow="ignore",
+                                  crop=False)
         sys.exit(exc.exit_code)
     if isinstance(exc, BrokenPipeError):
         sys.stderr.close()
         sys.exit(0)
+    if isinstance(exc, MemoryError):
+        error_console().print("[bold red]error:[/] out of memory (the address-space limit, ulimit -v, or the "
+                              "machine's memory); try a smaller input or --batch", highlight=False)
+        sys.exit(EXIT_BAD_INPUT)
     if isinstance(exc, RecursionError):
         error_console().print("[bold red]error:[/] the spec nests too deeply to process", highlight=False)
         sys.exit(EXIT_BAD_INPUT)

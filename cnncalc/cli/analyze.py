@@ -9,8 +9,8 @@ from . import cli
 from .output import render_text
 from .pictures import Chart, check_format, show_pictures
 from .options import (
-    batch_option, convention_option, dtype_option, enum_choice, input_option, resolve_spec, spec_argument,
-    write_atomic,
+    batch_option, convention_option, dtype_option, enum_choice, format_option, input_option, resolve_spec,
+    spec_argument, write_atomic,
 )
 
 
@@ -56,9 +56,8 @@ def _parse_columns(ctx, param, value):
 @batch_option
 @dtype_option
 @convention_option
-@click.option("--format", "fmt", type=enum_choice(Format), default=Format.TABLE.value, show_default=True,
-              help="Output format (html: one self-contained report with the network drawn; mermaid, dot: the "
-                   "network as a graph).")
+@format_option("analyze", "html: one self-contained report with the network drawn; mermaid, dot: the network "
+               "as a graph")
 @click.option("--exact", is_flag=True, help="Exact grouped integers in the table instead of 138.4M-style units.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), default=None,
               help="Write the report to this file (atomically) instead of stdout.")

@@ -7,7 +7,7 @@ import os
 import click
 
 from . import cli
-from .options import complete_spec, convention_option, enum_choice, input_option, resolve_spec, write_atomic
+from .options import BATCH, complete_spec, convention_option, format_option, input_option, resolve_spec, write_atomic
 from ..analysis import DTYPE_BYTES
 from ..budget import OPTIMIZERS, Budget, Limit, Quantity, Setting, load_budget_file, parse_percent_or_amount
 from ..errors import Loc, SpecError
@@ -131,7 +131,7 @@ def _pair_baselines(specs: list[str], graphs: dict, baselines: list) -> dict:
 @click.option("--budget", "budget_file", type=click.Path(dir_okay=False), default=None,
               help="A YAML budget file (a 'budget:' mapping); overrides the specs' own budgets.")
 @_limit_options
-@click.option("--batch", type=click.IntRange(min=1), default=None, help="Batch size for memory limits [budget's, or 1].")
+@click.option("--batch", type=BATCH, default=None, help="Batch size for memory limits [budget's, or 1].")
 @click.option("--dtype", type=click.Choice(list(DTYPE_BYTES)), default=None,
               help="Element type for memory limits [budget's, or float32].")
 @click.option("--optimizer", type=click.Choice(OPTIMIZERS), default=None,
@@ -146,8 +146,7 @@ def _pair_baselines(specs: list[str], graphs: dict, baselines: list) -> dict:
                    "(repeatable; default 0: any growth fails).")
 @click.option("--skip-unbudgeted", is_flag=True,
               help="Pass over specs that have no limits instead of failing (for pre-commit over many files).")
-@click.option("--format", "fmt", type=enum_choice(CheckFormat), default=CheckFormat.TABLE.value,
-              show_default=True, help="Report format.")
+@format_option("check")
 @click.option("--exact", is_flag=True, help="Exact grouped integers in the table instead of 25.56M-style units.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
               help="Write the report to this file (atomically) instead of stdout.")
@@ -162,17 +161,18 @@ def check(specs, budget_file, batch, dtype, optimizer, convention, input_shape, 
     \b
     Examples:
       cnncalc check specs/resnet50.yaml
-      cnncalc check specs/*.yaml --max-params 30M --max-macs 5G
-      cnncalc check model.yaml --baseline main.json --max-increase 2%
-      cnncalc check specs/*.yaml --format junit -o cnncalc.xml
-      cnncalc check specs/*.yaml --format github
+      cnncalc check specs/resnet*.yaml --max-params 30M --max-macs 5G
+      cnncalc analyze specs/resnet50.yaml --format json -o main.json
+      cnncalc check specs/resnet50.yaml --baseline main.json --max-increase 2%
+      cnncalc check specs/*.yaml --skip-unbudgeted --format junit -o cnncalc.xml
+      cnncalc check specs/*.yaml --skip-unbudgeted --format github
 
     Exit status: 0 all limits hold, 1 a limit is exceeded, 2 unusable input.
     """
     from ..checking import NothingToCheck, SpecReport, check_graph, exit_status
     from ..compare import load_snapshot_json
     from ..render.check import render
-    from ..spec import load_spec
+    from .options import load_graph
 
     overrides = Budget()
     if budget_file is not None:
@@ -185,7 +185,7 @@ def check(specs, budget_file, batch, dtype, optimizer, convention, input_shape, 
     graphs, errors = {}, {}
     for spec in specs:
         try:
-            graphs[spec] = load_spec(resolve_spec(spec), input_shape)
+            graphs[spec] = load_graph(resolve_spec(spec), input_shape)
         except SpecError as exc:
             errors[spec] = exc
     paired = _pair_baselines(list(specs), graphs, snapshots)

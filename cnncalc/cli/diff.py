@@ -5,20 +5,20 @@ from __future__ import annotations
 import click
 
 from . import cli
-from .options import complete_spec, batch_option, convention_option, dtype_option, enum_choice, input_option, resolve_spec, write_atomic
+from .options import format_option, complete_spec, batch_option, convention_option, dtype_option, input_option, resolve_spec, write_atomic
 from ..render.diff import DiffFormat
 
 
 def _snapshot(path, input_shape, batch, dtype, convention):
     from ..analysis import analyze
     from ..compare import is_json_file, load_snapshot_json, snapshot_from_analysis
-    from ..spec import load_spec
+    from .options import load_graph
 
     if is_json_file(path):
         return load_snapshot_json(path)
     from ..checking import training_memory
 
-    graph = load_spec(resolve_spec(path), input_shape)
+    graph = load_graph(resolve_spec(path), input_shape)
     analysis = analyze(graph, batch=batch, dtype=dtype, convention=convention)
     return snapshot_from_analysis(analysis, label=path, training_bytes=training_memory(analysis, "sgd"),
                                   training_optimizer="sgd")
@@ -31,8 +31,7 @@ def _snapshot(path, input_shape, batch, dtype, convention):
 @batch_option
 @dtype_option
 @convention_option
-@click.option("--format", "fmt", type=enum_choice(DiffFormat), default=DiffFormat.TABLE.value, show_default=True,
-              help="Report format (markdown: ready for a pull-request comment).")
+@format_option("diff")
 @click.option("--changes-only", is_flag=True, help="Leave out unchanged layers.")
 @click.option("--exact", is_flag=True, help="Exact grouped integers in the table.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
@@ -44,8 +43,9 @@ def diff(old, new, input_shape, batch, dtype, convention, fmt, changes_only, exa
 
     \b
     Examples:
-      cnncalc diff old.yaml new.yaml
-      cnncalc diff main.json specs/model.yaml --format markdown > comment.md
+      cnncalc diff specs/vgg11.yaml specs/vgg16.yaml
+      cnncalc analyze specs/resnet50.yaml --format json -o main.json
+      cnncalc diff main.json specs/resnet50.yaml --format markdown > comment.md
     """
     from ..compare import diff as run_diff
 

@@ -10,7 +10,7 @@ import click
 
 from .. import homework as _homework  # noqa: F401  (registers the spec keys expect:, values:, ...)
 from . import cli
-from .options import complete_spec, input_option, resolve_spec, spec_argument
+from .options import BATCH, complete_spec, format_option, input_option, resolve_spec, spec_argument
 
 CONVENTION = ("Counting: parameters = weights + biases; multiplications as in the lectures "
               "(one per weight per output value; additions and biases not counted).")
@@ -20,6 +20,8 @@ def _echo_calc(calc, explain: bool):
     from ..homework.explain import num, per_axis_values, render_steps, shape_text
 
     click.echo(calc.header())
+    if calc.warning:
+        click.echo(f"warning: {calc.warning}", err=True)
     if explain:
         for line in render_steps(calc.steps):
             click.echo(line)
@@ -49,7 +51,8 @@ def _layer_options(fn):
                       "(causal: F′ − 1 zeros before a 1D signal, none after).")(fn)
     fn = click.option("--kernel", required=True, help="Kernel (filter) size F: 5, or per axis 3x5.")(fn)
     fn = click.option("--input", "input_text", required=True,
-                      help="Input size in the lectures' order, channels last: 28x28x3 (H×W×D), 4x5 (H×W), 32 (L).")(fn)
+                      help="Input shape: 28x28x3 (x: H×W×C, channels last as in the lectures; 4x5 is H×W with one channel) "
+                           "or 3,28,28 (commas: C,H,W, channels first as in a spec); 1D: 32 or 1,32.")(fn)
     return fn
 
 
@@ -110,7 +113,8 @@ def pool_cmd(input_text, kernel, padding, dilation, stride, kind, ceil_mode, exp
 
 @cli.command("tconv")
 @click.option("--input", "input_text", required=True,
-              help="Input size in the lectures' order, channels last: 2x2, 4x4x16.")
+              help="Input shape: 2x2, 4x4x16 (x: H×W×C, channels last as in the lectures) "
+                   "or 16,4,4 (commas: C,H,W, channels first as in a spec).")
 @click.option("--kernel", required=True, help="Kernel size F.")
 @click.option("--stride", default="1", show_default=True, help="Stride S.")
 @click.option("--padding", default="0", show_default=True, help="Padding P cropped from each side.")
@@ -233,7 +237,8 @@ def solve_cmd(input_size, output_size, kernel, stride, padding, dilation, exact,
 @click.option("--layers", "layer_mode", type=click.Choice(["either", "weights", "all"]), default=None,
               help="What expect_total: {layers: N} counts: layers with weights (the lectures': VGG-16 has 16), "
               "all layers of the table, or either (the default). Overrides grading: {layers: …}.")
-def grade_cmd(spec, input_shape, bias, layer_mode):
+@format_option("grade")
+def grade_cmd(spec, input_shape, bias, layer_mode, fmt="table"):
     """Check the answers in SPEC (expect: per layer, expect_total:) and print a score.
 
     ✓/✗ for every answer; for a wrong one the correct value and the worked
@@ -251,16 +256,21 @@ def grade_cmd(spec, input_shape, bias, layer_mode):
     from ..analysis import analyze
     from ..errors import SpecError
     from ..homework.grade import answer_text, conventions_for, grade
-    from ..spec import load_spec
+    from .options import load_graph
 
     path = resolve_spec(spec)
-    graph = load_spec(path, input_shape)
+    graph = load_graph(path, input_shape)
     result = analyze(graph)
     conventions = conventions_for(graph, bias, layer_mode)
     g = grade(result, conventions)
     if not g.total:
         raise SpecError("no answers to grade: add 'expect: {params: ...}' to a layer or 'expect_total:' to the spec",
                         loc=graph.input_loc)
+    if fmt != "table":
+        from ..render.homework import render_grade
+
+        click.echo(render_grade(g, path, fmt), nl=False)
+        return 0 if g.all_right else 1
     _say(f"Grading {path} ({len(result.layers)} layers)")
     for m in g.marks:
         label = f"{m.where} {m.key}"
@@ -334,10 +344,11 @@ def run_cmd(spec, matrix, backward, notation):
 @click.argument("spec_a", metavar="A", shell_complete=complete_spec)
 @click.argument("spec_b", metavar="B", shell_complete=complete_spec)
 @input_option
-@click.option("--batch", type=click.IntRange(min=1), default=1, show_default=True, help="Batch size for memory.")
+@click.option("--batch", type=BATCH, default=1, show_default=True, help="Batch size for memory.")
 @click.option("--dtype", default="float32", show_default=True,
               type=click.Choice(["float32", "float16", "bfloat16", "float64", "int8"]), help="Element type for memory.")
-def compare_cmd(spec_a, spec_b, input_shape, batch, dtype):
+@format_option("compare")
+def compare_cmd(spec_a, spec_b, input_shape, batch, dtype, fmt="table"):
     """Two designs side by side: receptive field, parameters, multiplications and memory, with exact ratios A / B.
 
     \b
@@ -348,13 +359,19 @@ def compare_cmd(spec_a, spec_b, input_shape, batch, dtype):
 
     from ..analysis import analyze
     from ..homework.compare import compare, render
-    from ..spec import load_spec
+    from .options import load_graph
 
     path_a, path_b = resolve_spec(spec_a), resolve_spec(spec_b)
-    a = analyze(load_spec(path_a, input_shape), batch=batch, dtype=dtype)
-    b = analyze(load_spec(path_b, input_shape), batch=batch, dtype=dtype)
+    a = analyze(load_graph(path_a, input_shape), batch=batch, dtype=dtype)
+    b = analyze(load_graph(path_b, input_shape), batch=batch, dtype=dtype)
     name_a = a.graph.name or os.path.basename(path_a)
     name_b = b.graph.name or os.path.basename(path_b)
+    if fmt != "table":
+        from ..render.homework import render_compare
+
+        click.echo(render_compare(compare(a, b), {"name": name_a, "spec": path_a}, {"name": name_b, "spec": path_b},
+                                  fmt), nl=False)
+        return 0
     _say(f"A = {name_a} ({path_a})")
     _say(f"B = {name_b} ({path_b})")
     for line in render(compare(a, b), "A", "B"):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import errno
 import os
-import re
 
 import click
 
@@ -14,33 +13,56 @@ from ..errors import UsageError
 
 
 class ShapeParam(click.ParamType):
-    """``3,224,224`` or ``3x224x224``: one sample, channels first."""
+    """A shape under cnncalc's one notation (:mod:`cnncalc.shapes`): commas are
+    channels first (``3,224,224``, as in a spec), ``x`` is channels last
+    (``224x224x3``, as in the lectures). The value is channels first; what
+    was understood is said on stderr, with a warning when the shape looks
+    written in the other order."""
 
     name = "SHAPE"
 
     def convert(self, value, param, ctx):
         if isinstance(value, tuple):
             return value
-        parts = [p for p in re.split(r"[,x×\s]+", str(value).strip().strip("[]()")) if p]
+        from ..shapes import ShapeSyntaxError, order_warning, parse_shape
+
+        option = f"--{param.name.replace('_shape', '')}" if param is not None and param.name else "shape"
         try:
-            shape = tuple(int(p) for p in parts)
-        except ValueError:
-            self.fail(f"{value!r} is not a shape like 3,224,224 (channels first)", param, ctx)
-        if not shape or any(n < 1 for n in shape) or len(shape) > 4:
-            self.fail(f"{value!r} must be 1 to 4 positive sizes, channels first, e.g. 3,224,224", param, ctx)
-        return shape
+            typed = parse_shape(value, what=option)
+        except ShapeSyntaxError as exc:
+            self.fail(str(exc), param, ctx)
+        click.echo(f"{option}: {typed.describe()}", err=True)  # click, not rich: analyze starts without rich
+        if typed.channels_last:
+            warning = order_warning(typed.shape, channels_last_typed=True, what=f"{option} ")
+            if warning:
+                click.echo(f"warning: {warning}", err=True)
+        return typed.shape
 
 
 SHAPE = ShapeParam()
+
+
+def format_option(command: str, detail: str = ""):
+    """``--format`` of a report command: the formats :data:`cnncalc.render.FORMATS` lists for it
+    (``detail``: what some of them are, for the help)."""
+    from ..render import FORMATS
+
+    choices = [f.value for f in FORMATS[command]]
+    return click.option("--format", "fmt", type=click.Choice(choices, case_sensitive=False), default=choices[0],
+                        show_default=True, help="Output format: " + ", ".join(choices) + (f" ({detail})." if detail else "."))
 
 
 def enum_choice(enum_cls):
     return click.Choice([e.value for e in enum_cls], case_sensitive=False)
 
 
+#: A batch size: 1 to 10^18 (the 10^18 rule for every size), so no memory
+#: figure grows past what Python prints.
+BATCH = click.IntRange(min=1, max=10**18)
+
 input_option = click.option("--input", "input_shape", type=SHAPE, default=None,
-                            help="Override the spec's input shape, channels first: 3,224,224.")
-batch_option = click.option("--batch", type=click.IntRange(min=1), default=1, show_default=True,
+                            help="Override the spec's input shape: 3,224,224 (C,H,W, channels first) or 224x224x3 (H×W×C, channels last).")
+batch_option = click.option("--batch", type=BATCH, default=1, show_default=True,
                             help="Batch size for memory figures.")
 dtype_option = click.option("--dtype", type=click.Choice(list(DTYPE_BYTES)), default="float32", show_default=True,
                             help="Element type for memory figures.")
@@ -184,3 +206,18 @@ def complete_spec(ctx, param, incomplete: str):
 
 #: The SPEC argument of every command that reads a spec (path or bundled name).
 spec_argument = click.argument("spec", shell_complete=complete_spec)
+
+
+def load_graph(path, input_shape=None):
+    """Load a spec for a command that does not show the analysis warnings
+    (check, verify, diff, grade, compare): a shape that looks written channels
+    last (``input: [224, 224, 3]``) is said on stderr."""
+    from ..shapes import order_warning
+    from ..spec import load_spec
+
+    graph = load_spec(path, input_shape)
+    warning = order_warning(graph.input_shape)
+    if warning:
+        where = f"{graph.input_loc}: " if input_shape is None and graph.input_loc else ""
+        click.echo(f"warning: {where}input {warning}", err=True)
+    return graph

@@ -10,7 +10,7 @@ import click
 
 from ..errors import EXIT_CHECK_FAILED, UsageError
 from . import cli
-from .options import batch_option, complete_spec, input_option, resolve_spec
+from .options import BATCH, batch_option, complete_spec, format_option, input_option, resolve_spec
 
 _UNITS = {"": 1, "B": 1, "K": 2**10, "KB": 2**10, "KIB": 2**10, "M": 2**20, "MB": 2**20, "MIB": 2**20,
           "G": 2**30, "GB": 2**30, "GIB": 2**30, "T": 2**40, "TB": 2**40, "TIB": 2**40}
@@ -93,7 +93,7 @@ def available_memory() -> int | None:
 @cli.command()
 @click.argument("spec", shell_complete=complete_spec)
 @input_option
-@click.option("--batch", type=click.IntRange(min=1), default=1, show_default=True, help="Samples per batch.")
+@click.option("--batch", type=BATCH, default=1, show_default=True, help="Samples per batch.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the random data and weights.")
 @click.option("--dtype", type=click.Choice(["float32", "float64"]), default="float32", show_default=True,
               help="Element type of the run.")
@@ -104,7 +104,8 @@ def available_memory() -> int | None:
               help="Refuse to run if forward multiplications × batch exceed this (e.g. 1T); "
                    f"default {DEFAULT_MAX_MACS // 10**9}G.")
 @click.option("-q", "--quiet", is_flag=True, help="Only the summary (and failing layers); no progress bar.")
-def verify(spec, input_shape, batch, seed, dtype, gradcheck, max_memory, quiet, max_macs=None):
+@format_option("verify")
+def verify(spec, input_shape, batch, seed, dtype, gradcheck, max_memory, quiet, fmt="table", max_macs=None):
     """Run SPEC forward and backward with a numpy executor and check the analysis.
 
     Per layer: output shape, parameter sizes, multiplications counted from the
@@ -118,11 +119,11 @@ def verify(spec, input_shape, batch, seed, dtype, gradcheck, max_memory, quiet, 
       cnncalc verify specs/vgg16.yaml --input 3,64,64 --batch 2 --seed 0
     """
     from ..analysis import analyze
-    from ..spec import load_spec
+    from .options import load_graph
     from ..units import human_bytes
     from .console import error_console, output_console
 
-    graph = load_spec(resolve_spec(spec), input_shape)
+    graph = load_graph(resolve_spec(spec), input_shape)
     analysis = analyze(graph, batch=batch, dtype=dtype)
 
     from ..executor.verify import estimate_bytes, verify as run_verify
@@ -156,6 +157,13 @@ def verify(spec, input_shape, batch, seed, dtype, gradcheck, max_memory, quiet, 
         raise UsageError("; ".join(problems) + f"; try a smaller input (e.g. --input {_smaller(analysis.input_shape)})"
                          " or a smaller --batch")
 
+    if gradcheck:
+        from ..executor.verify import gradcheck_bytes
+
+        peak, where = gradcheck_bytes(analysis)
+        click.echo(f"gradient check: float64, one layer at a time, two extra forward passes per direction; "
+                   f"estimated peak {human_bytes(peak)} (at layer '{where}'); the whole run needs about "
+                   f"{human_bytes(need)}", err=True)
     progress = None
     bar = None
     if not quiet:
@@ -184,6 +192,11 @@ def verify(spec, input_shape, batch, seed, dtype, gradcheck, max_memory, quiet, 
         if bar is not None:
             bar.stop()
 
+    if fmt != "table":
+        from ..render.verify import render
+
+        click.echo(render(report, analysis, fmt), nl=False)
+        return 0 if report.ok else EXIT_CHECK_FAILED
     from ..render.verify import print_report
 
     print_report(report, analysis, output_console(), quiet=quiet)

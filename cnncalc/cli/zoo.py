@@ -6,6 +6,7 @@ import click
 
 from ..errors import CnncalcError
 from . import cli
+from .options import format_option
 
 
 def _complete_name(ctx, param, incomplete: str):
@@ -50,8 +51,7 @@ def zoo_rows() -> list[dict]:
 
 
 @cli.group(invoke_without_command=True, short_help="The bundled specs; `zoo show NAME` prints one.")
-@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True,
-              help="Output format (json: exact integers).")
+@format_option("zoo")
 @click.option("--exact", is_flag=True, help="Exact grouped integers instead of 138.4M-style units.")
 @click.pass_context
 def zoo(ctx, fmt, exact):
@@ -73,6 +73,31 @@ def zoo(ctx, fmt, exact):
         import json
 
         click.echo(json.dumps({"schema": "cnncalc.zoo/1", "specs": rows}, indent=2, ensure_ascii=False))
+    elif fmt == "csv":
+        import csv
+        import io
+
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(["name", "input", "params", "multiplications", "description", "file", "error"])
+        for r in rows:
+            writer.writerow([r["name"], ",".join(map(str, r.get("input", []))), r.get("params", ""),
+                             r.get("multiplications", ""), r.get("description", ""), r["file"], r.get("error", "")])
+        click.echo(out.getvalue(), nl=False)
+    elif fmt == "markdown":
+        from ..units import grouped
+
+        def cell(text):
+            return str(text).replace("|", "\\|").replace("<", "&lt;")
+
+        click.echo("| name | input (channels first) | params | multiplications | description |\n|:--|:--|--:|--:|:--|")
+        for r in rows:
+            if "error" in r:
+                click.echo(f"| {r['name']} | | | | error: {cell(r['error'])} |")
+            else:
+                click.echo(f"| `{r['name']}` | {'×'.join(map(str, r['input']))} | {grouped(r['params'])} | "
+                           f"{grouped(r['multiplications'])} | {cell(r['description'])} |")
+        click.echo("\nParams: trainable; multiplications per sample (the default convention).")
     else:
         _print_table(rows, exact=exact)
     return 2 if any("error" in r for r in rows) else 0

@@ -4,8 +4,9 @@ Per layer: output shape; parameter and buffer sizes (and gradient shapes);
 multiplications counted from the kernels' operands (conv, dense and every
 kernel that sets ``counts_multiplications``), with products on padded zeros
 reported apart; bytes kept for backward against ``saved_for_backward``; and,
-with ``gradcheck``, a float64 dot-product test of the input and parameter
-gradients against central finite differences.
+with ``gradcheck``, a float64 directional-derivative (dot-product) test of the
+input and parameter gradients against central finite differences, one layer
+at a time (memory bounded by :func:`gradcheck_bytes`).
 """
 
 from __future__ import annotations
@@ -79,11 +80,11 @@ class VerifyReport:
 
 
 def estimate_bytes(analysis, gradcheck: bool = False) -> int:
-    """Memory a verify run needs: parameters and gradients, everything kept
-    for backward, the largest layer's working set (input, output and their
-    gradients), and the shared scratch buffers (columns and their gradients,
-    as large as the largest layer's); with ``gradcheck`` also the float64 copy
-    of the parameters and gradients."""
+    """Memory a verify run needs at its peak: the run itself (parameters and
+    gradients, everything kept for backward, the largest layer's working set —
+    input, output and their gradients — and the shared scratch buffers), or,
+    with ``gradcheck`` and if larger, the gradient check after it (see
+    :func:`gradcheck_bytes`)."""
     tm = analysis.training_memory
     size = DTYPE_BYTES[analysis.dtype]
     largest = work = 0
@@ -94,8 +95,43 @@ def estimate_bytes(analysis, gradcheck: bool = False) -> int:
         largest = max(largest, 2 * sum(prod(s) for s in r.input_shapes) + 2 * prod(r.output_shape))
     need = tm.params + tm.buffers + tm.gradients + tm.activations + (largest + 2 * work) * analysis.batch * size
     if gradcheck:
-        need += (tm.params + tm.buffers + tm.gradients) * 8 // size
+        need = max(need, gradcheck_bytes(analysis)[0])
     return need
+
+
+#: Elements of a random direction drawn at a time (4 MiB in float32).
+DIRECTION_CHUNK = 1 << 20
+#: Directions over arrays up to this many elements are drawn once and kept (32 MiB).
+KEEP_DIRECTION = 1 << 23
+
+
+def gradcheck_bytes(analysis) -> tuple[int, str | None]:
+    """Peak memory of :func:`gradient_check` and the layer where it is reached.
+
+    The check holds one layer at a time in float64: its parameters and their
+    gradients, its random inputs, the output cotangent, two outputs, the
+    input gradients, its scratch workspace (twice), and a few direction chunks;
+    plus the max-pool kernels a later max_unpool reads."""
+    peak, where = 0, None
+    pools = 0
+    unpooled = {getattr(r.node.layer, "pool", None) for r in analysis.layers}
+    b = analysis.batch
+    for r in analysis.layers:
+        cls = kernel_for(r.node.layer)
+        work = cls.workspace(r.node.layer, r.input_shapes, r.output_shape) if cls else 0
+        inputs = sum(prod(s) for s in r.input_shapes)
+        output = prod(r.output_shape)
+        # directions: float32 kept for arrays up to KEEP_DIRECTION elements (input and every
+        # parameter), or one chunk drawn at a time; one float64 chunk buffer per direction
+        targets = inputs * b + r.params.trainable
+        arrays = len(r.input_shapes) + 4  # inputs and at most four parameter arrays
+        directions = 4 * min(targets, KEEP_DIRECTION * arrays) + 8 * min(targets, DIRECTION_CHUNK * arrays)
+        need = 8 * (2 * r.params.total + b * (2 * inputs + 3 * output + 2 * work)) + directions + pools
+        if need > peak:
+            peak, where = need, r.name
+        if r.name in unpooled:
+            pools += 8 * b * (inputs + output)
+    return peak, where
 
 
 def verify(analysis, *, seed: int = 0, gradcheck: bool = False, progress=None) -> VerifyReport:
@@ -151,7 +187,15 @@ def verify(analysis, *, seed: int = 0, gradcheck: bool = False, progress=None) -
             )
         )
     if gradcheck:
-        del net  # its arrays make room for the float64 copy
+        # free the run's arrays before the check (one float64 layer at a time): the kernels
+        # refer to each other (peers), a cycle that only the cyclic collector frees
+        for kernel in net.kernels.values():
+            kernel.peers = {}
+        del net
+        k = None
+        import gc
+
+        gc.collect()
         errors = gradient_check(analysis, seed=seed, progress=tick)
         for rep in reports:
             rep.grad_detail = errors[rep.name]
@@ -184,21 +228,30 @@ GRAD_DRAWS = 3
 
 
 def gradient_check(analysis, *, seed: int = 0, eps: float = 1e-6, progress=None) -> dict[str, dict[str, float]]:
-    """Dot-product (VJP) test of every layer in float64.
+    """Directional-derivative (dot-product) test of every layer in float64,
+    one layer at a time, in memory bounded by :func:`gradcheck_bytes`.
 
-    For each layer, on random inputs x and a random output cotangent u: for
-    the input and each parameter t with a random direction v,
-    analytic ⟨∂⟨u, f⟩/∂t, v⟩ against numeric (⟨u, f(t + εv)⟩ − ⟨u, f(t − εv)⟩)/2ε.
-    The reported error is the smallest over up to GRAD_DRAWS draws of (x, u, v)
-    (see GRAD_DRAWS); differences below the rounding noise of the finite
-    difference, 64·ε_mach·|⟨u, f⟩|/ε, count as 0.
-    Returns layer → {target: relative error}.
+    For each layer, on random inputs x and a random output cotangent u, one
+    backward pass gives every gradient; then for the input and each parameter
+    t, along a random direction v, the analytic ⟨∂⟨u, f⟩/∂t, v⟩ is compared
+    with the numeric (⟨u, f(t + εv)⟩ − ⟨u, f(t − εv)⟩)/2ε from two extra
+    forward passes. v is never stored: it is drawn chunk by chunk from its own
+    seed each time it is needed (for the dot product, +εv, −2εv and +εv back),
+    so nothing beyond the layer's own arrays is copied. The reported error is
+    the smallest over up to GRAD_DRAWS draws of (x, u, v) (see GRAD_DRAWS);
+    differences below the rounding noise of the finite difference,
+    64·ε_mach·|⟨u, f⟩|/ε, count as 0. Returns layer → {target: relative error}.
     """
     rng = np.random.default_rng(seed + 1)
-    net = Network(analysis, dtype="float64", seed=seed)
+    params_rng = np.random.default_rng(seed)
+    unpooled = {getattr(r.node.layer, "pool", None) for r in analysis.layers}
+    peers: dict = {}  # kernels a later layer reads (a max_unpool's max_pool)
+    scratchpad: dict = {}
     results = {}
     for r in analysis.layers:
-        k = net.kernels[r.name]
+        k = kernel_for(r.node.layer)(r.node.layer, r.input_shapes, r.output_shape, batch=analysis.batch,
+                                     dtype=np.float64, rng=params_rng)
+        k.peers, k.scratchpad = peers, scratchpad
         errors: dict[str, float] = {}
         for _ in range(GRAD_DRAWS):
             for name, error in _check_layer_once(k, r, analysis.batch, rng, eps).items():
@@ -206,15 +259,65 @@ def gradient_check(analysis, *, seed: int = 0, eps: float = 1e-6, progress=None)
             if all(e <= GRAD_TOLERANCE for e in errors.values()):
                 break
         results[r.name] = errors
+        if r.name in unpooled:
+            peers[r.name] = k
+        del k
         if progress:
             progress()
     return results
+
+
+class _Direction:
+    """A random direction v over one array, applied in place chunk by chunk.
+
+    v is float32 (uniform on [−1, 1)), so float64 arithmetic with it is exact
+    up to the usual rounding. A small array's direction is drawn once and kept;
+    a large one's (more than KEEP_DIRECTION elements: VGG's first dense layer
+    has 103M) is drawn again, chunk by chunk from its own seed, whenever it is
+    needed. Arithmetic runs through one float64 buffer of DIRECTION_CHUNK
+    elements, so the check never holds a copy of a large array."""
+
+    def __init__(self, array: np.ndarray, seed: tuple):
+        self.flat = array.reshape(-1)
+        if not np.shares_memory(self.flat, array):  # pragma: no cover - parameters and inputs are contiguous
+            raise ValueError("gradient check needs contiguous arrays")
+        self.seed = seed
+        self.buffer = np.empty(min(self.flat.size, DIRECTION_CHUNK), dtype=np.float64)
+        self.kept = self._draw(self.flat.size, 0) if self.flat.size <= KEEP_DIRECTION else None
+
+    def _draw(self, n: int, i: int) -> np.ndarray:
+        # uniform on [−1, 1): any random direction serves, and uniform draws are ~10× cheaper than normal ones
+        v = np.random.default_rng((*self.seed, i)).random(n, dtype=np.float32)
+        v *= 2
+        v -= 1
+        return v
+
+    def chunks(self):
+        """(start, stop, v[start:stop] in float64, in the shared buffer)."""
+        for i, start in enumerate(range(0, self.flat.size, DIRECTION_CHUNK)):
+            stop = min(self.flat.size, start + DIRECTION_CHUNK)
+            v = self.kept[start:stop] if self.kept is not None else self._draw(stop - start, i)
+            out = self.buffer[: stop - start]
+            np.copyto(out, v)
+            yield start, stop, out
+
+    def dot(self, grad: np.ndarray) -> float:
+        """⟨grad, v⟩; a gradient that is a transposed view is read chunk by chunk, never copied whole."""
+        flat = grad.reshape(-1) if grad.flags.c_contiguous else grad.flat
+        return float(sum(np.dot(flat[a:b], v) for a, b, v in self.chunks()))
+
+    def move(self, scale: float) -> None:
+        """array += scale · v."""
+        for a, b, v in self.chunks():
+            v *= scale
+            self.flat[a:b] += v
 
 
 def _check_layer_once(k, r, batch: int, rng, eps: float) -> dict[str, float]:
     """One draw of the dot-product test for one layer's kernel ``k``."""
     xs = [rng.standard_normal((batch, *s)) for s in r.input_shapes]
     u = rng.standard_normal((batch, *r.output_shape))
+    draw = int(rng.integers(2**63))
 
     def value():
         k.phase = "forward"
@@ -223,26 +326,30 @@ def _check_layer_once(k, r, batch: int, rng, eps: float) -> dict[str, float]:
     k.forward(*xs)
     k.phase = "backward"
     dxs = k.backward(u)
-    k.forward(*xs)  # leave its state as on these inputs (max_unpool reads its pool's)
-    grads = {f"input{i}" if len(xs) > 1 else "input": dx for i, dx in enumerate(dxs)}
-    grads.update({name: g.copy() for name, g in k.grads.items()})
-    targets = {name: xs[i] for i, name in enumerate(n for n in grads if n.startswith("input"))}
+    inputs = [f"input{i}" if len(xs) > 1 else "input" for i in range(len(xs))]
+    targets = {name: x for name, x, dx in zip(inputs, xs, dxs) if dx is not None}
     targets.update(k.params)
+    grads = dict(zip(inputs, dxs))
+    grads.update(k.grads)
+    # every analytic value now, before a forward pass may reuse a gradient's buffer
+    directions = {name: _Direction(array, (draw, i)) for i, (name, array) in enumerate(targets.items())
+                  if grads.get(name) is not None}
+    analytic = {name: d.dot(grads[name]) for name, d in directions.items()}
+    del dxs, grads
+    k.release()
+    k.forward(*xs)  # leave its state as on these inputs (max_unpool reads its pool's)
     errors = {}
-    for name, array in targets.items():
-        if grads.get(name) is None:
-            continue
-        v = rng.standard_normal(array.shape)
-        analytic = float(np.vdot(grads[name], v))
-        original = array.copy()
-        array += eps * v
+    for name, direction in directions.items():
+        direction.move(eps)
         plus = value()
-        array[...] = original - eps * v
+        direction.move(-2 * eps)
         minus = value()
-        array[...] = original
+        direction.move(eps)
         noise = 64 * np.finfo(np.float64).eps * max(abs(plus), abs(minus)) / eps
-        errors[name] = relative_error(analytic, (plus - minus) / (2 * eps), noise)
+        errors[name] = relative_error(analytic[name], (plus - minus) / (2 * eps), noise)
+    k.forward(*xs)
     return errors
 
 
-__all__ = ["Check", "LayerReport", "VerifyReport", "verify", "gradient_check", "GRAD_DRAWS", "estimate_bytes", "INDEX_BYTES"]
+__all__ = ["Check", "LayerReport", "VerifyReport", "verify", "gradient_check", "GRAD_DRAWS", "estimate_bytes",
+           "gradcheck_bytes", "INDEX_BYTES"]

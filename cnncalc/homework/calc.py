@@ -1,9 +1,10 @@
 """The one-layer calculators behind ``cnncalc conv|pool|tconv``.
 
-Input sizes are written as in the lectures, channels last: ``28x28x3`` is
-H×W×D (a 2D input with 3 channels), ``4x5`` is H×W with one channel, ``32``
-a 1D signal of length 32, ``16x112x112x3`` D×H×W×C. Internally shapes are
-channels first, as everywhere in cnncalc.
+Input shapes follow cnncalc's one notation (:mod:`cnncalc.shapes`): with
+``x`` as in the lectures, channels last (``28x28x3`` is H×W×D, ``4x5`` is H×W
+with one channel, ``16x112x112x3`` D×H×W×C); with commas channels first, as in
+a spec (``3,28,28``); a lone number ``32`` is a 1D signal of length 32 with one channel.
+Internally shapes are channels first, as everywhere in cnncalc.
 """
 
 from __future__ import annotations
@@ -49,18 +50,32 @@ def parse_strides(text: str) -> tuple:
     return tuple(values)
 
 
-def parse_input(text: str, channels: int | None = None) -> tuple[int, ...]:
-    """Lecture order (channels last) → cnncalc order (channels first)."""
-    sizes = parse_sizes(text, "input")
-    if len(sizes) > 4:
-        raise UsageError(f"--input {text!r}: at most D×H×W×C (4 sizes)")
-    if len(sizes) <= 2:
-        spatial, c = sizes, 1
-    else:
-        spatial, c = sizes[:-1], sizes[-1]
+def read_input(text: str, channels: int | None = None):
+    """The typed input under cnncalc's one shape notation (:mod:`cnncalc.shapes`):
+    ``28x28x3`` channels last as in the lectures, ``3,28,28`` channels first as
+    in a spec. Returns (channels-first shape, what was understood, a warning or None)."""
+    from ..shapes import ShapeSyntaxError, axis_labels, order_warning, parse_shape
+
+    try:
+        typed = parse_shape(text, what="--input")
+    except ShapeSyntaxError as exc:
+        raise UsageError(str(exc)) from None
+    shape = typed.shape
+    if len(shape) < 2:
+        raise UsageError(f"--input {text!r} is a flat vector of {shape[0]} values (commas are channels first: C,H,W); "
+                         f"a layer with a kernel needs spatial axes, e.g. {shape[0]} (1D) or {shape[0]}x{shape[0]}")
     if channels is not None:
-        c = channels
-    return (c, *spatial)
+        shape = (channels, *shape[1:])
+    warning = order_warning(shape, channels_last_typed=typed.channels_last, what="--input ")
+    labels = axis_labels(len(typed.shape))
+    order = [*labels[1:], labels[0]] if typed.channels_last and len(typed.text.split("x")) > 2 else \
+        labels[1:] if typed.channels_last else labels
+    return shape, f"--input {typed.text} read as {('×' if typed.channels_last else ',').join(order)}", warning
+
+
+def parse_input(text: str, channels: int | None = None) -> tuple[int, ...]:
+    """The channels-first shape of a typed ``--input`` (see :func:`read_input`)."""
+    return read_input(text, channels)[0]
 
 
 def _axes(values: tuple[int, ...], nd: int, what: str):
@@ -88,6 +103,8 @@ class Calculation:
     steps: list[Step]
     settings: dict
     biases: int = 0  # bias terms among the parameters (the lectures count weights only)
+    understood: str = ""  # the typed --input and how it was read
+    warning: str | None = None  # the typed --input looks written in the other order
 
     @property
     def output_shape(self):
@@ -101,7 +118,8 @@ class Calculation:
         nd = len(x) - 1
         label = {1: "L×D", 2: "H×W×D", 3: "D×H×W×C"}[nd]
         parts = ", ".join(f"{k} {v}" for k, v in self.settings.items() if v is not None)
-        return (f"{self.kind}: input {shape_text(x, True)} ({label}, channels last as in the lectures), {parts} "
+        read = f"; {self.understood}" if self.understood else ""
+        return (f"{self.kind}: input {shape_text(x, True)} ({label}, shown channels last as in the lectures{read}), {parts} "
                 f"→ output {shape_text(self.output_shape, True)}")
 
 
@@ -115,7 +133,7 @@ def _guard(fn):
 
 def conv(input_text, kernel, stride="1", padding="0", dilation="1", filters=1, groups=1, bias=True,
          channels=None) -> Calculation:
-    x = parse_input(input_text, channels)
+    x, understood, warning = read_input(input_text, channels)
     nd = len(x) - 1
     layer = Conv(
         out_channels=filters,
@@ -134,11 +152,12 @@ def conv(input_text, kernel, stride="1", padding="0", dilation="1", filters=1, g
     return Calculation("conv", x, steps, {"kernel": kernel, "stride": stride, "padding": padding,
                                           "dilation": dilation if dilation != "1" else None,
                                           "filters": filters, "groups": groups if groups > 1 else None},
-                       filters if bias else 0)
+                       filters if bias else 0,
+                       understood=understood, warning=warning)
 
 
 def pool(input_text, kernel, stride=None, padding="0", dilation="1", kind="max", ceil_mode=False) -> Calculation:
-    x = parse_input(input_text)
+    x, understood, warning = read_input(input_text)
     nd = len(x) - 1
     common = dict(
         kernel_size=_axes(parse_sizes(kernel, "kernel"), nd, "kernel"),
@@ -152,12 +171,13 @@ def pool(input_text, kernel, stride=None, padding="0", dilation="1", kind="max",
         layer = AvgPool(**common)
     steps = _guard(lambda: explain_pool(layer, x, channels_last=True))
     return Calculation(f"{kind} pool", x, steps, {"kernel": kernel, "stride": stride or f"{kernel} (= kernel)",
-                                                  "padding": padding})
+                                                  "padding": padding},
+                       understood=understood, warning=warning)
 
 
 def tconv(input_text, kernel, stride="1", padding="0", output_padding="0", dilation="1", filters=1,
           groups=1, bias=True, channels=None) -> Calculation:
-    x = parse_input(input_text, channels)
+    x, understood, warning = read_input(input_text, channels)
     nd = len(x) - 1
     strides = _axes(parse_sizes(stride, "stride"), nd, "stride")
     dilations = _axes(parse_sizes(dilation, "dilation"), nd, "dilation")
@@ -178,4 +198,5 @@ def tconv(input_text, kernel, stride="1", padding="0", output_padding="0", dilat
     steps = _guard(lambda: explain_tconv(layer, x, channels_last=True))
     return Calculation("transposed conv", x, steps, {"kernel": kernel, "stride": stride, "padding": padding,
                                                      "output_padding": output_padding if output_padding != "0" else None,
-                                                     "filters": filters}, filters if bias else 0)
+                                                     "filters": filters}, filters if bias else 0,
+                       understood=understood, warning=warning)

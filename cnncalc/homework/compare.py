@@ -62,7 +62,7 @@ def compare(a, b) -> list[Row]:
                     _ratio(ta.multiplications, tb.multiplications)))
     rows.append(Row("activation memory", human_bytes(ta.activation_bytes), human_bytes(tb.activation_bytes),
                     _ratio(ta.activation_bytes, tb.activation_bytes)))
-    rows.append(Row("parameter memory", human_bytes(ta.param_bytes), human_bytes(tb.param_bytes),
+    rows.append(Row("parameter and buffer memory", human_bytes(ta.param_bytes), human_bytes(tb.param_bytes),
                     _ratio(ta.param_bytes, tb.param_bytes)))
     return rows
 

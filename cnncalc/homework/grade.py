@@ -199,9 +199,21 @@ def _shape_from(value, where, loc):
 
 
 def grade_shape(answer, correct, where, loc):
-    """Channels first as given, or channels last; a string is read either way."""
-    shape, is_text = _shape_from(answer, where, loc)
+    """A string follows cnncalc's one shape notation (:mod:`cnncalc.shapes`):
+    ``"14x14x20"`` is channels last (H×W×C), ``"20,14,14"`` channels first. A
+    list is channels first as in a spec, or accepted channels last with a note."""
     correct = tuple(correct)
+    if isinstance(answer, str):
+        from ..shapes import ShapeSyntaxError, parse_shape
+
+        try:
+            typed = parse_shape(answer, what=where)
+        except ShapeSyntaxError as exc:
+            raise SpecError(str(exc), loc=loc) from None
+        if typed.shape != correct:
+            return False, ""
+        return True, "read as channels last (H×W×C, the lectures' order)" if typed.channels_last else "exact"
+    shape, is_text = _shape_from(answer, where, loc)
     last = (*correct[1:], correct[0]) if len(correct) > 1 else correct
     if shape == correct:
         return True, "exact"

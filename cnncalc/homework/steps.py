@@ -62,6 +62,16 @@ def handles(*names):
     return register
 
 
+def handler_for(type_name: str) -> Callable:
+    """The dedicated handler of a layer type, or the generic step through its executor kernel
+    (:mod:`.generic`): a dedicated handler is better (the working, exact) but optional."""
+    if type_name in HANDLERS:
+        return HANDLERS[type_name]
+    from . import generic
+
+    return generic.step
+
+
 def _ctx(node):
     return dict(layer_index=node.index, layer_name=node.name, layer_type=node.type_name)
 

@@ -345,20 +345,16 @@ def run_graph(graph, x, *, matrix=False, backward=False, grad_output=None, grad_
         layer = node.layer
         kind = layer.type_name
         ctx = dict(layer_index=node.index, layer_name=node.name, layer_type=node.type_name)
-        if kind not in SUPPORTED and kind not in steps.HANDLERS:
-            known = sorted(set(SUPPORTED) | set(steps.HANDLERS))
-            raise SpecError(
-                f"cnncalc run does not compute '{node.type_name}' layers with explicit numbers (it computes "
-                f"{', '.join(known)}); cnncalc analyze gives its shapes and counts", loc=node.loc, **ctx)
-        if len(node.inputs) != 1 and kind not in ("add", "concat", "multiply"):
+        handler = None if kind in SUPPORTED else steps.handler_for(kind)  # dedicated, or generic (its kernel)
+        if len(node.inputs) != 1 and kind not in ("add", "concat", "multiply") and kind in steps.HANDLERS:
             raise SpecError("cnncalc run follows single-input layers only", loc=node.loc, **ctx)
         xs = [values[i] for i in node.inputs]
         xin = xs[0]
         shape = shape_of(xin)
         names = ["X" if i == INPUT else i for i in node.inputs]
         src = names[0] if len(names) == 1 else names
-        if kind in steps.HANDLERS:
-            done = steps.HANDLERS[kind](node, xs, env, src)
+        if handler is not None:
+            done = handler(node, xs, env, src)
             y, b = done.y, done.block
             backs[node.name] = done.backward
         elif kind == "relu":
@@ -687,12 +683,12 @@ def _backward(graph, values, saved, backs, grad, result, n=DEFAULT_NOTATION, res
             shape, kernel, stride, pads = saved[node.name]
             dxs = [K.avg_pool2d_backward(shape, kernel, stride, dy, pads, layer.count_include_pad)]
             b.text(f"each gradient is spread evenly over its window: δy / {kernel[0] * kernel[1]} to every cell")
-        if kind != "conv" or saved[node.name][0] == "fractional":
+        if node.name in backs or kind != "conv" or saved[node.name][0] == "fractional":
             for inp, dx in zip(node.inputs, dxs):
                 label = "δX" if inp == INPUT else f"δ{inp}"
-                if len(node.inputs) > 1 or kind in steps.HANDLERS:
+                if len(node.inputs) > 1 or node.name in backs:
                     label = f"{label} (to the input{'' if len(node.inputs) == 1 else ' ' + inp})"
-                label = label if kind in steps.HANDLERS or len(node.inputs) > 1 else "δ(input)"
+                label = label if node.name in backs or len(node.inputs) > 1 else "δ(input)"
                 in_shape = results[inp].output_shape if results and inp in results else shape_of(dx)
                 if len(in_shape) == 1:
                     flat = [v for ch in dx for row in ch for v in row]

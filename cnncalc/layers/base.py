@@ -132,6 +132,12 @@ class _LazyTable(Mapping):
         load_all()
         return len(self._data)
 
+    def __setitem__(self, name, value):  # a test registering a type for a while (monkeypatch.setitem)
+        self._data[name] = value
+
+    def __delitem__(self, name):
+        del self._data[name]
+
     def __repr__(self) -> str:
         return f"{type(self).__name__}({dict(self)!r})"
 

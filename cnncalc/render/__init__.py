@@ -1,4 +1,5 @@
-"""Presentation of an Analysis: table, JSON, CSV, Markdown, HTML report, Mermaid, DOT.
+"""Presentation of reports: terminal tables, JSON, CSV, Markdown; an Analysis also as an
+HTML report, Mermaid and DOT; pass/fail reports also as JUnit and GitHub annotations.
 
 Renderers return text (or print through a rich console for the table); they
 never compute numbers. The vocabulary of formats is :class:`Format`.
@@ -10,6 +11,8 @@ from enum import Enum
 
 
 class Format(str, Enum):
+    """Every output format of every report (the one vocabulary)."""
+
     TABLE = "table"
     JSON = "json"
     CSV = "csv"
@@ -17,6 +20,8 @@ class Format(str, Enum):
     HTML = "html"
     MERMAID = "mermaid"
     DOT = "dot"
+    JUNIT = "junit"  # pass/fail reports only (check, verify, grade)
+    GITHUB = "github"  # Actions annotations: pass/fail reports only (check)
 
     def __str__(self) -> str:
         return self.value
@@ -33,3 +38,17 @@ class Chart(str, Enum):
 
     def __str__(self) -> str:
         return self.value
+
+
+#: The formats each report offers: the one place to add a format to a command.
+#: Every report has the machine formats json, csv and markdown; junit and github
+#: where there is a pass or fail to report.
+FORMATS: dict[str, tuple[Format, ...]] = {
+    "analyze": (Format.TABLE, Format.JSON, Format.CSV, Format.MARKDOWN, Format.HTML, Format.MERMAID, Format.DOT),
+    "check": (Format.TABLE, Format.JSON, Format.CSV, Format.MARKDOWN, Format.JUNIT, Format.GITHUB, Format.HTML),
+    "diff": (Format.TABLE, Format.JSON, Format.CSV, Format.MARKDOWN, Format.HTML, Format.MERMAID, Format.DOT),
+    "zoo": (Format.TABLE, Format.JSON, Format.CSV, Format.MARKDOWN),
+    "verify": (Format.TABLE, Format.JSON, Format.CSV, Format.MARKDOWN, Format.JUNIT),
+    "grade": (Format.TABLE, Format.JSON, Format.CSV, Format.MARKDOWN, Format.JUNIT),
+    "compare": (Format.TABLE, Format.JSON, Format.CSV, Format.MARKDOWN),
+}

@@ -4,27 +4,20 @@ Actions annotations. Renderers only format :class:`~cnncalc.checking.SpecReport`
 from __future__ import annotations
 
 import json
-from enum import Enum
 from fractions import Fraction
 
 from ..checking import Check, SpecReport, exit_status
 from ..compare import Row
 from ..receptive import format_number
 from ..units import grouped, human_bytes, human_count
+from . import Format
 from .escape import github_data, github_line, github_property, json_text, line_text, visible, xml_text
 
 SCHEMA_VERSION = "cnncalc.check/1"
 
 
-class CheckFormat(str, Enum):
-    TABLE = "table"
-    JSON = "json"
-    JUNIT = "junit"
-    GITHUB = "github"
-    HTML = "html"
-
-    def __str__(self) -> str:
-        return self.value
+#: check's formats are the shared vocabulary (cnncalc.render.FORMATS["check"] lists them)
+CheckFormat = Format
 
 
 # -- cell texts --------------------------------------------------------------------
@@ -56,6 +49,39 @@ def margin_text(margin: Fraction | None) -> str:
     return f"{float(-margin):.{digits}f}% over"
 
 
+def _pct(value: Fraction) -> str:
+    return f"{'+' if value >= 0 else '−'}{abs(float(value)):.2f}%"
+
+
+def growth_margin_text(c: Check) -> str:
+    """An increase check's headroom or excess in the allowance's own terms: percentage
+    points of growth for a percentage (allowed +2%, grown +44.06%: 42.06 points over),
+    else the amount. The one percentage of such a row is the growth over the baseline."""
+    if c.allowed_growth is not None and c.growth is not None:
+        gap = c.allowed_growth - c.growth
+        return f"{abs(float(gap)):.2f} points {'headroom' if gap >= 0 else 'over'}"
+    gap = c.limit - c.measured
+    return f"{short_value(abs(gap), c.unit)} {'headroom' if gap >= 0 else 'over'}"
+
+
+def measured_text(c: Check, show) -> str:
+    """The measured value; for an increase, with its growth over the baseline."""
+    text = show(c.measured, c.unit)
+    if c.baseline is not None:
+        growth = "new" if c.growth is None else _pct(c.growth)
+        text += f" ({growth} over baseline {show(c.baseline, c.unit)})"
+    return text
+
+
+def limit_text(c: Check, show) -> str:
+    text = show(c.limit, c.unit)
+    return f"{text} (baseline +{c.text})" if c.scope == "increase" else text
+
+
+def row_margin_text(c: Check) -> str:
+    return growth_margin_text(c) if c.scope == "increase" else margin_text(c.margin)
+
+
 def change_text(old: int, new: int) -> str:
     from ..compare import percent_change
 
@@ -69,12 +95,11 @@ def check_message(report: SpecReport, c: Check) -> str:
     """One sentence for an annotation or a JUnit failure."""
     what = c.title + (f" at layer '{c.subject}'" if c.subject else "")
     verdict = "passes" if c.passed else "fails"
+    at = f" (batch {c.batch}, {c.dtype})" if c.batch is not None else ""
     text = (
-        f"{what} {verdict}: measured {value_text(c.measured, c.unit)}, limit {value_text(c.limit, c.unit)}, "
-        f"{margin_text(c.margin)}"
+        f"{what} {verdict}: measured {measured_text(c, value_text)}{at}, limit {limit_text(c, value_text)}, "
+        f"{row_margin_text(c)}"
     )
-    if c.baseline is not None:
-        text += f"; baseline {value_text(c.baseline, c.unit)}, change {change_text(c.baseline, c.measured)}"
     if c.source not in ("spec", "baseline"):
         text += f" [limit from {c.source}]"
     if c.note and c.baseline is None:
@@ -107,6 +132,10 @@ def _row_name(row: Row) -> str:
 # -- table -------------------------------------------------------------------------
 
 
+#: Changed layers listed under a spec's table (JSON and JUnit list them all).
+MAX_CHANGES_SHOWN = 200
+
+
 def print_table(reports: list[SpecReport], console, *, exact: bool = False) -> None:
     from rich.table import Table
     from rich.text import Text
@@ -126,22 +155,23 @@ def print_table(reports: list[SpecReport], console, *, exact: bool = False) -> N
         table.add_column("Check")
         table.add_column("Layer")
         table.add_column("Measured", justify="right")
+        table.add_column("At")
         table.add_column("Limit", justify="right")
         table.add_column("Headroom / excess", justify="right")
         table.add_column("Source")
         for c in report.checks:
             status = Text("PASS", style="green") if c.passed else Text("FAIL", style="bold red")
             show = value_text if exact else short_value
-            measured = show(c.measured, c.unit)
-            if c.baseline is not None:
-                measured += f" ({change_text(c.baseline, c.measured)})"
             table.add_row(
-                status, Text(visible(c.title)), Text(visible(c.subject or "")), measured, show(c.limit, c.unit),
-                Text(margin_text(c.margin), style="" if c.passed else "red"), Text(visible(c.source)),
+                status, Text(visible(c.title)), Text(visible(c.subject or "")), measured_text(c, show),
+                Text(visible(c.at)) if isinstance(c.at, str) else c.at, limit_text(c, show),
+                Text(row_margin_text(c), style="" if c.passed else "red"), Text(visible(c.source)),
             )
         console.print(table)
         console.print(Text(
-            f"measured at batch {report.batch}, {report.dtype}; MACs: {report.convention} convention"
+            f"budget limits measured at batch {report.batch}, {report.dtype} (the 'At' column states each memory "
+            f"figure's); MACs: {report.convention} convention; headroom/excess in percent of the limit, for a growth "
+            "limit in percentage points of growth over the baseline"
             + ("" if exact else "; exact values: --exact or --format json"), style="dim"))
         for note in report.notes:
             console.print(Text(visible(note), style="dim"))
@@ -152,9 +182,12 @@ def print_table(reports: list[SpecReport], console, *, exact: bool = False) -> N
         if report.baseline is not None:
             if report.changes:
                 console.print(Text(f"layers changed since the baseline ({len(report.changes)}):", style="bold"))
-                for row in report.changes:
+                for row in report.changes[:MAX_CHANGES_SHOWN]:
                     deltas = f"params {row.delta('params'):+,}, MACs {row.delta('macs'):+,}"
                     console.print(Text(visible(f"  {_row_name(row)}: {row_change_text(row)}; {deltas}")))
+                if len(report.changes) > MAX_CHANGES_SHOWN:
+                    console.print(Text(f"  … {len(report.changes) - MAX_CHANGES_SHOWN:,} more "
+                                       "(--format json lists them all)", style="dim"))
             else:
                 console.print(Text("no layer changed since the baseline", style="dim"))
         console.print()
@@ -212,6 +245,10 @@ def check_to_dict(c: Check) -> dict:
         "limit_text": c.text,
         "baseline": c.baseline,
         "margin_percent": None if margin is None else round(float(margin), 4),
+        "growth_percent": None if c.growth is None else round(float(c.growth), 4),
+        "allowed_growth_percent": None if c.allowed_growth is None else _num(c.allowed_growth),
+        "batch": c.batch,
+        "dtype": c.dtype,
         "passed": c.passed,
         "source": c.source,
         "location": _loc_json(c.loc),
@@ -375,16 +412,98 @@ def render_github(reports: list[SpecReport]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def render(reports: list[SpecReport], fmt: CheckFormat, *, exact: bool = False) -> str:
-    if CheckFormat(fmt) is CheckFormat.TABLE:
+# -- CSV and Markdown -------------------------------------------------------------------
+
+CSV_COLUMNS = [
+    "spec", "name", "result", "check", "quantity", "scope", "layer", "measured", "limit", "limit_text", "unit",
+    "batch", "dtype", "baseline", "growth_percent", "allowed_growth_percent", "margin_percent", "passed", "source",
+    "file", "line",
+]
+
+
+def render_csv(reports: list[SpecReport]) -> str:
+    """One row per check (exact values); a spec that could not be checked gets one row with its error."""
+    import csv
+    import io
+
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for r in reports:
+        if r.error is not None or r.skipped is not None:
+            writer.writerow([r.spec, r.name or "", r.status, str(r.error) if r.error else "no limits to check",
+                             *[""] * (len(CSV_COLUMNS) - 4)])
+            continue
+        for c in r.checks:
+            d = check_to_dict(c)
+            writer.writerow([
+                r.spec, r.name or "", r.status, c.title, c.quantity.value, c.scope, c.subject or "",
+                _num(c.measured), c.limit, c.text, c.unit, "" if c.batch is None else c.batch, c.dtype or "",
+                "" if c.baseline is None else c.baseline,
+                "" if d["growth_percent"] is None else d["growth_percent"],
+                "" if d["allowed_growth_percent"] is None else d["allowed_growth_percent"],
+                "" if d["margin_percent"] is None else d["margin_percent"],
+                "true" if c.passed else "false", c.source,
+                c.loc.file if c.loc else "", c.loc.line if c.loc and c.loc.line is not None else "",
+            ])
+    return out.getvalue()
+
+
+def _md(text) -> str:
+    return str(text).replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ").replace("<", "&lt;")
+
+
+def render_markdown(reports: list[SpecReport]) -> str:
+    """A pull-request comment: one table per spec, then the summary."""
+    status = exit_status(reports)
+    verdict = {0: "all limits hold", 1: "some limits are exceeded", 2: "some specs could not be checked"}[status]
+    lines = [f"### cnncalc check: {verdict}", ""]
+    for r in reports:
+        title = f"`{_md(r.spec)}`" + (f" ({_md(r.name)})" if r.name else "")
+        if r.error is not None:
+            lines += [f"**{title}: error:** {_md(r.error)}", ""]
+            continue
+        if r.skipped is not None:
+            lines += [f"{title}: skipped (no limits to check)", ""]
+            continue
+        lines += [
+            f"#### {title}: {r.status.upper()}",
+            "",
+            "| | check | layer | measured | at | limit | headroom / excess | source |",
+            "|:-:|:--|:--|--:|:--|--:|--:|:--|",
+        ]
+        for c in r.checks:
+            mark = "✅" if c.passed else "❌"
+            lines.append(
+                f"| {mark} | {_md(c.title)} | {_md(c.subject or '')} | {_md(measured_text(c, value_text))} | "
+                f"{c.at} | {_md(limit_text(c, value_text))} | {_md(row_margin_text(c))} | {_md(c.source)} |"
+            )
+        if r.changes:
+            lines += ["", f"Layers changed since the baseline ({len(r.changes)}):", ""]
+            lines += [f"- `{_md(_row_name(row))}`: {_md(row_change_text(row))}" for row in r.changes]
+        lines += ["", f"> budget limits measured at batch {r.batch}, {r.dtype}; MACs: {r.convention} convention; "
+                      "headroom/excess in percent of the limit, for a growth limit in percentage points of growth."]
+        lines += [f"> {_md(note)}" for note in r.notes]
+        lines.append("")
+    if any(c.quantity.value == "training_memory" for r in reports for c in r.checks):
+        from ..checking import TRAINING_MEMORY_DEFINITION
+
+        lines += [f"> {TRAINING_MEMORY_DEFINITION}", ""]
+    return "\n".join(lines)
+
+
+def render(reports: list[SpecReport], fmt: Format, *, exact: bool = False) -> str:
+    fmt = Format(fmt)
+    if fmt is Format.TABLE:
         return render_table_text(reports, exact=exact)
-    if CheckFormat(fmt) is CheckFormat.HTML:
+    if fmt is Format.HTML:
         from .html_check import render as render_html
 
         return render_html(reports)
     return {
-        CheckFormat.TABLE: render_table_text,
-        CheckFormat.JSON: render_json,
-        CheckFormat.JUNIT: render_junit,
-        CheckFormat.GITHUB: render_github,
-    }[CheckFormat(fmt)](reports)
+        Format.JSON: render_json,
+        Format.CSV: render_csv,
+        Format.MARKDOWN: render_markdown,
+        Format.JUNIT: render_junit,
+        Format.GITHUB: render_github,
+    }[fmt](reports)

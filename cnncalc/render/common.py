@@ -6,7 +6,7 @@ from __future__ import annotations
 from ..analysis import Analysis, LayerResult
 from ..conventions import rule
 from ..receptive import AxisRF, format_number
-from ..units import human_bytes
+from ..units import DTYPE_BYTES, human_bytes
 
 
 def shape_text(shape) -> str:
@@ -28,7 +28,8 @@ def rf_text(rf: tuple[AxisRF, ...]) -> str:
 def convention_lines(analysis: Analysis) -> list[str]:
     return [
         f"Convention ({analysis.convention.value}): {rule(analysis.convention).summary}.",
-        "Parameters: trainable weights and biases; buffers (batch-norm running statistics) are listed apart.",
+        "Parameters: trainable weights and biases; buffers (batch-norm running statistics) are listed apart "
+        "('+N buf'). Counts: k = 10³, M = 10⁶, G = 10⁹; bytes: KiB = 2¹⁰, MiB = 2²⁰, GiB = 2³⁰.",
         f"Memory: outputs × batch {analysis.batch} × {analysis.dtype}; receptive field in input pixels per axis.",
         "Kept: bytes a layer keeps for its backward pass (inputs/outputs it needs, argmax indices, masks, "
         "statistics); a tensor kept by several layers counts once in the total. `cnncalc verify` checks it.",
@@ -36,10 +37,13 @@ def convention_lines(analysis: Analysis) -> list[str]:
 
 
 def memory_text(analysis: Analysis) -> str:
+    """Activations, parameters (trainable only) and buffers apart, with the batch and dtype."""
     t = analysis.totals
+    size = DTYPE_BYTES[analysis.dtype]
+    buffers = f" · buffers {human_bytes(t.params_buffers * size)}" if t.params_buffers else ""
     return (
-        f"activations {human_bytes(t.activation_bytes)} · parameters {human_bytes(t.param_bytes)} · "
-        f"input {human_bytes(t.input_bytes)} (batch {analysis.batch}, {analysis.dtype})"
+        f"activations {human_bytes(t.activation_bytes)} · parameters {human_bytes(t.params_trainable * size)}"
+        f"{buffers} · input {human_bytes(t.input_bytes)} (batch {analysis.batch}, {analysis.dtype})"
     )
 
 

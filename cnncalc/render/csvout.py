@@ -1,5 +1,6 @@
-"""CSV output: one row per layer, exact integers, then a TOTAL row; the last
-column names the counting convention of the MACs and FLOPs."""
+"""CSV output: one row per layer, exact integers, then a TOTAL row; the batch
+and dtype of the byte columns, and last the counting convention of the MACs
+and FLOPs."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from .escape import csv_cell
 COLUMNS = [
     "index", "name", "type", "inputs", "output_shape", "params_trainable", "params_buffers",
     "multiplications", "macs", "flops", "rf_size", "rf_jump", "rf_start", "activation_bytes", "param_bytes",
-    "convention",
+    "batch", "dtype", "convention",
 ]
 
 
@@ -34,12 +35,12 @@ def render(analysis: Analysis) -> str:
             shape_text(r.output_shape),
             r.params.trainable, r.params.buffers, r.multiplications, r.macs, r.flops,
             rf_text(r.rf), _axes(r.rf, "jump"), _axes(r.rf, "start"), r.activation_bytes, r.param_bytes,
-            convention,
+            analysis.batch, analysis.dtype, convention,
         ])
     t = analysis.totals
     writer.writerow([
         "", "TOTAL", "", "", shape_text(analysis.input_shape), t.params_trainable, t.params_buffers,
         t.multiplications, t.macs, t.flops, rf_text(analysis.output_rf), "", "", t.activation_bytes, t.param_bytes,
-        convention,
+        analysis.batch, analysis.dtype, convention,
     ])
     return out.getvalue()

@@ -11,6 +11,7 @@ attribute, or use DOT's ``\\N``/``\\G`` escapes; ids (``n3``,
 from __future__ import annotations
 
 from ..units import human_count
+from .escape import hidden
 from .netgraph import NetGraph
 
 STATUS = {
@@ -32,7 +33,7 @@ def _inner(text: str) -> str:
             out.append("\\\\")
         elif c == '"':
             out.append('\\"')
-        elif ord(c) < 32 or ord(c) == 127 or c in "\u2028\u2029":
+        elif ord(c) < 32 or hidden(c):  # controls, C1, separators, direction overrides
             out.append(" ")
         else:
             out.append(c)

@@ -46,6 +46,13 @@ def _show(match: re.Match) -> str:
     return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
 
+def hidden(char: str) -> bool:
+    """True for a character :func:`visible` would show as an escape (a
+    control, a separator, a direction override): for renderers that replace
+    such characters in their own way (DOT and Mermaid labels)."""
+    return _INVISIBLE.fullmatch(char) is not None
+
+
 def visible(text) -> str:
     """``text`` with every control or direction-changing character shown as an escape."""
     text = str(text)

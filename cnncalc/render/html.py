@@ -41,10 +41,15 @@ _ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;",
 
 
 def esc(text) -> str:
-    """Text or attribute value for HTML: & < > " ' as entities, control characters dropped."""
+    """Text or attribute value for HTML: & < > " ' as entities; line breaks
+    kept (a description may have several lines), every other control character
+    shown as an escape, and no line starting with ``::`` (an HTML report printed
+    in a CI log must not pass for a workflow command): cnncalc.render.escape."""
     out = str(text).translate(_ESCAPES)
-    if not out.isprintable():
-        out = "".join(c if c.isprintable() or c in "\n\t" else "\ufffd" for c in out)
+    if not out.isprintable() or out.lstrip().startswith("::"):
+        from .escape import line_text
+
+        out = "\n".join(line_text(line) for line in out.replace("\r\n", "\n").split("\n"))
     return out
 
 

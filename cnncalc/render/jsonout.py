@@ -7,6 +7,7 @@ import json
 from ..analysis import Analysis
 from ..conventions import rule
 from ..receptive import _json_num
+from ..units import DTYPE_BYTES
 from .escape import json_text
 
 SCHEMA_VERSION = "cnncalc.analysis/1"
@@ -16,6 +17,7 @@ def to_dict(analysis: Analysis, *, layers: bool = True) -> dict:
     """The JSON document as Python data (``layers=False``: without the
     per-layer records, which :func:`render` writes itself)."""
     t = analysis.totals
+    size = DTYPE_BYTES[analysis.dtype]
     graph = analysis.graph
     return {
         "schema": SCHEMA_VERSION,
@@ -43,7 +45,9 @@ def to_dict(analysis: Analysis, *, layers: bool = True) -> dict:
                 "receptive_field": [a.to_json() for a in r.rf],
                 "memory": {
                     "activation_bytes": r.activation_bytes,
-                    "param_bytes": r.param_bytes,
+                    "params_bytes": r.params.trainable * size,  # trainable only, as "params" everywhere
+                    "buffer_bytes": r.params.buffers * size,
+                    "param_bytes": r.param_bytes,  # params + buffers (kept for schema /1 baselines)
                     "kept_for_backward_bytes": analysis.training_memory.layers[r.name].bytes,
                 },
             }
@@ -56,7 +60,9 @@ def to_dict(analysis: Analysis, *, layers: bool = True) -> dict:
             "flops": t.flops,
             "memory": {
                 "activation_bytes": t.activation_bytes,
-                "param_bytes": t.param_bytes,
+                "params_bytes": t.params_trainable * size,  # trainable only, as "params" everywhere
+                "buffer_bytes": t.params_buffers * size,
+                "param_bytes": t.param_bytes,  # params + buffers (kept for schema /1 baselines)
                 "input_bytes": t.input_bytes,
                 # the training-memory estimate (cnncalc.training); baselines of `cnncalc check` compare it
                 "training_bytes": analysis.training_memory.total,
@@ -137,6 +143,7 @@ def _layer_lines(analysis: Analysis) -> list[str]:
 
     compact = json.JSONEncoder(ensure_ascii=False, separators=(", ", ": ")).encode
     kept = analysis.training_memory.layers
+    size = DTYPE_BYTES[analysis.dtype]
     settings: dict = {}  # layer → its settings as JSON (frozen layers: equal ones print the same)
     shapes: dict = {}  # shape → "[a, b, c]"
     fields: dict = {}  # receptive-field tuple → JSON
@@ -185,6 +192,7 @@ def _layer_lines(analysis: Analysis) -> list[str]:
             f'"params": {{"trainable": {r.params.trainable}, "buffers": {r.params.buffers}}}, '
             f'"multiplications": {r.multiplications}, "macs": {r.macs}, "flops": {r.flops}, '
             f'"receptive_field": {field(r.rf)}, "memory": {{"activation_bytes": {r.activation_bytes}, '
+            f'"params_bytes": {r.params.trainable * size}, "buffer_bytes": {r.params.buffers * size}, '
             f'"param_bytes": {r.param_bytes}, "kept_for_backward_bytes": {kept[node.name].bytes}}}}}'
         )
     return lines

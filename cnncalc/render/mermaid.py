@@ -12,6 +12,7 @@ cnncalc's own.
 from __future__ import annotations
 
 from ..units import human_count
+from .escape import hidden
 from .netgraph import NetGraph
 
 _SAFE = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 .,_-+×/:=·→%")
@@ -122,7 +123,7 @@ def escape_md(text: str) -> str:
     entities (GitHub renders no raw HTML from them), newlines as spaces."""
     out = []
     for c in str(text):
-        if c in "\r\n\t" or (ord(c) < 32) or c in "\u2028\u2029":
+        if c in "\r\n\t" or (ord(c) < 32) or hidden(c):  # controls, C1, separators, direction overrides
             out.append(" ")
         elif c in "<>&\"'`*[]()#|\\!~":
             out.append(f"&#{ord(c)};")

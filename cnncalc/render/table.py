@@ -233,10 +233,22 @@ class _Rows:
             if len(inputs) == 1 and inputs[0] == previous[r.name]:
                 out.append(("", None))
             elif by_index:
-                out.append((printable(", ".join(f"#{index[s]}" if s in index else s for s in inputs)), None))
+                out.append((printable(_some(f"#{index[s]}" if s in index else s for s in inputs)), None))
             else:
-                out.append((printable(", ".join(_relative(s, r.node.parent) for s in inputs)), None))
+                out.append((printable(_some(_relative(s, r.node.parent) for s in inputs)), None))
         return out
+
+
+#: A merge may read thousands of inputs: the cell names the first few and
+#: counts the rest (every row is padded to the widest cell of its column).
+MAX_INPUTS_SHOWN = 8
+
+
+def _some(names) -> str:
+    names = list(names)
+    if len(names) <= MAX_INPUTS_SHOWN:
+        return ", ".join(names)
+    return ", ".join(names[:MAX_INPUTS_SHOWN]) + f", … ({len(names) - MAX_INPUTS_SHOWN:,} more)"
 
 
 def _params_cells(rows: _Rows, count, with_buffers: bool):
@@ -245,7 +257,7 @@ def _params_cells(rows: _Rows, count, with_buffers: bool):
         if p or b:
             text = count(p)
             if b and with_buffers:
-                text += f" +{count(b)}b"
+                text += f" +{count(b)} buf"  # buffers, not bits
             out.append((text, None))
         else:
             out.append(("0", "dim"))
@@ -331,7 +343,7 @@ def build(analysis: Analysis, *, exact: bool = False, bars: bool | str = False, 
     if width is not None and _text_width(title) > width:
         title = _shorten(title, width)
     table = Table(
-        title=title,
+        title=Text(title),  # spec text: a Text, never read as rich markup ([link=…])
         title_justify="left",
         show_footer=True,
         header_style="bold",

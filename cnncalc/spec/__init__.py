@@ -34,10 +34,19 @@ The reader runs in stages, one module each:
 :mod:`.state` holds the data they pass along, :mod:`.common` what they share.
 """
 
-from .common import MAX_INT
-from .expand import ENTRY_KEYS, EXTRA_ENTRY_KEYS, MAX_BLOCK_DEPTH, MAX_LAYERS
-from .load import CORE_KEYS, SECTIONS, load_spec, loads_spec, parse_spec
-from .state import GroupInfo
+from .. import env  # every environment variable is read there
+
+#: Safety limit on the expanded number of nodes (``repeat`` can multiply);
+#: checked before anything is expanded (see README, "Limits"). The stages read
+#: it (and MAX_BLOCK_DEPTH) from here at call time.
+MAX_LAYERS = env.limit("CNNCALC_MAX_LAYERS")
+#: How deeply block definitions may use one another.
+MAX_BLOCK_DEPTH = env.limit("CNNCALC_MAX_BLOCK_DEPTH")
+
+from .common import MAX_INT  # noqa: E402  (the stages read the limits above)
+from .expand import ENTRY_KEYS, EXTRA_ENTRY_KEYS  # noqa: E402
+from .load import CORE_KEYS, SECTIONS, load_spec, loads_spec, parse_spec  # noqa: E402
+from .state import GroupInfo  # noqa: E402
 
 __all__ = [
     "CORE_KEYS", "ENTRY_KEYS", "EXTRA_ENTRY_KEYS", "GroupInfo", "MAX_BLOCK_DEPTH", "MAX_INT", "MAX_LAYERS",

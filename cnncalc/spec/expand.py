@@ -7,7 +7,8 @@ spec that would expand beyond MAX_LAYERS before expanding anything."""
 
 from __future__ import annotations
 
-from .. import env
+import sys
+
 from ..blocks import bind_args, substitute_tree
 from ..errors import Loc, SpecError, did_you_mean
 from ..graph import INPUT
@@ -24,11 +25,12 @@ ENTRY_KEYS = ("name", "inputs", "repeat", "when")
 #: for the same reason as load.SECTIONS.
 EXTRA_ENTRY_KEYS: set[str] = {"expect", "weights", "biases"}  # cnncalc.homework.keys
 
-#: Safety limit on the expanded number of nodes (``repeat`` can multiply);
-#: checked before anything is expanded (see README, "Limits").
-MAX_LAYERS = env.limit("CNNCALC_MAX_LAYERS")
-#: How deeply block definitions may use one another.
-MAX_BLOCK_DEPTH = env.limit("CNNCALC_MAX_BLOCK_DEPTH")
+
+
+def _limits():
+    """The package, whose MAX_LAYERS and MAX_BLOCK_DEPTH (cnncalc.spec, see README,
+    "Limits") are read at call time, so that setting them there takes effect."""
+    return sys.modules[__package__]
 
 
 def _expand_list(entries: YList, ctx: _Ctx, scope: _Scope):
@@ -60,9 +62,9 @@ def _check_expanded_size(layers: YList, blocks: dict) -> None:
             return block_memo[name]
         if name in active:
             return 1  # a block that uses itself: reported during expansion
-        if len(active) >= MAX_BLOCK_DEPTH:
+        if len(active) >= _limits().MAX_BLOCK_DEPTH:
             raise _err(
-                f"blocks nest more than {MAX_BLOCK_DEPTH} deep ({' → '.join([*active[:3], '…', name])}); "
+                f"blocks nest more than {_limits().MAX_BLOCK_DEPTH} deep ({' → '.join([*active[:3], '…', name])}); "
                 "set CNNCALC_MAX_BLOCK_DEPTH to raise the limit",
                 loc,
                 field="type",
@@ -98,11 +100,11 @@ def _check_expanded_size(layers: YList, blocks: dict) -> None:
         total = 0
         for i, entry in enumerate(entries):
             n = entry_size(entry, entries.loc_of(i))
-            if n > MAX_LAYERS:
+            if n > _limits().MAX_LAYERS:
                 rep = isinstance(entry, YMap) and "repeat" in entry
                 _guard_size_error(n, entry.loc_of("repeat") if rep else entries.loc_of(i))
             total += n
-            if total > MAX_LAYERS:
+            if total > _limits().MAX_LAYERS:
                 _guard_size_error(total, entries.loc_of(i))
         memo[key] = total
         return total
@@ -112,7 +114,7 @@ def _check_expanded_size(layers: YList, blocks: dict) -> None:
 
 def _guard_size_error(n, loc):
     raise _err(
-        f"the spec expands to {n:,} layers, more than the limit of {MAX_LAYERS:,}; cnncalc refuses it "
+        f"the spec expands to {n:,} layers, more than the limit of {_limits().MAX_LAYERS:,}; cnncalc refuses it "
         "(set CNNCALC_MAX_LAYERS to raise the limit)",
         loc,
         field="repeat",
@@ -120,9 +122,9 @@ def _guard_size_error(n, loc):
 
 
 def _guard_size(ctx, extra, loc):
-    if len(ctx.nodes) + extra > MAX_LAYERS:
+    if len(ctx.nodes) + extra > _limits().MAX_LAYERS:
         raise _err(
-            f"the spec expands to more than {MAX_LAYERS:,} layers; cnncalc refuses it "
+            f"the spec expands to more than {_limits().MAX_LAYERS:,} layers; cnncalc refuses it "
             "(set CNNCALC_MAX_LAYERS to raise the limit)",
             loc,
             field="repeat",

@@ -11,6 +11,14 @@ from ..yamlio import YMap
 from .common import _check_magnitude, _describe, _err
 
 
+def _colon_hint(key) -> str:
+    """``{out_channels:4}`` reads as the key 'out_channels:4': YAML needs a space after the colon."""
+    if isinstance(key, str) and ":" in key.strip(":"):
+        name, _, value = key.partition(":")
+        return f" (YAML needs a space after the colon: write '{name}: {value}')"
+    return ""
+
+
 def _type_of(name, loc, blocks=()) -> type:
     if not isinstance(name, str):
         raise _err(f"a layer type must be a name, got {_describe(name)}", loc, field="type")
@@ -91,7 +99,7 @@ def _build_layer(cls, fields: YMap, defaults: dict, type_loc: Loc):
             key_loc = fields.key_locs.get(key, loc) if key in fields else loc
             raise SpecError(
                 f"unknown field '{key}' for {cls.type_name}{did_you_mean(key, allowed)}; "
-                f"its fields are: {', '.join(allowed) or '(none)'}",
+                f"its fields are: {', '.join(allowed) or '(none)'}{_colon_hint(key)}",
                 loc=key_loc,
                 field=str(key),
             )

@@ -8,7 +8,7 @@ from types import MappingProxyType
 
 from ..errors import SpecError
 from ..graph import INPUT, Node
-from .resolve import _resolve, _with_pieces
+from .resolve import _resolve
 from .state import _Ctx
 
 
@@ -57,6 +57,20 @@ def _link(ctx: _Ctx, file) -> list[Node]:
             )
         )
     return nodes
+
+
+def _with_pieces(ctx: _Ctx, resolved: list) -> list:
+    """``resolved`` with each piece node (cnncalc.spec.resolve._piece) right after the node it comes from."""
+    if not ctx.pieces:
+        return resolved
+    after: dict[str, list] = {}
+    for p in sorted(ctx.pieces.values(), key=lambda p: getattr(p.layer, "start", 0)):  # in the order of the axis
+        after.setdefault(p.inputs[0].name, []).append((p, (p.inputs[0].name,)))
+    out = []
+    for item in resolved:
+        out.append(item)
+        out.extend(after.get(item[0].name, ()))
+    return out
 
 
 def _topological(edges):

@@ -4,11 +4,13 @@ finished :class:`~cnncalc.graph.Graph`."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from ..blocks import parse_blocks
 from ..errors import FieldError, Loc, did_you_mean
 from ..graph import Graph
 from ..layers import base as layer_base
-from ..yamlio import YList, YMap, load_file, load_text, loc_of
+from ..yamlio import YList, YMap, from_data, load_file, load_text, loc_of
 from .common import _check_magnitude, _describe, _err
 from .expand import _check_expanded_size, _expand_list
 from .layer import _parse_defaults
@@ -32,8 +34,14 @@ def load_spec(path, input_shape=None) -> Graph:
     return parse_spec(load_file(path), str(path), input_shape)
 
 
-def loads_spec(text: str, file: str = "<spec>", input_shape=None) -> Graph:
-    """Like :func:`load_spec` for YAML text."""
+def loads_spec(text, file: str | None = None, input_shape=None) -> Graph:
+    """Like :func:`load_spec` for YAML text, or for the spec as a Python
+    dict (``{"input": [3, 32, 32], "layers": [...]}``; its errors name the
+    file ``<dict>`` and the layer and field, without line numbers)."""
+    if isinstance(text, Mapping):
+        file = file or "<dict>"
+        return parse_spec(from_data(dict(text), file), file, input_shape)
+    file = file or "<spec>"
     return parse_spec(load_text(text, file), file, input_shape)
 
 

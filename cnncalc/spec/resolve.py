@@ -94,6 +94,10 @@ def _piece(ctx: _Ctx, ref: _Ref) -> str | None:
     """``<node>.<key>`` where ``<node>`` is a layer whose output has pieces
     (``split``): the full name of the piece's node, added (once) as a pending
     node right after its source, or None."""
+    import sys
+
+    limit = sys.modules[__package__].MAX_LAYERS  # cnncalc.spec's, read at call time
+
     head, dot, key = ref.name.rpartition(".")
     if not dot or not head:
         return None
@@ -113,31 +117,15 @@ def _piece(ctx: _Ctx, ref: _Ref) -> str | None:
     if name not in ctx.pieces:
         if name in ctx.names or name in ctx.groups:
             return None  # an entry of that name exists; the caller reports the reference
-        from .expand import MAX_LAYERS  # (expand imports this module)
-
-        if len(ctx.nodes) + len(ctx.pieces) >= MAX_LAYERS:  # pieces are nodes too (see "Limits")
+        if len(ctx.nodes) + len(ctx.pieces) >= limit:  # pieces are nodes too (see "Limits")
             raise _err(
-                f"the spec expands to more than {MAX_LAYERS:,} layers with the split pieces it names; cnncalc "
+                f"the spec expands to more than {limit:,} layers with the split pieces it names; cnncalc "
                 "refuses it (set CNNCALC_MAX_LAYERS to raise the limit)",
                 ref.loc or owner.loc,
                 field="inputs",
             )
         ctx.pieces[name] = _Pending(name, layer, (_Ref(owner.name),), ref.loc or owner.loc, {}, owner.parent, {})
     return name
-
-
-def _with_pieces(ctx: _Ctx, resolved: list) -> list:
-    """``resolved`` with each piece node right after the node it comes from."""
-    if not ctx.pieces:
-        return resolved
-    after: dict[str, list] = {}
-    for p in sorted(ctx.pieces.values(), key=lambda p: getattr(p.layer, "start", 0)):  # in the order of the axis
-        after.setdefault(p.inputs[0].name, []).append((p, (p.inputs[0].name,)))
-    out = []
-    for item in resolved:
-        out.append(item)
-        out.extend(after.get(item[0].name, ()))
-    return out
 
 
 def _group_outputs(ctx: _Ctx) -> dict:
@@ -153,56 +141,4 @@ def _group_outputs(ctx: _Ctx) -> dict:
                 break
             ref = _resolve_step(ctx, ref)
         out[name] = dataclasses.replace(info, output=output)
-    return out
-
-
-# -- pieces of a node's output (split1.0): Layer.piece ------------------------
-
-def _piece(ctx: _Ctx, ref: _Ref) -> str | None:
-    """``<node>.<key>`` where ``<node>`` is a layer whose output has pieces
-    (``split``): the full name of the piece's node, added (once) as a pending
-    node right after its source, or None."""
-    head, dot, key = ref.name.rpartition(".")
-    if not dot or not head:
-        return None
-    source = _Ref(head, ref.scope, ref.loc)
-    for _ in range(10_000):
-        source = _resolve_step(ctx, source)
-        if source is None or isinstance(source, str):
-            break
-    if ctx.by_name is None:  # only linking resolves references: every node is known by now
-        ctx.by_name = {p.name: p for p in ctx.nodes}
-    owner = ctx.by_name.get(source) if isinstance(source, str) else None
-    found = owner.layer.piece(key) if owner is not None else None
-    if found is None:
-        return None
-    canonical, layer = found
-    name = f"{owner.name}.{canonical}"
-    if name not in ctx.pieces:
-        if name in ctx.names or name in ctx.groups:
-            return None  # an entry of that name exists; the caller reports the reference
-        from .expand import MAX_LAYERS  # (expand imports this module)
-
-        if len(ctx.nodes) + len(ctx.pieces) >= MAX_LAYERS:  # pieces are nodes too (see "Limits")
-            raise _err(
-                f"the spec expands to more than {MAX_LAYERS:,} layers with the split pieces it names; cnncalc "
-                "refuses it (set CNNCALC_MAX_LAYERS to raise the limit)",
-                ref.loc or owner.loc,
-                field="inputs",
-            )
-        ctx.pieces[name] = _Pending(name, layer, (_Ref(owner.name),), ref.loc or owner.loc, {}, owner.parent, {})
-    return name
-
-
-def _with_pieces(ctx: _Ctx, resolved: list) -> list:
-    """``resolved`` with each piece node right after the node it comes from."""
-    if not ctx.pieces:
-        return resolved
-    after: dict[str, list] = {}
-    for p in sorted(ctx.pieces.values(), key=lambda p: getattr(p.layer, "start", 0)):  # in the order of the axis
-        after.setdefault(p.inputs[0].name, []).append((p, (p.inputs[0].name,)))
-    out = []
-    for item in resolved:
-        out.append(item)
-        out.extend(after.get(item[0].name, ()))
     return out

@@ -123,7 +123,15 @@ def big_text(path: Path, megabytes: str) -> None:
         handle.truncate(int(megabytes) * 1024 * 1024)
 
 
+def alternating(path: Path, count: str, period: str) -> None:
+    """COUNT layers, a convolution every PERIOD-th and ReLUs between."""
+    n, k = int(count), int(period)
+    rows = "".join("  - conv: {out_channels: 4, kernel_size: 1}\n" if i % k == 0 else "  - relu\n" for i in range(n))
+    _write(path, "input: [4, 8]\nlayers:\n" + rows)
+
+
 GENERATORS = {
+    "alternating": alternating,
     "scalars": scalars, "per_axis": per_axis, "fan_out": fan_out, "fan_in": fan_in, "when_chain": when_chain,
     "long_name": long_name, "many_names": many_names, "baseline": baseline, "big_text": big_text,
 }
