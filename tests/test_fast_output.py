@@ -70,9 +70,12 @@ def test_json_text_with_quotes_unicode_and_fractions():
 
     analysis = analyze_text(
         'name: "网络 \\"q\\""\ninput: [3, 9, 9]\nlayers:\n  - conv: {out_channels: 4, kernel_size: 3, stride: "1/2"}\n'
-        '    name: "卷积\\tlayer \\"x\\""\n  - relu\n  - dropout: {p: 0.25}\n  - flatten\n  - dense: {out_features: 3}\n'
+        '    name: "卷积\\tlayer \\"x\\""\n  - relu:\n    name: "a\\u2028b"\n  - dropout: {p: 0.25}\n    name: "del\\x7f"\n'
+        '  - flatten\n  - dense: {out_features: 3}\n'
     )
-    assert jsonout.render(analysis) == _json_by_the_encoder(analysis)
+    text = jsonout.render(analysis)
+    assert text == _json_by_the_encoder(analysis)
+    assert "\\u2028" in text and "\\u007f" in text and "\u2028" not in text  # shown, not obeyed
 
 
 @pytest.mark.parametrize("name", ["lenet5", "resnet18", "unet"])

@@ -130,12 +130,21 @@ def render(analysis: Analysis) -> str:
     placeholder = "\0layers\0"
     data["layers"] = placeholder
     text = json.dumps(data, indent=2, ensure_ascii=False)
-    rows = "[\n" + ",\n".join(_layer_lines(analysis)) + "\n  ]"
+    rows = "[\n" + ",\n".join(map(_shown, _layer_lines(analysis))) + "\n  ]"
     # The key and its value together: a spec's name may hold the placeholder's
     # text too, but never an unescaped quote, so only the real key matches.
-    # json_text: the characters JSON leaves raw but terminals obey, as escapes.
+    # json_text: the characters JSON leaves raw but terminals obey, as escapes
+    # (the document and each layer line apart: json_text never spans a line).
     key = '"layers": ' + json.dumps(placeholder)
-    return json_text(text.replace(key, '"layers": ' + rows, 1)) + "\n"
+    return json_text(text).replace(key, '"layers": ' + rows, 1) + "\n"
+
+
+def _shown(line: str) -> str:
+    """:func:`json_text` of one layer line, without scanning a line that cannot
+    need it (of the characters json_text escapes, only DEL is ASCII)."""
+    if line.isascii() and "\x7f" not in line:
+        return line
+    return json_text(line)
 
 
 def _layer_lines(analysis: Analysis) -> list[str]:
