@@ -9,20 +9,34 @@ Library use::
     result.totals.params_trainable      # 138357544
     result["conv1"].output_shape        # (64, 224, 224)
 
-The analysis never imports numpy; only the executor does.
+The analysis never imports numpy; only the executor does. ``import cnncalc``
+itself imports nothing else: each name below is loaded from its module the
+first time it is used (module ``__getattr__``), so the command line starts fast.
 """
-
-from . import budget as _budget  # noqa: F401  (registers the 'budget:' spec section)
-from .homework import keys as _homework_keys  # noqa: F401  (registers expect:, expect_total:, values:, weights:, ...)
-from .analysis import Analysis, LayerResult, Totals, analyze, analyze_file
-from .conventions import Convention
-from .errors import CnncalcError, FieldError, Loc, SpecError
-from .graph import Graph, Node
-from .spec import load_spec, loads_spec
 
 __version__ = "0.1.0"
 
-__all__ = [
-    "Analysis", "LayerResult", "Totals", "analyze", "analyze_file", "Convention", "CnncalcError",
-    "FieldError", "Loc", "SpecError", "Graph", "Node", "load_spec", "loads_spec", "__version__",
-]
+#: Public name → the module that defines it.
+_EXPORTS = {
+    "Analysis": "analysis", "LayerResult": "analysis", "Totals": "analysis", "analyze": "analysis",
+    "analyze_file": "analysis", "Convention": "conventions", "CnncalcError": "errors", "FieldError": "errors",
+    "Loc": "errors", "SpecError": "errors", "Graph": "graph", "Node": "graph", "load_spec": "spec",
+    "loads_spec": "spec",
+}
+
+__all__ = [*_EXPORTS, "__version__"]
+
+
+def __getattr__(name):
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'cnncalc' has no attribute {name!r}")
+    from .lazy import import_submodule
+
+    value = getattr(import_submodule(__name__, module), name)
+    globals()[name] = value  # later lookups skip this function
+    return value
+
+
+def __dir__():
+    return sorted({*globals(), *_EXPORTS})

@@ -17,12 +17,13 @@ from .errors import FieldError, SpecError
 from .graph import INPUT, Graph, Node
 from .layers.base import WHOLE, Params
 from .receptive import AxisRF
+from .records import Record, record
 from .shapes import order_warning
 from .units import DTYPE_BYTES  # noqa: F401  (imported from here by other modules)
 
 
-@dataclass(frozen=True)
-class LayerResult:
+@record
+class LayerResult(Record):
     node: Node
     input_shapes: tuple[tuple[int, ...], ...]
     output_shape: tuple[int, ...]
@@ -43,8 +44,8 @@ class LayerResult:
         return self.node.type_name
 
 
-@dataclass(frozen=True)
-class Totals:
+@record
+class Totals(Record):
     params_trainable: int
     params_buffers: int
     multiplications: int
@@ -214,14 +215,23 @@ def _unused_warnings(graph: Graph) -> list[tuple[str, str]]:
     ]
 
 
-def _step_rf(layer, xs, rf_in: tuple[AxisRF, ...], extents) -> tuple[AxisRF, ...]:
-    step = layer.rf(xs)
+def _step_rf(step, rf_in: tuple[AxisRF, ...], extents) -> tuple[AxisRF, ...]:
+    """The receptive field after a layer whose ``rf(xs)`` answered ``step``."""
     if step is None:
         return rf_in
     if step == WHOLE or len(step) != len(rf_in):
         return tuple(rf.whole_input(n) for rf, n in zip(rf_in, extents))
     # an axis step may itself be WHOLE (e.g. K-max pooling along one axis)
     return tuple(rf.whole_input(n) if s == WHOLE else rf.then(s) for rf, s, n in zip(rf_in, step, extents))
+
+
+def _answers(layer, xs, count) -> tuple:
+    """What a layer says about input shapes ``xs``: output shape, parameters,
+    multiplications, MACs and FLOPs under the convention, receptive-field step."""
+    y = tuple(layer.out_shape(xs))
+    mults = layer.macs(xs, y)
+    macs, flops = count(layer, xs, y, mults)
+    return y, layer.params(xs), mults, macs, flops, layer.rf(xs)
 
 
 def graph_of(spec, input_shape=None) -> Graph:
@@ -284,6 +294,7 @@ def analyze(
     results = []
     known: dict[str, LayerResult] = {}  # nodes analysed so far, for layers that refer to others
     warnings: list[tuple[str, str]] = []
+    memo: dict = {}  # (layer, input shapes) → _answers(...)
     order = order_warning(graph.input_shape)
     if order is not None:
         warnings.append((INPUT, order))
@@ -301,11 +312,20 @@ def analyze(
             raise _fail(FieldError("inputs", f"{node.type_name} takes {want}, got {len(xs)}"), node)
         try:
             layer = layer.bind(known)
-            y = tuple(layer.out_shape(xs))
-            params = layer.params(xs)
-            mults = layer.macs(xs, y)
-            macs, flops = count(layer, xs, y, mults)
-            rf = _step_rf(layer, xs, _merge_rf(node, [fields[s] for s in node.inputs], warnings), extents)
+            # Layers answer pure questions about their input shapes, and real
+            # networks repeat the same layer on the same shapes (and a
+            # 10,000-layer chain five of them): ask each pair once.
+            try:
+                key = (layer, xs)
+                answers = memo.get(key)
+            except TypeError:  # a field value that cannot be hashed: just ask
+                key = answers = None
+            if answers is None:
+                answers = _answers(layer, xs, count)
+                if key is not None:
+                    memo[key] = answers
+            y, params, mults, macs, flops, step = answers
+            rf = _step_rf(step, _merge_rf(node, [fields[s] for s in node.inputs], warnings), extents)
             _check_derived(y, rf)
         except FieldError as exc:
             if hasattr(exc, "named"):  # a merge names each input beside its shape

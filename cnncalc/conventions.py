@@ -42,10 +42,12 @@ Every output of cnncalc names the convention it used.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from enum import Enum
 from math import prod
 from typing import Callable, Mapping
+
+from .records import Record, record
 
 
 class Convention(str, Enum):
@@ -63,8 +65,8 @@ class Convention(str, Enum):
 Rule = Callable[[object, tuple, tuple, int], int]
 
 
-@dataclass(frozen=True)
-class ConventionRule:
+@record
+class ConventionRule(Record):
     name: str
     summary: str
     #: layer type name -> rule; types not listed use ``default``

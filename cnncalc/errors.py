@@ -6,16 +6,18 @@ The core raises these; only the CLI prints them and turns them into exit codes
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 EXIT_OK = 0
 EXIT_CHECK_FAILED = 1
 EXIT_BAD_INPUT = 2
 
 
-@dataclass(frozen=True)
-class Loc:
-    """Where something stands in a spec file: 1-based line and column."""
+class Loc(NamedTuple):
+    """Where something stands in a spec file: 1-based line and column.
+
+    A named tuple (immutable, and cheap to make: the YAML reader makes one
+    for every value of a spec)."""
 
     file: str | None = None
     line: int | None = None

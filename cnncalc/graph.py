@@ -8,6 +8,7 @@ from typing import Mapping
 
 from .errors import Loc
 from .layers.base import Layer
+from .records import Record, record
 
 #: The name by which nodes refer to the network input.
 INPUT = "input"
@@ -15,8 +16,8 @@ INPUT = "input"
 _EMPTY: Mapping = MappingProxyType({})
 
 
-@dataclass(frozen=True)
-class Node:
+@record
+class Node(Record):
     """One layer instance in a network.
 
     ``index`` is the 1-based position in the expanded spec (the row number of

@@ -15,8 +15,9 @@ units maps onto *its* input. Every formula lives here, once, over axes.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from fractions import Fraction
+
+from .records import Record, record
 
 Number = int | Fraction
 
@@ -39,8 +40,8 @@ def effective_kernel(kernel: int, dilation: int = 1) -> int:
     return dilation * (kernel - 1) + 1
 
 
-@dataclass(frozen=True)
-class AxisStep:
+@record
+class AxisStep(Record):
     """One layer's mapping along one axis.
 
     ``span``: field of one output in this layer's input cells;
@@ -78,8 +79,8 @@ class AxisStep:
 IDENTITY = AxisStep(1, 1, 0)
 
 
-@dataclass(frozen=True)
-class AxisRF:
+@record
+class AxisRF(Record):
     size: Number = 1
     jump: Number = 1
     start: Number = 0

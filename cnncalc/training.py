@@ -15,11 +15,12 @@ executor really holds, exactly.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from enum import Enum
 from math import prod
 
 from .layers.base import INDEX_BYTES, MASK_BYTES, Saved
+from .records import Record, record
 from .units import DTYPE_BYTES
 
 
@@ -33,14 +34,14 @@ class Optimizer(str, Enum):
 OPTIMIZER_STATE = {Optimizer.SGD: 0, Optimizer.MOMENTUM: 1, Optimizer.ADAM: 2}
 
 
-@dataclass(frozen=True)
-class LayerMemory:
+@record
+class LayerMemory(Record):
     saved: Saved
     bytes: int  # everything this layer keeps (tensors it shares with others included)
 
 
-@dataclass(frozen=True)
-class TrainingMemory:
+@record
+class TrainingMemory(Record):
     optimizer: str
     params: int  # trainable parameter bytes
     buffers: int  # non-trainable buffer bytes (batch-norm running statistics)
@@ -73,22 +74,35 @@ def training_memory(analysis, optimizer: str | Optimizer = Optimizer.SGD) -> Tra
     shapes = {INPUT: tuple(analysis.input_shape)}
     shapes.update({r.name: r.output_shape for r in analysis.layers})
 
-    def tensor_bytes(name):
-        return prod(shapes[name]) * batch * size
+    tensor = {name: prod(shape) * batch * size for name, shape in shapes.items()}  # bytes of each output
+    views = {r.name for r in analysis.layers if r.node.layer.output_is_view}
 
     kept: set[str] = set()
     private = 0
     layers = {}
+    memo: dict = {}  # (layer, input shapes, output shape) → (Saved, private bytes): layers answer pure questions
     for r in analysis.layers:
         node = r.node
-        saved = node.layer.saved_for_backward(r.input_shapes, r.output_shape)
-        names = [node.inputs[i] for i in saved.inputs] + ([node.name] if saved.output else [])
-        own = (saved.values * size + saved.indices * INDEX_BYTES + saved.masks * MASK_BYTES) * batch
-        own += saved.shared * size
-        layers[node.name] = LayerMemory(saved, own + sum(tensor_bytes(n) for n in names))
-        kept.update(storage_of(graph, n) for n in names)
+        try:
+            key = (node.layer, r.input_shapes, r.output_shape)
+            found = memo.get(key)
+        except TypeError:  # a field value that cannot be hashed: just ask
+            key = found = None
+        if found is None:
+            saved = node.layer.saved_for_backward(r.input_shapes, r.output_shape)
+            own = (saved.values * size + saved.indices * INDEX_BYTES + saved.masks * MASK_BYTES) * batch
+            found = (saved, own + saved.shared * size)
+            if key is not None:
+                memo[key] = found
+        saved, own = found
+        names = [node.inputs[i] for i in saved.inputs]
+        if saved.output:
+            names.append(node.name)
+        layers[node.name] = LayerMemory(saved, own + sum([tensor[n] for n in names]))
+        for n in names:
+            kept.add(storage_of(graph, n) if n in views else n)
         private += own
-    activations = private + sum(tensor_bytes(n) for n in kept)
+    activations = private + sum([tensor[n] for n in kept])
     t = analysis.totals
     params = t.params_trainable * size
     return TrainingMemory(

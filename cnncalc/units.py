@@ -52,14 +52,29 @@ def _scaled(n: int, units, base: int, sep: str, small: str) -> str:
 _SI_PRINTED = [(scale, "k" if suffix == "K" else suffix) for scale, suffix in _SI]
 
 
+_COUNT_TEXT: dict[int, str] = {}  # a table repeats the same few numbers on thousands of rows
+_BYTES_TEXT: dict[int, str] = {}
+_MEMO_SIZE = 4096
+
+
 def human_count(n: int) -> str:
     """138357544 → '138.4M', 61706 → '61.71k' (four significant digits); below 1000 exact."""
-    return _scaled(n, _SI_PRINTED, 1000, "", "")
+    text = _COUNT_TEXT.get(n) if n.__class__ is int else None
+    if text is None:
+        text = _scaled(n, _SI_PRINTED, 1000, "", "")
+        if n.__class__ is int and len(_COUNT_TEXT) < _MEMO_SIZE:
+            _COUNT_TEXT[n] = text
+    return text
 
 
 def human_bytes(n: int) -> str:
     """Binary units: 553430176 → '527.8 MiB'."""
-    return _scaled(n, _BIN, 1024, " ", " B")
+    text = _BYTES_TEXT.get(n) if n.__class__ is int else None
+    if text is None:
+        text = _scaled(n, _BIN, 1024, " ", " B")
+        if n.__class__ is int and len(_BYTES_TEXT) < _MEMO_SIZE:
+            _BYTES_TEXT[n] = text
+    return text
 
 
 def grouped(n: int) -> str:

@@ -94,12 +94,13 @@ class _Frame:
     """A collection being built: its value, location, anchor, expanded size
     and depth, and for a mapping the key waiting for its value."""
 
-    __slots__ = ("value", "loc", "anchor", "size", "depth", "key", "key_loc", "has_key", "merges")
+    __slots__ = ("value", "loc", "anchor", "is_seq", "size", "depth", "key", "key_loc", "has_key", "merges")
 
-    def __init__(self, value, loc, anchor):
+    def __init__(self, value, loc, anchor, is_seq):
         self.value = value
         self.loc = loc
         self.anchor = anchor
+        self.is_seq = is_seq
         self.size = 1
         self.depth = 1
         self.key = None
@@ -115,6 +116,7 @@ class _Composer:
         self.count = 0
         self.anchors: dict[str, tuple] = {}  # anchor → (value, expanded size, depth)
         self.resolved: dict = {}  # (text, implicit) → tag
+        self.plain: dict = {}  # (text, implicit) → (value, tag) of untagged scalars (see node)
         self.constructed: dict = {}  # (tag, text) → value
 
     def loc(self, event) -> Loc:
@@ -174,94 +176,142 @@ class _Composer:
         return value, tag
 
     def node(self):
-        """Build one node (and everything under it) without recursion."""
-        loader = self.loader
+        """Build one node (and everything under it) without recursion.
+
+        The loop runs once per YAML event (about 9 per layer of a spec), so
+        it is written for speed: events are told apart by class identity,
+        a location is built as a bare tuple, and an untagged scalar seen
+        before (``16``, ``same``, ``relu``...) is one dictionary lookup. That
+        cache holds what :meth:`scalar` returned for the same text and
+        implicit flags, so :meth:`scalar` must stay a pure function of them
+        for untagged scalars (it is: resolution and conversion look at
+        nothing else)."""
+        get_event = self.loader.get_event
+        file = self.file
+        new_loc = tuple.__new__
+        anchors = self.anchors
+        known = self.plain  # (text, implicit) → (value, tag) of untagged scalars
+        scalar_event, alias_event = yaml.ScalarEvent, yaml.AliasEvent
+        seq_start, map_start = yaml.SequenceStartEvent, yaml.MappingStartEvent
+        seq_end, map_end = yaml.SequenceEndEvent, yaml.MappingEndEvent
         stack: list[_Frame] = []
         while True:
-            event = loader.get_event()
-            loc = self.loc(event)
+            event = get_event()
+            kind = event.__class__
+            mark = event.start_mark
+            loc = new_loc(Loc, (file, mark.line + 1, mark.column + 1))
             tag = None
-            if isinstance(event, yaml.ScalarEvent):
-                self.grow(1, loc)
-                try:
-                    value, tag = self.scalar(event, loc)
-                except SpecError as exc:  # name the key the bad value belongs to
-                    if stack and stack[-1].has_key and exc.field is None:
-                        raise exc.with_context(field=str(stack[-1].key[1])) from None
-                    raise
-                size, depth = 1, 0
+            if kind is scalar_event:
+                self.count += 1
+                if self.count > MAX_NODES:
+                    self.grow(0, loc)
+                hit = None
+                if event.tag is None or event.tag == "!":
+                    key = (event.value, event.implicit)
+                    hit = known.get(key)
+                if hit is None:
+                    try:
+                        hit = self.scalar(event, loc)
+                    except SpecError as exc:  # name the key the bad value belongs to
+                        if stack and stack[-1].has_key and exc.field is None:
+                            raise exc.with_context(field=str(stack[-1].key[1])) from None
+                        raise
+                    if (event.tag is None or event.tag == "!") and len(known) < 4096:
+                        known[key] = hit
+                value, tag = hit
                 if event.anchor is not None:
-                    self.anchors[event.anchor] = (value, 1, 0)
-            elif isinstance(event, yaml.AliasEvent):
-                if event.anchor not in self.anchors:
-                    raise SpecError(f"unknown alias '*{event.anchor}' (no '&{event.anchor}' before it); to write text "
-                                    f"that begins with '*', quote it: '*{event.anchor}'", loc=loc)
-                value, size, depth = self.anchors[event.anchor]
-                self.grow(size, loc)
-            elif isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
-                is_seq = isinstance(event, yaml.SequenceStartEvent)
-                want = _SEQ if is_seq else _MAP
-                if event.tag not in (None, "!", want):
+                    anchors[event.anchor] = (value, 1, 0)
+                if not stack:
+                    return value
+                parent = stack[-1]
+                parent.size += 1
+                container = parent.value
+                if parent.is_seq:
+                    container.append(value)
+                    container.item_locs.append(loc)
+                    continue
+                # a scalar is never too deep and never a collection key
+            elif kind is map_start or kind is seq_start:
+                is_seq = kind is seq_start
+                if event.tag is not None and event.tag != "!" and event.tag != (_SEQ if is_seq else _MAP):
                     raise SpecError(f"YAML tag '{event.tag}' is not allowed; specs hold plain values only", loc=loc)
                 if len(stack) >= MAX_DEPTH:
                     raise self.too_deep(loc)
                 self.grow(1, loc)
-                container = YList() if is_seq else YMap()
-                container.loc = loc
                 if is_seq:
+                    container = YList()
                     container.item_locs = []
                 else:
+                    container = YMap()
                     container.key_locs, container.value_locs = {}, {}
-                stack.append(_Frame(container, loc, event.anchor))
+                container.loc = loc
+                stack.append(_Frame(container, loc, event.anchor, is_seq))
                 continue
-            elif isinstance(event, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
-                frame = stack.pop()
-                value, size, depth, loc = frame.value, frame.size, frame.depth, frame.loc
-                for merged, merge_loc in frame.merges:
-                    for part in merged if isinstance(merged, list) else [merged]:
-                        if not isinstance(part, YMap):
-                            raise SpecError("'<<' merges mappings only", loc=merge_loc)
-                        for k, v in part.items():
-                            if k not in value:  # keys written in the mapping win
-                                value[k] = v
-                                value.key_locs[k] = part.key_locs.get(k, part.loc)
-                                value.value_locs[k] = part.value_locs.get(k, part.loc)
-                if frame.anchor is not None:
-                    self.anchors[frame.anchor] = (value, size, depth)
-            else:  # pragma: no cover - the parser yields nothing else inside a document
-                raise SpecError(f"unexpected YAML {type(event).__name__}", loc=loc)
-
-            if not stack:
-                return value
-            parent = stack[-1]
-            parent.size += size
-            parent.depth = max(parent.depth, depth + 1)
-            if len(stack) + depth > MAX_DEPTH:
-                raise self.too_deep(loc)
-            container = parent.value
-            if isinstance(container, YList):
-                container.append(value)
-                container.item_locs.append(loc)
-            elif not parent.has_key:
-                if isinstance(value, (list, dict)):
-                    raise SpecError("a mapping key must be a plain value", loc=loc)
-                parent.key, parent.key_loc, parent.has_key = (tag, value), loc, True
             else:
-                (key_tag, key), key_loc = parent.key, parent.key_loc
-                parent.has_key = False
-                if key_tag == _MERGE:
-                    parent.merges.append((value, loc))
+                if kind is map_end or kind is seq_end:
+                    frame = stack.pop()
+                    value, size, depth, loc = frame.value, frame.size, frame.depth, frame.loc
+                    if frame.merges:
+                        _merge_keys(value, frame.merges)
+                    if frame.anchor is not None:
+                        anchors[frame.anchor] = (value, size, depth)
+                elif kind is alias_event:
+                    if event.anchor not in anchors:
+                        raise SpecError(f"unknown alias '*{event.anchor}' (no '&{event.anchor}' before it); to write "
+                                        f"text that begins with '*', quote it: '*{event.anchor}'", loc=loc)
+                    value, size, depth = anchors[event.anchor]
+                    self.grow(size, loc)
+                else:  # pragma: no cover - the parser yields nothing else inside a document
+                    raise SpecError(f"unexpected YAML {kind.__name__}", loc=loc)
+                if not stack:
+                    return value
+                parent = stack[-1]
+                parent.size += size
+                if depth >= parent.depth:
+                    parent.depth = depth + 1
+                if len(stack) + depth > MAX_DEPTH:
+                    raise self.too_deep(loc)
+                container = parent.value
+                if parent.is_seq:
+                    container.append(value)
+                    container.item_locs.append(loc)
                     continue
-                if key in container:
-                    first = container.key_locs[key]
-                    raise SpecError(
-                        f"duplicate key '{key}' (first defined on line {first.line})",
-                        loc=key_loc,
-                        field=str(key),
-                    )
-                container[key] = value
-                container.key_locs[key] = key_loc
-                container.value_locs[key] = loc
+                if not parent.has_key and isinstance(value, (list, dict)):
+                    raise SpecError("a mapping key must be a plain value", loc=loc)
+
+            # a mapping: this value is its next key, or the value of the waiting key
+            if not parent.has_key:
+                parent.key, parent.key_loc, parent.has_key = (tag, value), loc, True
+                continue
+            (key_tag, key), key_loc = parent.key, parent.key_loc
+            parent.has_key = False
+            if key_tag == _MERGE:
+                parent.merges.append((value, loc))
+                continue
+            if key in container:
+                first = container.key_locs[key]
+                raise SpecError(
+                    f"duplicate key '{key}' (first defined on line {first.line})",
+                    loc=key_loc,
+                    field=str(key),
+                )
+            container[key] = value
+            container.key_locs[key] = key_loc
+            container.value_locs[key] = loc
+
+
+def _merge_keys(value: YMap, merges: list) -> None:
+    """Apply the ``<<:`` merges of a finished mapping: keys written in the
+    mapping win over merged ones."""
+    for merged, merge_loc in merges:
+        for part in merged if isinstance(merged, list) else [merged]:
+            if not isinstance(part, YMap):
+                raise SpecError("'<<' merges mappings only", loc=merge_loc)
+            for k, v in part.items():
+                if k not in value:
+                    value[k] = v
+                    value.key_locs[k] = part.key_locs.get(k, part.loc)
+                    value.value_locs[k] = part.value_locs.get(k, part.loc)
 
 
 # -- scalars ----------------------------------------------------------------------

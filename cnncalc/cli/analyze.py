@@ -6,6 +6,7 @@ import click
 
 from ..render import Format
 from . import cli
+from .output import render_text
 from .pictures import Chart, check_format, show_pictures
 from .options import (
     batch_option, convention_option, dtype_option, enum_choice, format_option, input_option, resolve_spec,
@@ -128,31 +129,3 @@ def analyze(spec, input_shape, batch, dtype, convention, fmt, exact, output, exp
     else:
         click.echo(text, nl=False)
     return 0
-
-
-def render_text(result, fmt: Format, *, exact: bool = False, depth: int | None = None, columns=None) -> str:
-    if fmt is Format.JSON:
-        from ..render.jsonout import render
-    elif fmt is Format.CSV:
-        from ..render.csvout import render
-    elif fmt is Format.MARKDOWN:
-        from ..render.markdown import render
-
-        return render(result, depth=depth)
-    elif fmt is Format.HTML:
-        from ..render.html import render
-
-        return render(result, depth=depth)
-    elif fmt is Format.MERMAID:
-        from ..render.mermaid import render
-
-        return render(result, depth=depth)
-    elif fmt is Format.DOT:
-        from ..render.dot import render
-
-        return render(result, depth=depth)
-    else:  # the table in a file: whole (no terminal to fit), plain
-        from ..render.fasttable import analysis_table_lines
-
-        return "\n".join(analysis_table_lines(result, exact=exact, depth=depth, columns=columns)) + "\n"
-    return render(result)

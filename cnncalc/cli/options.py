@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import errno
 import os
-import tempfile
 
 import click
 
@@ -121,6 +120,7 @@ def write_atomic(path: str, text: str, *, reading=()) -> None:
         _write_special(path, target, text, st)
         return
     directory = os.path.dirname(target) or "."
+    import tempfile
     try:
         fd, tmp = tempfile.mkstemp(prefix=".cnncalc-", dir=directory)
     except OSError as exc:  # no such directory, no permission, read-only file system
@@ -180,6 +180,8 @@ def resolve_spec(argument: str) -> str:
     a bundled spec (``vgg16`` or ``vgg16.yaml``). A bundled spec is announced
     on stderr with its full path, so the output says which file was used and
     stdout stays clean for json/csv. Unknown names raise SpecNotFound (exit 2)."""
+    if os.path.exists(str(argument)):  # what bundled.resolve answers first, without importing it (pathlib)
+        return str(argument)
     from ..bundled import resolve
 
     resolved = resolve(argument)

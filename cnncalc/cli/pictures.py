@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import click
 
-from ..render.bars import Chart
+from ..render import Chart
 
 PLAIN_WIDTH = 100  # width of a chart written to a pipe or file unless COLUMNS says otherwise
 

@@ -1,6 +1,10 @@
-"""Layer types, one module per family, registered by their YAML names."""
+"""Layer types, one module per family, registered by their YAML names.
 
-from . import activation, conv, dense, local, merge, normalization, padding, pooling, rearrange, reduce, resample, transposed  # noqa: F401  (registration)
-from .base import ALIASES, REGISTRY, WHOLE, Layer, Params, canonical_type, register
+Importing this package imports no layer family: :data:`REGISTRY` imports the
+module of a type the first time the type is looked up (see
+:mod:`cnncalc.layers.catalog`), so a spec loads only the families it uses.
+"""
 
-__all__ = ["ALIASES", "REGISTRY", "WHOLE", "Layer", "Params", "canonical_type", "register"]
+from .base import ALIASES, REGISTRY, WHOLE, Layer, Params, canonical_type, load_all, register
+
+__all__ = ["ALIASES", "REGISTRY", "WHOLE", "Layer", "Params", "canonical_type", "load_all", "register"]

@@ -3,18 +3,17 @@ multiplications in the lectures' count."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 
 from math import prod
 
 from ..errors import FieldError
 from .base import Layer, Saved, register
-from .fields import Choice, Int, Number, spec_field
+from .fields import Choice, Int, Number, record, spec_field
 
 _FORMULAS = {"shape": "unchanged", "params": "0", "macs": "0", "rf": "unchanged"}
 
 
-@dataclass(frozen=True)
+@record
 class Activation(Layer):
     family = "activation"
     formulas = _FORMULAS
@@ -28,7 +27,7 @@ class Activation(Layer):
 
 def _simple(name: str, summary: str, aliases: tuple = (), **attrs):
     body = {"type_name": name, "summary": summary, "aliases": aliases, **attrs}
-    cls = dataclass(frozen=True)(type(name.title().replace("_", ""), (Activation,), body))
+    cls = record(type(name.title().replace("_", ""), (Activation,), body))
     cls.__module__ = __name__
     return register(cls)
 
@@ -50,7 +49,7 @@ Identity = _simple(
 
 
 @register
-@dataclass(frozen=True)
+@record
 class LeakyReLU(Activation):
     type_name = "leaky_relu"
     aliases = ("leakyrelu",)
@@ -59,7 +58,7 @@ class LeakyReLU(Activation):
 
 
 @register
-@dataclass(frozen=True)
+@record
 class ELU(Activation):
     type_name = "elu"
     summary = "x for x > 0, α·(e^x − 1) otherwise."
@@ -67,7 +66,7 @@ class ELU(Activation):
 
 
 @register
-@dataclass(frozen=True)
+@record
 class Softmax(Activation):
     type_name = "softmax"
     summary = "e^x / Σe^x along the channel axis (dim 0 of one sample)."
@@ -89,7 +88,7 @@ def _check_dim(layer, x):
 
 
 @register
-@dataclass(frozen=True)
+@record
 class LogSoftmax(Activation):
     type_name = "log_softmax"
     aliases = ("logsoftmax",)
@@ -102,7 +101,7 @@ class LogSoftmax(Activation):
 
 
 @register
-@dataclass(frozen=True)
+@record
 class Dropout(Layer):
     type_name = "dropout"
     aliases = ("dropout1d", "dropout2d", "dropout3d")
@@ -116,7 +115,7 @@ class Dropout(Layer):
 
 
 @register
-@dataclass(frozen=True)
+@record
 class StochasticDepth(Layer):
     type_name = "stochastic_depth"
     aliases = ("drop_path", "droppath")

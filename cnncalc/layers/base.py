@@ -28,15 +28,18 @@ its family (and its executor kernel in ``cnncalc/executor/kernels/``).
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
 from fractions import Fraction
 from math import prod
+from collections.abc import Mapping
 from typing import ClassVar, NamedTuple
 
 from ..errors import FieldError
-from .fields import layer_fields
+from . import catalog as _catalog
+from .fields import Record, layer_fields, record
 
 Shape = tuple  # (C, *spatial) of ints
+
+_CATALOG_ALIASES = {alias: name for name, (_, aliases) in _catalog.LAYER_TYPES.items() for alias in aliases}
 
 WHOLE = "whole"
 
@@ -72,34 +75,126 @@ INDEX_BYTES = 8
 #: Bytes of one saved mask element (bool).
 MASK_BYTES = 1
 
-REGISTRY: dict[str, type["Layer"]] = {}
-ALIASES: dict[str, str] = {}
+#: Layer classes registered so far, by canonical name (only the modules
+#: imported yet: see REGISTRY for the complete, lazily loaded view).
+REGISTERED: dict[str, type["Layer"]] = {}
+_REGISTERED_ALIASES: dict[str, str] = {}
+
+
+def _import_layer_module(module: str) -> None:
+    from ..lazy import import_submodule
+
+    import_submodule(__package__, module)
+
+
+_ALL_LOADED = False
+
+
+def load_all() -> None:
+    """Import every layer module (for listings: ``cnncalc layers``, the schema,
+    suggestions for a misspelt type name)."""
+    global _ALL_LOADED
+    if _ALL_LOADED:
+        return
+    from .catalog import layer_modules
+
+    for module in layer_modules():
+        _import_layer_module(module)
+    _ALL_LOADED = True
+
+
+class _LazyTable(Mapping):
+    """A read-only mapping over the layer types that imports a layer module the
+    first time one of its names is looked up (through
+    :data:`~cnncalc.layers.catalog.LAYER_TYPES`), and every layer module when
+    it is iterated or counted: looking up ``conv`` costs one module, listing
+    all types costs all of them."""
+
+    def __init__(self, data: dict, module_of):
+        self._data = data
+        self._module_of = module_of  # name → module that defines it, or None
+
+    def __getitem__(self, name):
+        try:
+            return self._data[name]
+        except (KeyError, TypeError):
+            pass
+        module = self._module_of(name)
+        if module is not None:
+            _import_layer_module(module)
+        return self._data[name]
+
+    def __iter__(self):
+        load_all()
+        return iter(self._data)
+
+    def __len__(self) -> int:
+        load_all()
+        return len(self._data)
+
+    def __setitem__(self, name, value):  # a test registering a type for a while (monkeypatch.setitem)
+        self._data[name] = value
+
+    def __delitem__(self, name):
+        del self._data[name]
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({dict(self)!r})"
+
+
+def _module_of_type(name):
+    entry = _catalog.LAYER_TYPES.get(name) if isinstance(name, str) else None
+    return entry[0] if entry else None
+
+
+def _module_of_alias(name):
+    canonical = _CATALOG_ALIASES.get(name) if isinstance(name, str) else None
+    return _module_of_type(canonical)
+
+
+#: Every layer type by canonical name, loaded on first use (see _LazyTable).
+REGISTRY: Mapping = _LazyTable(REGISTERED, _module_of_type)
+#: Every alias → its canonical name, loaded on first use.
+ALIASES: Mapping = _LazyTable(_REGISTERED_ALIASES, _module_of_alias)
 
 
 def register(cls):
-    """Class decorator: make a layer type available in specs under its names."""
+    """Class decorator: make a layer type available in specs under its names.
+    A new type also needs its line in :data:`cnncalc.layers.catalog.LAYER_TYPES`
+    (a test says which) so that specs using it find it without importing every module."""
     for name in (cls.type_name, *cls.aliases):
-        if name in REGISTRY or name in ALIASES:
+        if name in REGISTERED or name in _REGISTERED_ALIASES:
             raise RuntimeError(f"layer type name {name!r} registered twice")
-    REGISTRY[cls.type_name] = cls
+    REGISTERED[cls.type_name] = cls
     for alias in cls.aliases:
-        ALIASES[alias] = cls.type_name
+        _REGISTERED_ALIASES[alias] = cls.type_name
     return cls
 
 
 def canonical_type(name: str) -> str | None:
-    """The registered type name for a name or alias, or None."""
-    if name in REGISTRY:
+    """The registered type name for a name or alias, or None. Names the
+    catalog does not list are looked up after importing every layer module."""
+    if name in _catalog.LAYER_TYPES or name in REGISTERED:
         return name
-    return ALIASES.get(name)
+    found = _CATALOG_ALIASES.get(name) or _REGISTERED_ALIASES.get(name)
+    if found is not None or _ALL_LOADED:
+        return found
+    load_all()
+    return canonical_type(name)
 
 
 def all_type_names() -> list[str]:
     return sorted([*REGISTRY, *ALIASES])
 
 
-@dataclass(frozen=True)
-class Layer:
+def activation_names() -> list[str]:
+    """Names accepted by the ``activation:`` shorthand of conv and dense layers
+    (from the catalog: no layer module is imported)."""
+    return sorted(_catalog.ACTIVATIONS)
+
+
+@record
+class Layer(Record):
     type_name: ClassVar[str] = ""
     aliases: ClassVar[tuple[str, ...]] = ()
     family: ClassVar[str] = ""

@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from fractions import Fraction
 from math import prod
 
 from ..errors import FieldError
 from ..receptive import AxisStep
 from .base import Layer, Params, register, require_rank, spatial
-from .fields import Axes, Flag, Int, Padding, Strides, per_axis, spec_field
+from .fields import Axes, Flag, Int, Padding, Strides, per_axis, record, spec_field
 from .window import window_outputs
 
 
 @register
-@dataclass(frozen=True)
+@record
 class Conv(Layer):
     """N-d convolution; the number of spatial axes of the input picks 1D, 2D or 3D."""
 

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from math import prod
 
 from ..errors import FieldError
 from .base import WHOLE, Layer, Params, Saved, register
-from .fields import Flag, Int, spec_field
+from .fields import Flag, Int, record, spec_field
 
 
 @register
-@dataclass(frozen=True)
+@record
 class Flatten(Layer):
     type_name = "flatten"
     family = "reshape"
@@ -30,7 +29,7 @@ class Flatten(Layer):
 
 
 @register
-@dataclass(frozen=True)
+@record
 class Dense(Layer):
     type_name = "dense"
     aliases = ("linear", "fc", "fully_connected")

@@ -17,6 +17,7 @@ from fractions import Fraction
 from typing import Any
 
 from ..errors import FieldError
+from ..records import Record, record  # noqa: F401  (layer modules import record from here)
 
 REQUIRED = dataclasses.MISSING
 
@@ -43,7 +44,7 @@ def _type_name(value) -> str:
     return type(value).__name__
 
 
-class Kind:
+class Kind(Record):
     """How one field's value is checked and described."""
 
     description = ""
@@ -55,7 +56,7 @@ class Kind:
         raise NotImplementedError
 
 
-@dataclass(frozen=True)
+@record
 class Int(Kind):
     minimum: int = 1
 
@@ -74,7 +75,7 @@ class Int(Kind):
         return {"type": "integer", "minimum": self.minimum}
 
 
-@dataclass(frozen=True)
+@record
 class Axes(Kind):
     """An int for every spatial axis, or a list with one int per axis."""
 
@@ -103,7 +104,7 @@ class Axes(Kind):
         return {"oneOf": [item, {"type": "array", "items": item, "minItems": 1, "maxItems": 3}]}
 
 
-@dataclass(frozen=True)
+@record
 class OptionalAxes(Kind):
     """Like Axes, but a list entry may be null ("keep that axis")."""
 
@@ -166,7 +167,7 @@ def parse_stride(field, value):
     )
 
 
-@dataclass(frozen=True)
+@record
 class Strides(Kind):
     """Like Axes(1), but each stride may also be a fraction S2/S1 ('1/2')."""
 
@@ -185,7 +186,7 @@ class Strides(Kind):
 PADDING_MODES = ("valid", "same", "full", "causal")
 
 
-@dataclass(frozen=True)
+@record
 class Padding(Kind):
     """An int, one int per axis, ``[before, after]`` per axis, or a mode."""
 
@@ -248,7 +249,7 @@ class Padding(Kind):
         return {"oneOf": [n, {"type": "string", "enum": list(self.modes)}, per_axis]}
 
 
-@dataclass(frozen=True)
+@record
 class Flag(Kind):
     description = "true or false"
 
@@ -261,7 +262,7 @@ class Flag(Kind):
         return {"type": "boolean"}
 
 
-@dataclass(frozen=True)
+@record
 class Number(Kind):
     minimum: float | None = None
     maximum: float | None = None
@@ -298,7 +299,7 @@ class Number(Kind):
         return out
 
 
-@dataclass(frozen=True)
+@record
 class Choice(Kind):
     choices: tuple = ()
 
@@ -319,7 +320,7 @@ class Choice(Kind):
         return {"enum": list(self.choices)}
 
 
-@dataclass(frozen=True)
+@record
 class Text(Kind):
     description = "a string"
 

@@ -9,15 +9,15 @@ field and multiplications as the convolution, but ∏o times the weights.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from math import prod
 
 from .base import Params, register
+from .fields import record
 from .conv import Conv
 
 
 @register
-@dataclass(frozen=True)
+@record
 class LocallyConnected(Conv):
     type_name = "locally_connected"
     aliases = ("locally_connected1d", "locally_connected2d", "locally_connected3d", "local", "unshared_conv")

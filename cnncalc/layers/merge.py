@@ -13,11 +13,10 @@ with the name of each input so the message shows ``name [C, H, W]`` pairs.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 
 from ..errors import FieldError
 from .base import Layer, Saved, register
-from .fields import Int, spec_field
+from .fields import Int, record, spec_field
 
 #: No practical limit on the number of merged inputs.
 MANY = 1_000_000
@@ -48,7 +47,7 @@ def _same_rank(type_name, xs):
         raise InputShapeError(f"{type_name} needs inputs with the same number of axes", xs)
 
 
-@dataclass(frozen=True)
+@record
 class _Merge(Layer):
     family = "merge"
     min_inputs = 2
@@ -56,7 +55,7 @@ class _Merge(Layer):
 
 
 @register
-@dataclass(frozen=True)
+@record
 class Add(_Merge):
     type_name = "add"
     aliases = ("sum", "residual_add")
@@ -79,7 +78,7 @@ class Add(_Merge):
 
 
 @register
-@dataclass(frozen=True)
+@record
 class Concat(_Merge):
     type_name = "concat"
     aliases = ("concatenate", "cat")
@@ -110,7 +109,7 @@ class Concat(_Merge):
 
 
 @register
-@dataclass(frozen=True)
+@record
 class Multiply(_Merge):
     type_name = "multiply"
     aliases = ("mul", "scale")

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from math import prod
 
 from ..errors import FieldError
 from ..receptive import IDENTITY
 from .base import WHOLE, Layer, Params, Saved, register, require_rank
-from .fields import Axes, Flag, Int, Number, spec_field
+from .fields import Axes, Flag, Int, Number, record, spec_field
 
 
 @register
-@dataclass(frozen=True)
+@record
 class BatchNorm(Layer):
     type_name = "batch_norm"
     aliases = ("batchnorm", "bn", "batch_norm1d", "batch_norm2d", "batch_norm3d", "batchnorm1d", "batchnorm2d", "batchnorm3d")
@@ -57,7 +56,7 @@ def _ptflops_norm(layer, xs, y, mults):
 
 
 @register
-@dataclass(frozen=True)
+@record
 class LayerNorm(Layer):
     type_name = "layer_norm"
     aliases = ("layernorm", "layer_norm2d", "layernorm2d")
@@ -120,7 +119,7 @@ class LayerNorm(Layer):
 
 
 @register
-@dataclass(frozen=True)
+@record
 class GroupNorm(Layer):
     type_name = "group_norm"
     aliases = ("groupnorm",)
@@ -155,7 +154,7 @@ class GroupNorm(Layer):
 
 
 @register
-@dataclass(frozen=True)
+@record
 class InstanceNorm(Layer):
     type_name = "instance_norm"
     aliases = ("instancenorm", "instance_norm1d", "instance_norm2d", "instance_norm3d",
@@ -194,7 +193,7 @@ class InstanceNorm(Layer):
 
 
 @register
-@dataclass(frozen=True)
+@record
 class LayerScale(Layer):
     type_name = "layer_scale"
     aliases = ("layerscale",)

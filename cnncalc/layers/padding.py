@@ -8,12 +8,11 @@ from the last axis.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 
 from ..errors import FieldError
 from ..receptive import AxisStep
 from .base import Layer, Saved, register, require_rank, spatial
-from .fields import Padding, per_axis, spec_field
+from .fields import Padding, per_axis, record, spec_field
 from .window import AXIS_NAMES
 
 _SIDES = Padding(modes=())
@@ -25,7 +24,7 @@ def _sides(value, x, field, what):
 
 
 @register
-@dataclass(frozen=True)
+@record
 class ZeroPad(Layer):
     type_name = "zero_pad"
     aliases = ("zero_padding", "zeropad", "pad", "zero_pad1d", "zero_pad2d", "zero_pad3d", "zeropad1d", "zeropad2d", "zeropad3d")
@@ -50,7 +49,7 @@ class ZeroPad(Layer):
 
 
 @register
-@dataclass(frozen=True)
+@record
 class Crop(Layer):
     type_name = "crop"
     aliases = ("cropping", "crop1d", "crop2d", "crop3d", "cropping1d", "cropping2d", "cropping3d")

@@ -6,14 +6,13 @@ are no weights, and it costs no multiplications in the lectures' count.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from fractions import Fraction
 from math import prod
 
 from ..errors import FieldError
 from ..receptive import IDENTITY, AxisStep
 from .base import WHOLE, Layer, Saved, register, require_rank, spatial
-from .fields import Axes, Flag, Int, Number, OptionalAxes, Padding, per_axis, spec_field
+from .fields import Axes, Flag, Int, Number, OptionalAxes, Padding, per_axis, record, spec_field
 from .window import window_outputs
 
 _WINDOW_FORMULAS = {
@@ -24,7 +23,7 @@ _WINDOW_FORMULAS = {
 }
 
 
-@dataclass(frozen=True)
+@record
 class _WindowPool(Layer):
     family = "pooling"
     formulas = _WINDOW_FORMULAS
@@ -55,7 +54,7 @@ class _WindowPool(Layer):
 
 
 @register
-@dataclass(frozen=True)
+@record
 class MaxPool(_WindowPool):
     type_name = "max_pool"
     aliases = ("maxpool", "max_pool1d", "max_pool2d", "max_pool3d", "maxpool1d", "maxpool2d", "maxpool3d")
@@ -68,7 +67,7 @@ class MaxPool(_WindowPool):
 
 
 @register
-@dataclass(frozen=True)
+@record
 class AvgPool(_WindowPool):
     type_name = "avg_pool"
     aliases = ("avgpool", "avg_pool1d", "avg_pool2d", "avg_pool3d", "avgpool1d", "avgpool2d", "avgpool3d", "mean_pool")
@@ -79,7 +78,7 @@ class AvgPool(_WindowPool):
         return Saved()  # the backward pass needs only the shapes
 
 
-@dataclass(frozen=True)
+@record
 class _GlobalPool(Layer):
     family = "pooling"
     formulas = {
@@ -100,7 +99,7 @@ class _GlobalPool(Layer):
 
 
 @register
-@dataclass(frozen=True)
+@record
 class GlobalAvgPool(_GlobalPool):
     type_name = "global_avg_pool"
     aliases = ("global_average_pool", "gap", "global_avg_pool1d", "global_avg_pool2d", "global_avg_pool3d")
@@ -111,7 +110,7 @@ class GlobalAvgPool(_GlobalPool):
 
 
 @register
-@dataclass(frozen=True)
+@record
 class GlobalMaxPool(_GlobalPool):
     type_name = "global_max_pool"
     aliases = ("global_max_pool1d", "global_max_pool2d", "global_max_pool3d")
@@ -121,7 +120,7 @@ class GlobalMaxPool(_GlobalPool):
         return Saved(indices=prod(y))
 
 
-@dataclass(frozen=True)
+@record
 class _AdaptivePool(Layer):
     family = "pooling"
     formulas = {
@@ -161,7 +160,7 @@ class _AdaptivePool(Layer):
 
 
 @register
-@dataclass(frozen=True)
+@record
 class AdaptiveAvgPool(_AdaptivePool):
     type_name = "adaptive_avg_pool"
     aliases = ("adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_avg_pool3d", "adaptiveavgpool")
@@ -172,7 +171,7 @@ class AdaptiveAvgPool(_AdaptivePool):
 
 
 @register
-@dataclass(frozen=True)
+@record
 class AdaptiveMaxPool(_AdaptivePool):
     type_name = "adaptive_max_pool"
     aliases = ("adaptive_max_pool1d", "adaptive_max_pool2d", "adaptive_max_pool3d", "adaptivemaxpool")
@@ -183,7 +182,7 @@ class AdaptiveMaxPool(_AdaptivePool):
 
 
 @register
-@dataclass(frozen=True)
+@record
 class LPPool(_WindowPool):
     type_name = "lp_pool"
     aliases = ("lppool", "lp_pool1d", "lp_pool2d", "lp_pool3d", "lppool1d", "lppool2d", "lppool3d", "l2_pool", "norm_pool")
@@ -204,7 +203,7 @@ class LPPool(_WindowPool):
 
 
 @register
-@dataclass(frozen=True)
+@record
 class KMaxPool(Layer):
     type_name = "kmax_pool"
     aliases = ("k_max_pool", "kmaxpool", "kmax_pooling", "k_max_pooling")

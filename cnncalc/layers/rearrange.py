@@ -14,13 +14,12 @@ node of its own, ``<split name>.<k>`` (or ``<split name>.<piece name>`` with
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
 from fractions import Fraction
 
 from ..errors import FieldError
 from ..receptive import IDENTITY, AxisStep
 from .base import Layer, Saved, register, require_rank
-from .fields import Int, Kind, _is_int, _type_name, spec_field
+from .fields import Int, Kind, _is_int, _type_name, record, spec_field
 
 _FORMULAS_NOTHING = {"params": "0", "macs": "0"}
 
@@ -35,7 +34,7 @@ def _check_dim(dim: int, x, field: str = "dim") -> int:
     return x[dim]
 
 
-@dataclass(frozen=True)
+@record
 class Names(Kind):
     """A list of distinct piece names (letters, digits, _ and -)."""
 
@@ -59,7 +58,7 @@ class Names(Kind):
                 "uniqueItems": True}
 
 
-@dataclass(frozen=True)
+@record
 class Sizes(Kind):
     """One size for every piece, or a list with the size of each piece."""
 
@@ -78,7 +77,7 @@ class Sizes(Kind):
 
 
 @register
-@dataclass(frozen=True)
+@record
 class Slice(Layer):
     type_name = "slice"
     family = "rearrange"
@@ -139,7 +138,7 @@ class Slice(Layer):
 
 
 @register
-@dataclass(frozen=True)
+@record
 class Split(Layer):
     type_name = "split"
     family = "rearrange"
@@ -211,7 +210,7 @@ class Split(Layer):
 
 
 @register
-@dataclass(frozen=True)
+@record
 class ChannelShuffle(Layer):
     type_name = "channel_shuffle"
     aliases = ("channelshuffle",)
@@ -241,7 +240,7 @@ def _block_step(r: int) -> AxisStep:
 
 
 @register
-@dataclass(frozen=True)
+@record
 class PixelShuffle(Layer):
     type_name = "pixel_shuffle"
     aliases = ("pixelshuffle",)  # not ONNX DepthToSpace, whose default DCR order differs
@@ -273,7 +272,7 @@ class PixelShuffle(Layer):
 
 
 @register
-@dataclass(frozen=True)
+@record
 class PixelUnshuffle(Layer):
     type_name = "pixel_unshuffle"
     aliases = ("pixelunshuffle",)  # not ONNX SpaceToDepth, which orders the blocks first

@@ -9,15 +9,14 @@ them apart: fvcore charges ``adaptive_avg_pool2d`` one per input value and
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 
 from ..errors import FieldError
 from ..receptive import IDENTITY
 from .base import WHOLE, Layer, Saved, register
-from .fields import Flag, Kind, _is_int, _type_name, spec_field
+from .fields import Flag, Kind, _is_int, _type_name, record, spec_field
 
 
-@dataclass(frozen=True)
+@record
 class Dims(Kind):
     """One axis of a sample (0 = channels) or a list of distinct axes."""
 
@@ -37,7 +36,7 @@ class Dims(Kind):
 
 
 @register
-@dataclass(frozen=True)
+@record
 class Mean(Layer):
     type_name = "mean"
     aliases = ("reduce_mean",)

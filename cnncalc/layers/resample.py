@@ -14,14 +14,13 @@ an ×f nearest/bilinear/unpooling layer is centred at input (j + ½)/f − ½.
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
 from fractions import Fraction
 from math import prod
 
 from ..errors import FieldError, did_you_mean
 from ..receptive import AxisStep
 from .base import Layer, Saved, register, require_rank, spatial
-from .fields import Axes, Choice, Text, per_axis, spec_field
+from .fields import Axes, Choice, Text, per_axis, record, spec_field
 
 UPSAMPLE_MODES = ("zeros", "nearest", "linear", "bilinear", "trilinear")
 _LINEAR_RANK = {"linear": 1, "bilinear": 2, "trilinear": 3}
@@ -38,7 +37,7 @@ def _zeros_step(factor: int) -> AxisStep:
 
 
 @register
-@dataclass(frozen=True)
+@record
 class Upsample(Layer):
     type_name = "upsample"
     aliases = ("upsampling", "upsample1d", "upsample2d", "upsample3d", "usample")
@@ -90,7 +89,7 @@ class Upsample(Layer):
 
 
 @register
-@dataclass(frozen=True)
+@record
 class Downsample(Layer):
     type_name = "downsample"
     aliases = ("downsampling", "dsample", "subsample")
@@ -121,7 +120,7 @@ UNPOOL_MODES = ("nearest", "bed_of_nails")
 
 
 @register
-@dataclass(frozen=True)
+@record
 class Unpool(Layer):
     type_name = "unpool"
     aliases = ("unpooling", "nearest_unpool", "bed_of_nails_unpool")
@@ -156,7 +155,7 @@ class Unpool(Layer):
 
 
 @register
-@dataclass(frozen=True)
+@record
 class MaxUnpool(Layer):
     type_name = "max_unpool"
     aliases = ("maxunpool", "max_unpool1d", "max_unpool2d", "max_unpool3d", "max_unpooling")

@@ -17,13 +17,12 @@ with the inserted zeros and overstates the cost by about s^N.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from math import prod
 
 from ..errors import FieldError
 from ..receptive import AxisStep, effective_kernel
 from .base import Layer, Params, register, require_rank, spatial
-from .fields import Axes, Flag, Int, Padding, per_axis, spec_field
+from .fields import Axes, Flag, Int, Padding, per_axis, record, spec_field
 from .window import AXIS_NAMES
 
 
@@ -33,7 +32,7 @@ def transposed_size(i: int, k_eff: int, stride: int, pad: tuple[int, int], outpu
 
 
 @register
-@dataclass(frozen=True)
+@record
 class ConvTranspose(Layer):
     """N-d transposed convolution; the input rank picks 1D, 2D or 3D."""
 

@@ -27,6 +27,19 @@ class Format(str, Enum):
         return self.value
 
 
+class Chart(str, Enum):
+    """Quantities ``analyze --chart`` can draw, one bar per layer (drawn by
+    :mod:`cnncalc.render.bars`; defined here so that declaring the option does
+    not import the drawing code)."""
+
+    PARAMS = "params"
+    MACS = "macs"
+    MEMORY = "memory"
+
+    def __str__(self) -> str:
+        return self.value
+
+
 #: The formats each report offers: the one place to add a format to a command.
 #: Every report has the machine formats json, csv and markdown; junit and github
 #: where there is a pass or fail to report.

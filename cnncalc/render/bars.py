@@ -10,26 +10,15 @@ tables): no floats decide a cell.
 
 from __future__ import annotations
 
-from enum import Enum
 from fractions import Fraction
 
 from ..analysis import Analysis, LayerResult
 from ..receptive import format_number
 from ..units import grouped, human_bytes, human_count
+from . import Chart  # noqa: F401  (re-exported: the vocabulary of --chart)
 
 EIGHTHS = " ▏▎▍▌▋▊▉"
 FULL = "█"
-
-
-class Chart(str, Enum):
-    """Quantities ``analyze --chart`` can draw, one bar per layer."""
-
-    PARAMS = "params"
-    MACS = "macs"
-    MEMORY = "memory"
-
-    def __str__(self) -> str:
-        return self.value
 
 
 def bar(value: int | Fraction, total: int | Fraction, width: int, *, unicode: bool = True) -> str:

@@ -54,12 +54,22 @@ def _sgr(style) -> str:
 
 def _width(text: str) -> int:
     """Terminal cells of ``text``: 2 for East Asian wide characters, 0 for
-    combining marks, else 1 (rich's rule, without importing rich)."""
+    combining marks, else 1 (rich's rule, without importing rich). Counted
+    once per distinct text: a table repeats its shapes (16×32×32) on
+    thousands of rows."""
     if text.isascii():
         return len(text)
-    from unicodedata import combining, east_asian_width
+    width = _WIDTHS.get(text)
+    if width is None:
+        from unicodedata import combining, east_asian_width
 
-    return sum(0 if combining(ch) else 2 if east_asian_width(ch) in "WF" else 1 for ch in text)
+        width = sum(0 if combining(ch) else 2 if east_asian_width(ch) in "WF" else 1 for ch in text)
+        if len(_WIDTHS) < 65536:
+            _WIDTHS[text] = width
+    return width
+
+
+_WIDTHS: dict[str, int] = {}
 
 
 def _cell(value):

@@ -6,13 +6,16 @@ import json
 
 from ..analysis import Analysis
 from ..conventions import rule
+from ..receptive import _json_num
 from ..units import DTYPE_BYTES
 from .escape import json_text
 
 SCHEMA_VERSION = "cnncalc.analysis/1"
 
 
-def to_dict(analysis: Analysis) -> dict:
+def to_dict(analysis: Analysis, *, layers: bool = True) -> dict:
+    """The JSON document as Python data (``layers=False``: without the
+    per-layer records, which :func:`render` writes itself)."""
     t = analysis.totals
     size = DTYPE_BYTES[analysis.dtype]
     graph = analysis.graph
@@ -48,7 +51,7 @@ def to_dict(analysis: Analysis) -> dict:
                     "kept_for_backward_bytes": analysis.training_memory.layers[r.name].bytes,
                 },
             }
-            for r in analysis.layers
+            for r in (analysis.layers if layers else ())
         ],
         "totals": {
             "params": {"trainable": t.params_trainable, "buffers": t.params_buffers},
@@ -89,6 +92,8 @@ def _training(analysis: Analysis) -> dict:
 
 def _groups(analysis: Analysis) -> list[dict]:
     """Block instances and named groups with their summed numbers."""
+    if not analysis.graph.groups:
+        return []  # no block or named group: nothing to sum (and no rows to build)
     from ..hierarchy import rows
 
     return [
@@ -109,19 +114,94 @@ def _groups(analysis: Analysis) -> list[dict]:
 
 
 def render(analysis: Analysis) -> str:
-    """Indented JSON with one line per layer: readable, and written by the C
-    encoder (``indent`` forces json's pure-Python encoder, which needs most of
-    a second for 10,000 layers)."""
-    data = to_dict(analysis)
-    layers = data["layers"]
-    if not layers:
+    """Indented JSON with one line per layer: readable, and fast.
+
+    The document around the layers is written by ``json.dumps``; each layer
+    line is formatted directly (the same text the C encoder writes for
+    :func:`to_dict`'s layer record with separators ``", "`` and ``": "``, which
+    tests/test_fast_output.py checks on every shipped spec), with the text of
+    repeated settings and shapes made once: ``indent`` would force json's
+    pure-Python encoder (most of a second for 10,000 layers) and even the C
+    encoder, called per layer, costs more than the whole analysis."""
+    data = to_dict(analysis, layers=False)
+    if not analysis.layers:
+        data["layers"] = []
         return json_text(json.dumps(data, indent=2, ensure_ascii=False)) + "\n"
     placeholder = "\0layers\0"
     data["layers"] = placeholder
     text = json.dumps(data, indent=2, ensure_ascii=False)
-    compact = json.JSONEncoder(ensure_ascii=False, separators=(", ", ": ")).encode
-    rows = "[\n" + ",\n".join("    " + compact(layer) for layer in layers) + "\n  ]"
+    rows = "[\n" + ",\n".join(map(_shown, _layer_lines(analysis))) + "\n  ]"
     # The key and its value together: a spec's name may hold the placeholder's
     # text too, but never an unescaped quote, so only the real key matches.
+    # json_text: the characters JSON leaves raw but terminals obey, as escapes
+    # (the document and each layer line apart: json_text never spans a line).
     key = '"layers": ' + json.dumps(placeholder)
-    return json_text(text.replace(key, '"layers": ' + rows, 1)) + "\n"
+    return json_text(text).replace(key, '"layers": ' + rows, 1) + "\n"
+
+
+def _shown(line: str) -> str:
+    """:func:`json_text` of one layer line, without scanning a line that cannot
+    need it (of the characters json_text escapes, only DEL is ASCII)."""
+    if line.isascii() and "\x7f" not in line:
+        return line
+    return json_text(line)
+
+
+def _layer_lines(analysis: Analysis) -> list[str]:
+    from json.encoder import encode_basestring as string  # the C function when available
+
+    compact = json.JSONEncoder(ensure_ascii=False, separators=(", ", ": ")).encode
+    kept = analysis.training_memory.layers
+    size = DTYPE_BYTES[analysis.dtype]
+    settings: dict = {}  # layer → its settings as JSON (frozen layers: equal ones print the same)
+    shapes: dict = {}  # shape → "[a, b, c]"
+    fields: dict = {}  # receptive-field tuple → JSON
+
+    def shape(s):
+        text = shapes.get(s)
+        if text is None:
+            text = shapes[s] = "[" + ", ".join(map(str, s)) + "]"
+        return text
+
+    def setting(layer):
+        try:
+            text = settings.get(layer)
+        except TypeError:  # an unhashable field value
+            return compact(layer.settings())
+        if text is None:
+            text = settings[layer] = compact(layer.settings())
+        return text
+
+    def number(x):
+        if x.__class__ is int:
+            return str(x)
+        x = _json_num(x)
+        return str(x) if x.__class__ is int else string(x)
+
+    def field(rf):  # AxisRF.to_json of every axis, as text
+        text = fields.get(rf)
+        if text is None:
+            text = fields[rf] = "[" + ", ".join(
+                f'{{"size": {number(a.size)}, "jump": {number(a.jump)}, "start": {number(a.start)}, '
+                f'"padding": {number(a.padding)}, "whole_input": {"true" if a.whole else "false"}}}'
+                for a in rf
+            ) + "]"
+        return text
+
+    lines = []
+    for r in analysis.layers:
+        node = r.node
+        line = node.loc.line
+        lines.append(
+            f'    {{"index": {node.index}, "name": {string(node.name)}, "type": {string(node.layer.type_name)}, '
+            f'"parent": {"null" if node.parent is None else string(node.parent)}, '
+            f'"inputs": [{", ".join(map(string, node.inputs))}], "line": {"null" if line is None else line}, '
+            f'"settings": {setting(node.layer)}, "input_shapes": [{", ".join(map(shape, r.input_shapes))}], '
+            f'"output_shape": {shape(r.output_shape)}, '
+            f'"params": {{"trainable": {r.params.trainable}, "buffers": {r.params.buffers}}}, '
+            f'"multiplications": {r.multiplications}, "macs": {r.macs}, "flops": {r.flops}, '
+            f'"receptive_field": {field(r.rf)}, "memory": {{"activation_bytes": {r.activation_bytes}, '
+            f'"params_bytes": {r.params.trainable * size}, "buffer_bytes": {r.params.buffers * size}, '
+            f'"param_bytes": {r.param_bytes}, "kept_for_backward_bytes": {kept[node.name].bytes}}}}}'
+        )
+    return lines

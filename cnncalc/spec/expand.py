@@ -13,7 +13,6 @@ from ..blocks import bind_args, substitute_tree
 from ..errors import Loc, SpecError, did_you_mean
 from ..graph import INPUT
 from ..layers import base as layer_base
-from ..layers.activation import activation_names
 from ..yamlio import YList, YMap
 from .common import _describe, _empty_map, _err
 from .layer import _build_layer, _type_of
@@ -22,8 +21,9 @@ from .state import GroupInfo, _Ctx, _Pending, _Ref, _Scope
 
 #: Keys of a layer entry that are not layer fields.
 ENTRY_KEYS = ("name", "inputs", "repeat", "when")
-#: Entry keys owned by other features (kept in ``Node.extra``).
-EXTRA_ENTRY_KEYS: set[str] = set()
+#: Entry keys owned by other features (kept in ``Node.extra``), listed here
+#: for the same reason as load.SECTIONS.
+EXTRA_ENTRY_KEYS: set[str] = {"expect", "weights", "biases"}  # cnncalc.homework.keys
 
 
 
@@ -401,7 +401,7 @@ def _add_activation(activation, loc, ctx: _Ctx, owner: str, parent):
             field="activation",
         )
     canonical = layer_base.canonical_type(str(type_name).lower())
-    names = activation_names()
+    names = layer_base.activation_names()
     if canonical not in names:
         raise SpecError(
             f"unknown activation '{type_name}'{did_you_mean(type_name, names)}; allowed: {', '.join(names)}",

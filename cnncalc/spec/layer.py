@@ -54,10 +54,35 @@ def _parse_defaults(defaults, loc):
     return out
 
 
+_DECLARED: dict[type, dict] = {}  # layer class → {field name: dataclass field}
+_PARSED: dict = {}  # (id of a field kind, type, scalar) → parsed value: kinds parse pure functions of the value
+_MAX_PARSED = 4096
+
+
+def _parse_field(kind, key: str, value):
+    """``kind.parse(key, value)`` after the magnitude check, once per distinct
+    scalar (a spec repeats the same few values thousands of times; the type is
+    part of the key, so 1, 1.0 and true stay apart). Lists are parsed each time."""
+    if value.__class__ in (int, str, float, bool):
+        memo = (id(kind), value.__class__, value)
+        found = _PARSED.get(memo, _PARSED)
+        if found is not _PARSED:
+            return found
+        _check_magnitude(key, value)
+        parsed = kind.parse(key, value)
+        if len(_PARSED) < _MAX_PARSED:
+            _PARSED[memo] = parsed
+        return parsed
+    _check_magnitude(key, value)
+    return kind.parse(key, value)
+
+
 def _build_layer(cls, fields: YMap, defaults: dict, type_loc: Loc):
     """Check every field value and build the frozen layer; returns
     (layer, field_locs, activation or None, activation_loc)."""
-    declared = {f.name: f for f in layer_fields(cls)}
+    declared = _DECLARED.get(cls)
+    if declared is None:
+        declared = _DECLARED[cls] = {f.name: f for f in layer_fields(cls)}
     values = {}
     locs = {}
     merged = dict(defaults)
@@ -83,8 +108,7 @@ def _build_layer(cls, fields: YMap, defaults: dict, type_loc: Loc):
             values[key] = None
         else:
             try:
-                _check_magnitude(key, value)
-                values[key] = kind.parse(key, value)
+                values[key] = _parse_field(kind, key, value)
             except FieldError as exc:
                 raise SpecError(exc.message, loc=loc, field=key) from None
         locs[key] = loc

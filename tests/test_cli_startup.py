@@ -1,0 +1,154 @@
+"""The start-up shortcuts of the command line give the same answers as
+click with every command loaded: the command table behind ``--help`` and
+lazy loading, and the ``--version`` line printed without click."""
+
+from __future__ import annotations
+
+import click
+import pytest
+
+from cnncalc import __version__
+from cnncalc.cli import COMMANDS, cli, main, register_commands
+from conftest import CliRunner
+
+
+def _first_paragraph(text: str | None) -> str:
+    return " ".join((text or "").split("\n\n")[0].split())
+
+
+def _entry(name: str, cmd: click.Command) -> str:
+    module = cmd.callback.__module__.rsplit(".", 1)[1] if cmd.callback else "?"
+    short = None if cmd.short_help is None else " ".join(cmd.short_help.split())
+    return f"    {name!r}: ({module!r}, {short!r}, {_first_paragraph(cmd.help)!r}),"
+
+
+def test_every_command_module_is_in_the_table():
+    from pathlib import Path
+
+    import cnncalc.cli
+
+    folder = Path(cnncalc.cli.__file__).parent
+    defining = {p.stem for p in folder.glob("*.py") if "@cli.command" in p.read_text(encoding="utf-8")
+                or "@cli.group" in p.read_text(encoding="utf-8")}
+    listed = {module for module, _, _ in COMMANDS.values()}
+    assert defining - listed == set(), (
+        f"cnncalc/cli/{sorted(defining - listed)[0]}.py defines commands that COMMANDS in cnncalc/cli/__init__.py "
+        "does not list; the next test prints the entries to add once the module is imported")
+
+
+def test_the_command_table_matches_the_commands():
+    from cnncalc.lazy import import_submodule
+
+    for module in sorted({p.stem for p in __import__("pathlib").Path(cli.callback.__code__.co_filename).parent.glob("*.py")}):
+        if module not in ("__init__", "group"):
+            import_submodule("cnncalc.cli", module)
+    register_commands()
+    real = dict(cli._commands)
+    wanted = {name: _entry(name, cmd) for name, cmd in real.items()}
+    have = {
+        name: f"    {name!r}: ({module!r}, {None if short is None else ' '.join(short.split())!r}, "
+              f"{' '.join(text.split())!r}),"
+        for name, (module, short, text) in COMMANDS.items()
+    }
+    if wanted != have:
+        fix = [line for name, line in sorted(wanted.items()) if have.get(name) != line]
+        stale = sorted(set(have) - set(wanted))
+        raise AssertionError(
+            "COMMANDS in cnncalc/cli/__init__.py does not match the commands. Put these entries in it "
+            "(quotes as you like):\n" + "\n".join(fix) + (f"\nand remove: {stale}" if stale else "")
+        )
+
+
+@pytest.mark.parametrize("width", [60, 80, 100, 200])
+def test_help_lists_the_commands_as_click_would(width):
+    register_commands()
+    ctx = click.Context(cli, info_name="cnncalc", terminal_width=width, max_content_width=100)
+    from_table = click.HelpFormatter(width=ctx.terminal_width, max_width=ctx.max_content_width)
+    cli.format_commands(ctx, from_table)
+    from_commands = click.HelpFormatter(width=ctx.terminal_width, max_width=ctx.max_content_width)
+    click.Group.format_commands(cli, ctx, from_commands)
+    assert from_table.getvalue() == from_commands.getvalue()
+    assert "analyze" in from_table.getvalue()
+
+
+def test_version_without_click_prints_clicks_line(capsys):
+    via_click = CliRunner().invoke(cli, ["--version"])
+    assert via_click.exit_code == 0
+    with pytest.raises(SystemExit) as stop:
+        main(["--version"])
+    assert stop.value.code == 0
+    assert capsys.readouterr().out == via_click.output == f"cnncalc, version {__version__}\n"
+
+
+def test_the_version_is_the_packages():
+    from pathlib import Path
+
+    pyproject = (Path(__file__).resolve().parent.parent / "pyproject.toml").read_text(encoding="utf-8")
+    assert f'version = "{__version__}"' in pyproject
+
+
+# -- the click-free path of `cnncalc analyze` ---------------------------------------
+
+from cnncalc.cli.fast import plan  # noqa: E402
+
+SAME_AS_CLICK = [
+    ["analyze", "specs/vgg16.yaml"],
+    ["analyze", "specs/resnet18.yaml", "--format", "json"],
+    ["analyze", "--format=csv", "specs/lenet5.yaml"],
+    ["analyze", "specs/resnet18.yaml", "--format", "markdown", "--depth", "1"],
+    ["analyze", "specs/resnet18.yaml", "--depth=0", "--exact"],
+    ["analyze", "specs/mobilenet_v2.yaml", "--batch", "32", "--dtype", "float16", "--format", "json"],
+    ["analyze", "specs/vgg16.yaml", "--convention", "fvcore", "--format", "csv"],
+]
+
+
+@pytest.mark.parametrize("args", SAME_AS_CLICK, ids=" ".join)
+def test_plain_analyze_runs_without_click_and_prints_the_same(args, capsys):
+    fast = plan(args)
+    assert fast is not None
+    assert fast() == 0
+    out = capsys.readouterr().out
+    via_click = CliRunner().invoke(cli, args)
+    assert via_click.exit_code == 0, via_click.output
+    assert out == via_click.output
+
+
+def test_a_bad_spec_fails_the_same_way_on_both_paths(tmp_path):
+    import subprocess
+    import sys
+
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("input: [3, 8, 8]\nlayers:\n  - conv: {out_channels: 0, kernel_size: 3}\n")
+    runs = []
+    for extra in ([], ["--optimizer", "sgd"]):  # --optimizer (its default): click's path
+        proc = subprocess.run([sys.executable, "-c", "from cnncalc.cli import main; main()", "analyze", str(bad), *extra],
+                              capture_output=True, text=True)
+        runs.append((proc.returncode, proc.stdout, proc.stderr))
+    assert runs[0] == runs[1]
+    assert runs[0][0] == 2 and "out_channels" in runs[0][2]
+
+
+@pytest.mark.parametrize("args", [
+    ["analyze"],
+    ["analyze", "vgg16"],  # a bundled name: click's path announces the file on stderr
+    ["analyze", "specs/vgg16.yaml", "--format", "JSON"],  # click accepts any case
+    ["analyze", "specs/vgg16.yaml", "--format"],
+    ["analyze", "specs/vgg16.yaml", "--batch", "0"],
+    ["analyze", "specs/vgg16.yaml", "--batch", "+2"],
+    ["analyze", "specs/vgg16.yaml", "--batch", "1_000"],
+    ["analyze", "specs/vgg16.yaml", "--exact=1"],
+    ["analyze", "specs/vgg16.yaml", "--exact", "--exact"],
+    ["analyze", "specs/vgg16.yaml", "--format", "json", "--format", "csv"],
+    ["analyze", "specs/vgg16.yaml", "specs/lenet5.yaml"],
+    ["analyze", "specs/vgg16.yaml", "-o", "out.json"],
+    ["analyze", "specs/vgg16.yaml", "--input", "3,32,32"],
+    ["analyze", "specs/vgg16.yaml", "--chart", "params"],
+    ["analyze", "specs/vgg16.yaml", "--explain"],
+    ["analyze", "specs/vgg16.yaml", "--help"],
+    ["analyze", "specs/vgg16.yaml", "--"],
+    ["analyze", "specs/vgg16.yaml", "--formt", "json"],
+    ["analyze", "specs"],  # a directory
+    ["check", "specs/vgg16.yaml"],
+])
+def test_anything_else_goes_to_click(args):
+    assert plan(args) is None
