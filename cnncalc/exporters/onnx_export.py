@@ -144,6 +144,26 @@ def rename_nodes(model, scopes) -> None:
             node.name = "/" + "/".join(full.split(".")) + "/" + op
 
 
+def _keep_nested_concats(analysis, net) -> None:
+    """torch's exporter (its CombineConcats pass) folds a concatenation whose
+    only reader is another concatenation along the same ``dim`` into it, and
+    the inner node (Inception-v3's ``branch3x3``) would not come back. Writing
+    the inner one's axis counted from the end (``-3`` for channels, the same
+    axis) makes the two dims differ, so both nodes stay."""
+    readers: dict[str, list] = {}
+    for r in analysis.layers:
+        for name in r.node.inputs:
+            readers.setdefault(name, []).append(r)
+    modules = dict(net.named_modules())
+    for r in analysis.layers:
+        below = readers.get(r.name, ())
+        if r.type_name != "concat" or not below or any(b.type_name != "concat" for b in below):
+            continue
+        module = modules.get(r.name)
+        if module is not None and hasattr(module, "dim") and module.dim >= 0:
+            module.dim = module.dim - len(r.output_shape) - 1  # forward adds 1 for the batch axis
+
+
 def export_onnx(analysis, path: str, *, weights: bool = True, source=None, opset: int = OPSET) -> None:
     try:
         import onnx
@@ -153,6 +173,7 @@ def export_onnx(analysis, path: str, *, weights: bool = True, source=None, opset
     if sys.getrecursionlimit() < 10_000:
         sys.setrecursionlimit(10_000)  # torch's tracer recurses per module on deep specs
     net = build(analysis, weights=weights, source=source)
+    _keep_nested_concats(analysis, net)
     try:
         data = to_onnx_bytes(net, analysis.input_shape, weights=weights, opset=opset)
     except Exception as exc:  # torch's exporter refuses some operations (Unfold, uneven adaptive max pooling, ...)
