@@ -25,6 +25,19 @@ def _channel_dots(a3: np.ndarray, b3: np.ndarray) -> np.ndarray:
     return np.matmul(a3[:, :, None, :], b3[:, :, :, None])[:, :, 0, 0].sum(axis=0)
 
 
+def _channel_affine_and_statistics(kernel) -> int:
+    """Batch and instance norm alike: γ, β per channel when ``affine``, running
+    mean and variance buffers when ``track_running_stats``. Returns C."""
+    c = kernel.in_shapes[0][0]
+    layer = kernel.layer
+    kernel.weight = kernel.param("weight", (c,), init="one") if layer.affine else None
+    kernel.bias = kernel.param("bias", (c,)) if layer.affine else None
+    if layer.track_running_stats:
+        kernel.buffer("running_mean", np.zeros(c))
+        kernel.buffer("running_var", np.ones(c))
+    return c
+
+
 @register_kernel("batch_norm")
 class BatchNormKernel(Kernel):
     """weight γ, bias β (C,); buffers running_mean, running_var (C,).
@@ -43,13 +56,7 @@ class BatchNormKernel(Kernel):
     """
 
     def setup(self):
-        c = self.in_shapes[0][0]
-        layer = self.layer
-        self.weight = self.param("weight", (c,), init="one") if layer.affine else None
-        self.bias = self.param("bias", (c,)) if layer.affine else None
-        if layer.track_running_stats:
-            self.buffer("running_mean", np.zeros(c))
-            self.buffer("running_var", np.ones(c))
+        _channel_affine_and_statistics(self)
 
     def _flat(self, a):
         return a.reshape(a.shape[0], a.shape[1], -1)  # (N, C, P)
@@ -229,14 +236,8 @@ class InstanceNormKernel(Kernel):
     Keeps x, μ and 1/√(σ² + eps) per (sample, channel)."""
 
     def setup(self):
-        c = self.in_shapes[0][0]
+        c = _channel_affine_and_statistics(self)
         self.cshape = (c,) + (1,) * (len(self.in_shapes[0]) - 1)
-        layer = self.layer
-        self.weight = self.param("weight", (c,), init="one") if layer.affine else None
-        self.bias = self.param("bias", (c,)) if layer.affine else None
-        if layer.track_running_stats:
-            self.buffer("running_mean", np.zeros(c))
-            self.buffer("running_var", np.ones(c))
 
     def forward(self, x):
         axes = tuple(range(2, x.ndim))
