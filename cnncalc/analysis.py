@@ -9,7 +9,6 @@ index and name.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from math import prod
 
 from .conventions import DEFAULT, Convention, rule
@@ -17,7 +16,7 @@ from .errors import FieldError, SpecError
 from .graph import INPUT, Graph, Node
 from .layers.base import WHOLE, Params
 from .receptive import AxisRF
-from .records import Record, record
+from .records import Record, field, record
 from .shapes import order_warning
 from .units import DTYPE_BYTES  # noqa: F401  (imported from here by other modules)
 
@@ -60,7 +59,7 @@ class Totals(Record):
         return self.params_trainable
 
 
-@dataclass(repr=False)
+@record(frozen=False, repr=False)
 class Analysis:
     graph: Graph
     input_shape: tuple[int, ...]

@@ -25,17 +25,16 @@ that copy in a scope of its own, so that node names become hierarchical
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from .errors import FieldError, Loc, SpecError, did_you_mean
 from .expr import is_reference, substitute
+from .records import record
 from .yamlio import YList, YMap
 
 #: Keys of a block definition.
 DEF_KEYS = ("params", "layers", "description")
 
 
-@dataclass(frozen=True)
+@record
 class BlockDef:
     name: str
     params: dict  # name -> default (None = required)

@@ -25,13 +25,13 @@ Importing this module registers the ``budget`` section with the spec loader.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from enum import Enum
 from fractions import Fraction
 
 from . import spec as _spec
 from .errors import Loc, SpecError, did_you_mean
 from .numbers import NumberError, parse_decimal
+from .records import field, record
 from .units import parse_bytes, parse_count
 from .yamlio import YMap, load_file
 
@@ -94,7 +94,7 @@ SETTING_KEYS = ("batch", "dtype", "optimizer")
 BUDGET_KEYS = (*(q.value for q in TOTAL_KEYS), "receptive_field", "layer", "max_increase", *SETTING_KEYS)
 
 
-@dataclass(frozen=True)
+@record
 class Limit:
     """One limit: ``measured ≤ value`` (bound "max") or ``measured ≥ value`` ("min")."""
 
@@ -111,7 +111,7 @@ class Limit:
         return (self.scope, self.quantity.value, self.bound)
 
 
-@dataclass(frozen=True)
+@record
 class Allowance:
     """How much a quantity may grow over the baseline: a percentage or an absolute amount."""
 
@@ -129,14 +129,14 @@ class Allowance:
         return baseline + (self.absolute or 0)
 
 
-@dataclass(frozen=True)
+@record
 class Setting:
     value: object
     source: str = "spec"
     loc: Loc | None = None
 
 
-@dataclass
+@record(frozen=False)
 class Budget:
     limits: dict[tuple, Limit] = field(default_factory=dict)
     increases: dict[Quantity, Allowance] = field(default_factory=dict)

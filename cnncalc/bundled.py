@@ -12,10 +12,10 @@ exists, as the name of a bundled spec with or without ``.yaml``.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import CnncalcError, did_you_mean
+from .records import record
 
 SUFFIXES = (".yaml", ".yml")
 _PACKAGE = Path(__file__).resolve().parent
@@ -64,7 +64,7 @@ def bundled_path(name: str) -> Path | None:
     return None
 
 
-@dataclass(frozen=True)
+@record
 class Resolved:
     """Which file a spec argument named, and whether it came from the zoo."""
 

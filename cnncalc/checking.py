@@ -12,13 +12,20 @@ Nothing here prints; the CLI renders :class:`SpecReport` objects.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from fractions import Fraction
 
 from .analysis import DTYPE_BYTES, Analysis, analyze
-from .budget import Allowance, Budget, Limit, Quantity, INCREASE_KEYS, budget_of_graph
+from .budget import INCREASE_KEYS, Allowance, Budget, Limit, Quantity, budget_of_graph
 from .compare import SAME, Row, Snapshot, align, snapshot_from_analysis
-from .errors import EXIT_BAD_INPUT, EXIT_CHECK_FAILED, EXIT_OK, Loc, SpecError, did_you_mean
+from .errors import (
+    EXIT_BAD_INPUT,
+    EXIT_CHECK_FAILED,
+    EXIT_OK,
+    Loc,
+    SpecError,
+    did_you_mean,
+)
+from .records import field, record
 
 #: Optimizer state arrays per trainable parameter.
 OPTIMIZER_STATE = {"sgd": 0, "momentum": 1, "adam": 2}
@@ -70,7 +77,7 @@ class NothingToCheck(SpecError):
     """A spec without any limit (no budget section, file, flag or baseline)."""
 
 
-@dataclass(frozen=True)
+@record
 class Check:
     """One limit as checked: ``measured`` against ``limit`` (``bound`` max: ≤, min: ≥)."""
 
@@ -128,7 +135,7 @@ class Check:
         return self.quantity.unit
 
 
-@dataclass
+@record(frozen=False)
 class SpecReport:
     spec: str
     name: str | None = None
@@ -310,7 +317,7 @@ _RECORD_ATTR = {
 def _check_baseline(report: SpecReport, graph, base: Snapshot, budget: Budget, convention) -> None:
     optimizer = base.training_optimizer or budget.optimizer  # like for like with the baseline
     if base.training_bytes is None and _estimator() is None:
-        from dataclasses import replace
+        from .records import replace
 
         base = replace(base, training_bytes=training_bytes(
             param_bytes=base.param_bytes, trainable=base.params, input_bytes=base.input_bytes,

@@ -23,12 +23,12 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field
 
 from . import env
 from .analysis import DTYPE_BYTES
 from .errors import Loc, SpecError
 from .numbers import NumberError, json_int
+from .records import field, record
 
 #: A saved analysis is read whole: 16 MiB holds about 23,000 layers.
 MAX_BASELINE_BYTES = env.limit("CNNCALC_MAX_BASELINE_BYTES")
@@ -36,7 +36,7 @@ MAX_BASELINE_BYTES = env.limit("CNNCALC_MAX_BASELINE_BYTES")
 ANALYSIS_SCHEMA = "cnncalc.analysis/1"
 
 
-@dataclass(frozen=True)
+@record
 class LayerRecord:
     index: int
     name: str
@@ -56,7 +56,7 @@ class LayerRecord:
         return "×".join(map(str, self.output_shape))
 
 
-@dataclass(frozen=True)
+@record
 class Snapshot:
     """The numbers of one analysed network that comparisons use."""
 
@@ -238,7 +238,7 @@ def is_json_file(path) -> bool:
 SAME, CHANGED, ADDED, REMOVED = "same", "changed", "added", "removed"
 
 
-@dataclass(frozen=True)
+@record
 class Row:
     status: str  # same, changed, added, removed
     old: LayerRecord | None
@@ -384,7 +384,7 @@ def align(old: tuple[LayerRecord, ...], new: tuple[LayerRecord, ...]) -> list[Ro
     return rows
 
 
-@dataclass(frozen=True)
+@record
 class Diff:
     old: Snapshot
     new: Snapshot

@@ -42,12 +42,11 @@ Every output of cnncalc names the convention it used.
 
 from __future__ import annotations
 
-from dataclasses import field
 from enum import Enum
 from math import prod
 from typing import Callable, Mapping
 
-from .records import Record, record
+from .records import Record, field, record
 
 
 class Convention(str, Enum):

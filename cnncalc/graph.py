@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Mapping
 
 from .errors import Loc
 from .layers.base import Layer
-from .records import Record, record
+from .records import Record, field, record
 
 #: The name by which nodes refer to the network input.
 INPUT = "input"
@@ -46,7 +45,7 @@ class Node(Record):
         return self.loc
 
 
-@dataclass
+@record(frozen=False)
 class Graph:
     """Nodes in topological order (every input precedes its consumers)."""
 

@@ -11,12 +11,11 @@ Pure aggregation, no presentation: renderers turn :class:`Row` into text.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from .analysis import Analysis, LayerResult
+from .records import record
 
 
-@dataclass(frozen=True)
+@record
 class Row:
     name: str
     type_name: str  # layer type, or the block's name ("basic", "repeat", "group")

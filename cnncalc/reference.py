@@ -12,10 +12,9 @@ Regenerate the README's table with ``python scripts/update_readme_layers.py``
 
 from __future__ import annotations
 
-import dataclasses
-from dataclasses import dataclass
-
+from . import records
 from .errors import CnncalcError, did_you_mean
+from .records import record
 
 #: What each formula describes, in the order they are shown.
 QUANTITIES = (
@@ -36,7 +35,7 @@ class UnknownLayerType(CnncalcError):
     """``cnncalc layers NAME`` with a name that is no layer type (exit 2)."""
 
 
-@dataclass(frozen=True)
+@record
 class FieldDoc:
     name: str
     kind: str  # what values are allowed
@@ -44,7 +43,7 @@ class FieldDoc:
     doc: str
 
 
-@dataclass(frozen=True)
+@record
 class LayerDoc:
     type_name: str
     aliases: tuple[str, ...]
@@ -98,9 +97,9 @@ def describe(cls) -> LayerDoc:
 
     fields = []
     for f in layer_fields(cls):
-        if f.default is not dataclasses.MISSING:
+        if f.default is not records.MISSING:
             default = _yaml_value(f.default)
-        elif f.default_factory is not dataclasses.MISSING:  # pragma: no cover - no such field yet
+        elif f.default_factory is not records.MISSING:  # pragma: no cover - no such field yet
             default = _yaml_value(f.default_factory())
         else:
             default = "required"

@@ -16,7 +16,8 @@ was expected), so that ``input: [224, 224, 3]`` does not pass silently.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+
+from .records import record
 
 #: Channel counts that give a shape away as written in the other order.
 _CHANNEL_LIKE = (1, 3, 4)
@@ -31,7 +32,7 @@ class ShapeSyntaxError(ValueError):
     """A typed shape that cannot be read; the message says how to write one."""
 
 
-@dataclass(frozen=True)
+@record
 class TypedShape:
     """A shape as typed and as understood (channels first)."""
 

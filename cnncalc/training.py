@@ -15,12 +15,11 @@ executor really holds, exactly.
 
 from __future__ import annotations
 
-from dataclasses import field
 from enum import Enum
 from math import prod
 
 from .layers.base import INDEX_BYTES, MASK_BYTES, Saved
-from .records import Record, record
+from .records import Record, field, record
 from .units import DTYPE_BYTES
 
 

@@ -4,14 +4,13 @@ kernel; its homework handler is optional). The generic step is checked against e
 handler (exact numbers), and a throwaway layer type registered only here runs in analyze,
 verify and run."""
 
-import dataclasses
 import json
-from dataclasses import dataclass
 
 import numpy as np
 import pytest
 import yaml
 
+from cnncalc import records
 from cnncalc.analysis import analyze
 from cnncalc.cli import main
 from cnncalc.executor.kernel import KERNELS, Kernel, kernel_for
@@ -19,6 +18,7 @@ from cnncalc.homework import steps, worked
 from cnncalc.homework.generic import NOTE
 from cnncalc.homework.worked import load_and_run
 from cnncalc.layers.base import REGISTRY, Layer, Params, numel
+from cnncalc.layers.fields import record
 from cnncalc.spec import parse_spec
 from cnncalc.yamlio import load_file
 
@@ -98,8 +98,8 @@ def floats(t):
 
 @pytest.mark.parametrize("type_name", sorted(REGISTRY))
 def test_every_layer_type_runs_forward_and_backward(type_name, spec_file, capsys):
-    required = [f.name for f in dataclasses.fields(REGISTRY[type_name])
-                if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING]
+    required = [f.name for f in records.fields(REGISTRY[type_name])
+                if f.default is records.MISSING and f.default_factory is records.MISSING]
     assert type_name in EXAMPLES or not required, f"give {type_name} ({', '.join(required)}) an example in EXAMPLES"
     path = spec_file(spec_text(type_name, spec_file))
     run = load_and_run(path, backward=True)
@@ -126,7 +126,7 @@ def test_the_generic_step_agrees_with_the_dedicated_handler(type_name, spec_file
 # -- a layer type that exists only in this test: one module-like class and its kernel --------------------------
 
 
-@dataclass(frozen=True)
+@record
 class Square(Layer):
     """y = γ_c·x², one trainable γ per channel."""
 

@@ -40,6 +40,8 @@ def test_no_eval_exec_or_unsafe_yaml_in_the_package():
         for name, line in _calls(tree):
             if name == "importlib.import_module" and path == PACKAGE / "lazy.py":
                 continue  # the one lazy import of cnncalc's own modules, by names from static tables
+            if name == "exec" and path == PACKAGE / "records.py":
+                continue  # a record's __init__, built from the field names of the package's own classes (checked identifiers)
             if name in banned:
                 found.append(f"{path.relative_to(ROOT)}:{line}: {name}(...)")
         for node in ast.walk(tree):

@@ -12,7 +12,6 @@ torch has no module of its own). Nothing here imports torch.
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 from typing import Callable
@@ -21,13 +20,14 @@ from ..analysis import Analysis, LayerResult
 from ..errors import CnncalcError
 from ..graph import INPUT
 from ..layers.fields import per_axis
+from ..records import record
 
 
 class ExportError(CnncalcError):
     """A spec that cannot be written in the target format."""
 
 
-@dataclass(frozen=True)
+@record
 class Emit:
     """What one node becomes: a constructor expression and the helpers it uses."""
 
@@ -561,6 +561,6 @@ def _docline(text: str) -> str:
 
 
 def _with_extra(node, **extra):
-    from dataclasses import replace
+    from ..records import replace
 
     return replace(node, extra={**node.extra, **extra})

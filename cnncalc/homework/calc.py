@@ -10,13 +10,20 @@ Internally shapes are channels first, as everywhere in cnncalc.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 from ..errors import FieldError, UsageError
 from ..layers.conv import Conv
 from ..layers.pooling import AvgPool, MaxPool
 from ..layers.transposed import ConvTranspose
-from .explain import Step, explain_conv, explain_conv_fractional, explain_pool, explain_tconv, shape_text
+from ..records import record
+from .explain import (
+    Step,
+    explain_conv,
+    explain_conv_fractional,
+    explain_pool,
+    explain_tconv,
+    shape_text,
+)
 
 
 def parse_sizes(text: str, what: str, *, minimum: int = 1) -> tuple[int, ...]:
@@ -96,7 +103,7 @@ def parse_padding(text: str, nd: int):
     return _axes(parse_sizes(text, "padding", minimum=0), nd, "padding")
 
 
-@dataclass(frozen=True)
+@record
 class Calculation:
     kind: str
     input_shape: tuple[int, ...]  # channels first

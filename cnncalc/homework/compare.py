@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from fractions import Fraction
 
 from ..receptive import format_number
+from ..records import record
 from ..units import grouped, human_bytes
 from .explain import decimal
 
 
-@dataclass(frozen=True)
+@record
 class Row:
     quantity: str
     a: str

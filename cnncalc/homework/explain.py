@@ -12,17 +12,17 @@ they agree with the analysis for every layer of the shipped specs.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from fractions import Fraction
 from math import ceil, prod
 
 from ..errors import FieldError
-from ..receptive import AxisRF, effective_kernel, format_number
 from ..layers.fields import per_axis
 from ..layers.window import AXIS_NAMES, resolve_padding
+from ..receptive import AxisRF, effective_kernel, format_number
+from ..records import record
 
 
-@dataclass(frozen=True)
+@record
 class Step:
     """One quantity worked out: ``formula`` (symbols), ``work`` (numbers in,
     intermediate results, ending in ``= value``), and plain-language notes."""

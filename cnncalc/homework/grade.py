@@ -21,15 +21,15 @@ the spec, or ``cnncalc grade --bias/--layers``, makes one the reference.
 
 from __future__ import annotations
 
-import dataclasses
 import re
-from dataclasses import dataclass, field
 from fractions import Fraction
 from math import prod
 
+from .. import records
 from ..errors import Loc, SpecError, did_you_mean
 from ..numbers import NumberError, parse_decimal
 from ..receptive import format_number
+from ..records import field, record
 from ..units import grouped
 from .explain import Step, explain_analysis, num, render_steps, shape_text
 
@@ -59,7 +59,7 @@ BIAS_MODES = ("either", "with", "without")
 LAYER_MODES = ("either", "weights", "all")
 
 
-@dataclass(frozen=True)
+@record
 class Conventions:
     """Which counts are right: ``bias`` either/with/without (parameters, and multiplications
     with or without the bias additions); ``layers`` either/weights/all."""
@@ -105,9 +105,9 @@ def conventions_for(graph, bias: str | None = None, layers: str | None = None) -
 def bias_parameters(r) -> int:
     """How many of a layer's trainable parameters are biases (0 for layers without a ``bias`` switch)."""
     layer = r.node.layer
-    if not getattr(layer, "bias", False) or "bias" not in {f.name for f in dataclasses.fields(layer)}:
+    if not getattr(layer, "bias", False) or "bias" not in {f.name for f in records.fields(layer)}:
         return 0
-    without = dataclasses.replace(layer, bias=False).params(r.input_shapes)
+    without = records.replace(layer, bias=False).params(r.input_shapes)
     return r.params.trainable - without.trainable
 
 
@@ -124,7 +124,7 @@ _SUFFIX = {"": 1, "K": 10**3, "M": 10**6, "G": 10**9, "T": 10**12, "P": 10**15}
 _NUMBER = re.compile(r"^\s*([0-9][0-9_,]*(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?)\s*([KMGTP]?)\s*$", re.IGNORECASE)
 
 
-@dataclass
+@record(frozen=False)
 class Mark:
     where: str  # layer name or "total"
     key: str
@@ -136,7 +136,7 @@ class Mark:
     loc: Loc | None = None
 
 
-@dataclass
+@record(frozen=False)
 class Grade:
     marks: list
 

@@ -10,8 +10,7 @@ first, with the 1D rules, so nothing about them changes.
 
 from __future__ import annotations
 
-import dataclasses
-
+from .. import records
 from ..layers.padding import _sides
 
 _AXES = ("kernel_size", "stride", "dilation", "factor", "scale_factor", "output_size", "output_padding")
@@ -37,7 +36,7 @@ def _pads_1d(layer, in_shape):
 
 def lift_layer(layer, in_shape):
     """The same layer for a [C, 1, L] input."""
-    names = {f.name for f in dataclasses.fields(layer)}
+    names = {f.name for f in records.fields(layer)}
     kw = {}
     for name in _AXES:
         if name in names and getattr(layer, name) is not None:
@@ -57,7 +56,7 @@ def lift_layer(layer, in_shape):
         kw["normalized_shape"] = (1, layer.normalized_shape)  # [L] → [1, L]
     if layer.type_name == "upsample" and layer.mode == "linear":
         kw["mode"] = "bilinear"
-    return dataclasses.replace(layer, **kw) if kw else layer
+    return records.replace(layer, **kw) if kw else layer
 
 
 def _wrap_rows(value):
@@ -84,7 +83,7 @@ def lift_extra(node):
 
 def lift_graph(graph, results):
     """The graph for a [C, 1, L] input, given the 1D analysis ``results`` (name → LayerResult)."""
-    nodes = [dataclasses.replace(n, layer=lift_layer(n.layer, results[n.name].input_shapes[0]), extra=lift_extra(n))
+    nodes = [records.replace(n, layer=lift_layer(n.layer, results[n.name].input_shapes[0]), extra=lift_extra(n))
              for n in graph.nodes]
     c, length = graph.input_shape
-    return dataclasses.replace(graph, input_shape=(c, 1, length), nodes=nodes)
+    return records.replace(graph, input_shape=(c, 1, length), nodes=nodes)

@@ -17,19 +17,19 @@ layer against that stack.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from fractions import Fraction
 from itertools import product
 
 from ..errors import UsageError
 from ..receptive import effective_kernel
+from ..records import field, record
 from .explain import decimal, num
 
 NAMES = ("input", "output", "kernel", "stride", "padding", "dilation")
 SYMBOL = {"input": "I", "output": "O", "kernel": "F", "stride": "S", "padding": "P", "dilation": "d"}
 
 
-@dataclass(frozen=True)
+@record
 class Bounds:
     max_kernel: int = 11
     max_stride: int = 8
@@ -37,14 +37,14 @@ class Bounds:
     max_solutions: int = 200
 
 
-@dataclass(frozen=True)
+@record
 class Solution:
     values: dict
     check: str
     exact: bool  # (I + 2P − F′) divisible by S: the windows tile the padded input
 
 
-@dataclass
+@record(frozen=False)
 class SolveResult:
     known: dict
     unknown: tuple
@@ -148,7 +148,7 @@ def solve_window(known: dict, *, exact_only: bool = False, bounds: Bounds = Boun
 # -- the lectures' direct questions -------------------------------------------------
 
 
-@dataclass(frozen=True)
+@record
 class Answer:
     question: str
     lines: tuple[str, ...]

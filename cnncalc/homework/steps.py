@@ -16,13 +16,13 @@ irrational (an L2 norm that is not a perfect square, sigmoid, tanh…) round to
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
 from typing import Callable
 
 from ..errors import SpecError
 from ..layers.fields import per_axis
+from ..records import field, record
 from . import taps as T
 
 #: at most this many entries in a printed matrix (M is out × in); bigger ones are described, not printed
@@ -32,7 +32,7 @@ FEEDS_LIMIT = 16
 APPROX_DECIMALS = 6
 
 
-@dataclass
+@record(frozen=False)
 class Env:
     """What a handler may use: the analysis of every layer, earlier layers' saved state, options."""
 
@@ -42,7 +42,7 @@ class Env:
     notation: object  # .worked.Notation
 
 
-@dataclass
+@record(frozen=False)
 class Done:
     y: list  # [C][H][W]
     block: object

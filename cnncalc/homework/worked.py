@@ -11,7 +11,6 @@ maximiser is numbered 1..F_H·F_W row by row inside its window.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from fractions import Fraction
 
 from ..errors import Loc, SpecError
@@ -19,6 +18,7 @@ from ..layers.fields import per_axis
 from ..layers.window import resolve_padding
 from ..numbers import NumberError, parse_fraction
 from ..receptive import effective_kernel
+from ..records import field, record
 from . import kernels as K
 from . import taps as T
 
@@ -26,7 +26,7 @@ SUPPORTED = ("conv", "conv_transpose", "max_pool", "avg_pool", "relu")  # here; 
 _SUB = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
 
 
-@dataclass(frozen=True)
+@record
 class Notation:
     """How cells are named and numbered, to match one lecture note's slides.
 
@@ -244,7 +244,7 @@ def read_weights(node, c_in, kernel):
 # -- the run -------------------------------------------------------------------------------
 
 
-@dataclass
+@record(frozen=False)
 class Block:
     """What one layer did: a heading, lines, and named grids."""
 
@@ -265,7 +265,7 @@ class Block:
                 self.grid(f"{title}, {channel_word} {c + 1}", m)
 
 
-@dataclass
+@record(frozen=False)
 class Run:
     blocks: list
     outputs: dict  # node name → tensor

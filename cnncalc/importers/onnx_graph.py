@@ -13,12 +13,12 @@ node names, unless ``unknown="identity"`` turns them into pass-throughs.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field
 from math import prod
 
 import numpy as np
 
 from ..errors import CnncalcError
+from ..records import field, record
 from .names import module_of_weight, printable, scope_of
 
 
@@ -34,7 +34,7 @@ class Unsupported(Exception):
         self.why = why
 
 
-@dataclass
+@record(frozen=False)
 class Tensor:
     """A tensor of the network: the spec node that produces it and its shape
     without the batch axis. ``view`` marks a reshaped alias (a [C] gate seen
@@ -54,7 +54,7 @@ class Tensor:
     partial: tuple | None = None
 
 
-@dataclass
+@record(frozen=False)
 class NewLayer:
     key: str  # a unique id until names are assigned
     type_name: str

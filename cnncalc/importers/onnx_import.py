@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
 
 from ..errors import CnncalcError
+from ..records import field, record
 from .names import printable
 from .onnx_graph import ImportError_, Walk
 from .yaml_writer import write_spec
 
 
-@dataclass
+@record(frozen=False)
 class Imported:
     text: str  # the spec
     analysis: object  # cnncalc's analysis of it

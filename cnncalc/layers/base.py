@@ -27,12 +27,12 @@ its family (and its executor kernel in ``cnncalc/executor/kernels/``).
 
 from __future__ import annotations
 
-import dataclasses
+from collections.abc import Mapping
 from fractions import Fraction
 from math import prod
-from collections.abc import Mapping
 from typing import ClassVar, NamedTuple
 
+from .. import records
 from ..errors import FieldError
 from . import catalog as _catalog
 from .fields import Record, layer_fields, record
@@ -294,4 +294,4 @@ def require_rank(xs: tuple[Shape, ...], ranks: tuple[int, ...], what: str, field
 
 
 def replace(layer: Layer, **changes) -> Layer:
-    return dataclasses.replace(layer, **changes)
+    return records.replace(layer, **changes)

@@ -11,15 +11,14 @@ the rank is known.
 
 from __future__ import annotations
 
-import dataclasses
-from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
+from .. import records
 from ..errors import FieldError
-from ..records import Record, record  # noqa: F401  (layer modules import record from here)
+from ..records import Record, field, record  # noqa: F401  (layer modules import record from here)
 
-REQUIRED = dataclasses.MISSING
+REQUIRED = records.MISSING
 
 
 def _is_int(value) -> bool:
@@ -335,18 +334,18 @@ class Text(Kind):
 
 def spec_field(kind: Kind, default=REQUIRED, doc: str = ""):
     """A dataclass field that the spec parser fills from YAML."""
-    return dataclasses.field(default=default, metadata={"kind": kind, "doc": doc})
+    return field(default=default, metadata={"kind": kind, "doc": doc})
 
 
 _FIELDS_CACHE: dict[type, list] = {}
 
 
-def layer_fields(cls) -> list[dataclasses.Field]:
+def layer_fields(cls) -> list[records.Field]:
     """The user-settable fields of a layer class, in declaration order
     (computed once per class: the parser asks for every layer of a spec)."""
     found = _FIELDS_CACHE.get(cls)
     if found is None:
-        found = _FIELDS_CACHE[cls] = [f for f in dataclasses.fields(cls) if "kind" in f.metadata]
+        found = _FIELDS_CACHE[cls] = [f for f in records.fields(cls) if "kind" in f.metadata]
     return list(found)
 
 

@@ -13,11 +13,11 @@ node of its own, ``<split name>.<k>`` (or ``<split name>.<piece name>`` with
 
 from __future__ import annotations
 
-import dataclasses
 from fractions import Fraction
 
 from ..errors import FieldError
 from ..receptive import IDENTITY, AxisStep
+from ..records import field
 from .base import Layer, Saved, register, require_rank
 from .fields import Int, Kind, _is_int, _type_name, record, spec_field
 
@@ -94,9 +94,9 @@ class Slice(Layer):
     stop: int = spec_field(Int(1), None, "one past the last cell taken (null: to the end of the axis)")
     step: int = spec_field(Int(1), 1, "take every step-th cell")
     #: a piece of a split by size: the last piece may be shorter (set by Split.piece, not by specs)
-    clamp: bool = dataclasses.field(default=False, compare=False)
+    clamp: bool = field(default=False, compare=False)
     #: the split this piece comes from, for messages (set by Split.piece)
-    of: str = dataclasses.field(default="", compare=False)
+    of: str = field(default="", compare=False)
 
     def bounds(self, x) -> tuple[int, int]:
         size = _check_dim(self.dim, x)

@@ -13,12 +13,13 @@ an ×f nearest/bilinear/unpooling layer is centred at input (j + ½)/f − ½.
 
 from __future__ import annotations
 
-import dataclasses
 from fractions import Fraction
 from math import prod
 
+from .. import records
 from ..errors import FieldError, did_you_mean
 from ..receptive import AxisStep
+from ..records import field
 from .base import Layer, Saved, register, require_rank, spatial
 from .fields import Axes, Choice, Text, per_axis, record, spec_field
 
@@ -174,7 +175,7 @@ class MaxUnpool(Layer):
 
     pool: str = spec_field(Text(), doc="name of the max_pool layer whose switches (argmax positions) this reuses")
     #: the named pooling layer's result, filled in by bind()
-    _pool: object = dataclasses.field(default=None, compare=False, repr=False)
+    _pool: object = field(default=None, compare=False, repr=False)
 
     def bind(self, known):
         result = known.get(self.pool)
@@ -191,7 +192,7 @@ class MaxUnpool(Layer):
                 f"'{self.pool}' is a {result.node.type_name} layer; max_unpool needs a max_pool layer "
                 "(it puts values back at the positions of that layer's maxima)",
             )
-        return dataclasses.replace(self, _pool=result)
+        return records.replace(self, _pool=result)
 
     def _source(self):
         if self._pool is None:  # pragma: no cover - the analysis always binds first

@@ -23,14 +23,14 @@ topological order and edges (source before target).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from ..records import record
 
 DUMMY_WIDTH = 12
 MAX_DUMMIES = 200_000  # bounded work and output, whatever the wiring
 SPINE, REAL, DUMMY, LOOSE = 1000.0, 1.0, 0.02, 0.001  # how hard a node holds to its target
 
 
-@dataclass
+@record(frozen=False)
 class Layout:
     x: dict  # id → centre x
     y: dict  # id → top y

@@ -9,12 +9,11 @@ spec text, so a renderer only has to escape labels.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from ..graph import INPUT
+from ..records import field, record
 
 
-@dataclass
+@record(frozen=False)
 class GNode:
     id: str
     name: str
@@ -31,7 +30,7 @@ class GNode:
     members: int = 1  # layers a collapsed group stands for
 
 
-@dataclass
+@record(frozen=False)
 class GEdge:
     src: str
     dst: str
@@ -39,7 +38,7 @@ class GEdge:
     elided: bool = False  # diff: layers left out between the two ends
 
 
-@dataclass
+@record(frozen=False)
 class GGroup:
     id: str
     name: str
@@ -47,7 +46,7 @@ class GGroup:
     parent: str | None  # id
 
 
-@dataclass
+@record(frozen=False)
 class NetGraph:
     title: str
     nodes: list[GNode]

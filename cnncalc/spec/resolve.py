@@ -6,8 +6,7 @@ enclosing scopes)."""
 
 from __future__ import annotations
 
-import dataclasses
-
+from .. import records
 from ..errors import SpecError, did_you_mean
 from ..graph import INPUT
 from ..yamlio import YMap
@@ -140,5 +139,5 @@ def _group_outputs(ctx: _Ctx) -> dict:
                 output = ref
                 break
             ref = _resolve_step(ctx, ref)
-        out[name] = dataclasses.replace(info, output=output)
+        out[name] = records.replace(info, output=output)
     return out

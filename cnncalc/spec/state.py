@@ -4,10 +4,9 @@ groups, the expansion context and the nodes waiting to be linked."""
 
 from __future__ import annotations
 
-import dataclasses
-
 from ..errors import Loc
 from ..graph import INPUT
+from ..records import record
 
 
 class _Scope:
@@ -24,7 +23,7 @@ class _Scope:
         self.counters = counters if counters is not None else {}
 
 
-@dataclasses.dataclass(frozen=True)
+@record
 class _Ref:
     """A reference to a node as written (``name`` looked up from ``scope``),
     or an already-resolved full node name (``scope`` None)."""
@@ -34,7 +33,7 @@ class _Ref:
     loc: Loc | None = None
 
 
-@dataclasses.dataclass
+@record(frozen=False)
 class GroupInfo:
     """A block instance or named group, for the hierarchy of the table."""
 
@@ -71,7 +70,7 @@ class _Ctx:
         return name
 
 
-@dataclasses.dataclass
+@record(frozen=False)
 class _Pending:
     name: str
     layer: object
