@@ -42,9 +42,9 @@ Every output of cnncalc names the convention it used.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from enum import Enum
 from math import prod
-from typing import Callable, Mapping
 
 from .records import Record, field, record
 

@@ -6,22 +6,22 @@ The core raises these; only the CLI prints them and turns them into exit codes
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from collections import namedtuple
 
 EXIT_OK = 0
 EXIT_CHECK_FAILED = 1
 EXIT_BAD_INPUT = 2
 
 
-class Loc(NamedTuple):
-    """Where something stands in a spec file: 1-based line and column.
+class Loc(namedtuple("Loc", ("file", "line", "col"), defaults=(None, None, None))):
+    """Where something stands in a spec file (``file``, 1-based ``line`` and
+    ``col``, each may be None).
 
     A named tuple (immutable, and cheap to make: the YAML reader makes one
-    for every value of a spec)."""
+    for every value of a spec); collections' rather than typing's, which
+    would import typing at start-up."""
 
-    file: str | None = None
-    line: int | None = None
-    col: int | None = None
+    __slots__ = ()
 
     def __str__(self) -> str:
         parts = [self.file or "<spec>"]

@@ -60,15 +60,50 @@ def test_the_command_table_matches_the_commands():
 
 
 @pytest.mark.parametrize("width", [60, 80, 100, 200])
-def test_help_lists_the_commands_as_click_would(width):
+def test_help_is_laid_out_as_click_lays_out_a_group(width):
+    """cnncalc.cli.usage formats ``--help`` itself; on a click whose short
+    help follows the sentence rule (8.2 and newer) it is exactly what click's
+    own Group.format_help prints from the loaded commands."""
+    from cnncalc.cli.usage import top_level_help
+
+    if not hasattr(click.utils, "_make_default_short_help"):
+        pytest.skip("an older click shortens command help by another rule")
     register_commands()
-    ctx = click.Context(cli, info_name="cnncalc", terminal_width=width, max_content_width=100)
-    from_table = click.HelpFormatter(width=ctx.terminal_width, max_width=ctx.max_content_width)
-    cli.format_commands(ctx, from_table)
-    from_commands = click.HelpFormatter(width=ctx.terminal_width, max_width=ctx.max_content_width)
-    click.Group.format_commands(cli, ctx, from_commands)
-    assert from_table.getvalue() == from_commands.getvalue()
-    assert "analyze" in from_table.getvalue()
+    ctx = click.Context(cli, info_name="cnncalc", terminal_width=width, max_content_width=100,
+                        help_option_names=["-h", "--help"])  # as the group's context_settings
+    formatter = ctx.make_formatter()
+    click.Group.format_help(cli, ctx, formatter)
+    assert top_level_help(formatter.width) == formatter.getvalue()
+
+
+def test_help_at_80_columns():
+    from cnncalc.cli.usage import top_level_help
+
+    text = top_level_help(78)
+    assert text.splitlines()[:4] == [
+        "Usage: cnncalc [OPTIONS] COMMAND [ARGS]...", "",
+        "  Exact shapes, parameters, multiplications, receptive fields and memory of", "  CNNs described in YAML.",
+    ]
+    assert "  analyze  Shapes, parameters, MACs, receptive fields and memory of every...\n" in text
+    assert "  layers   The layer reference: fields, defaults and formulas of each type.\n" in text
+    assert max(map(len, text.splitlines())) <= 78
+
+
+@pytest.mark.parametrize("columns", ["80", "60", "150", "0", "x"])
+@pytest.mark.parametrize("flag", ["--help", "-h"])
+def test_help_without_click_prints_clicks_text(capsys, monkeypatch, columns, flag):
+    """Not CliRunner, which forces a width of 80: click measures the terminal
+    as cnncalc.cli.usage does (COLUMNS, else the terminal, else 80)."""
+    monkeypatch.setenv("COLUMNS", columns)
+    with pytest.raises(SystemExit) as stop:
+        cli.main([flag], prog_name="cnncalc")
+    assert stop.value.code == 0
+    via_click = capsys.readouterr().out
+    with pytest.raises(SystemExit) as stop:
+        main([flag])
+    assert stop.value.code == 0
+    assert capsys.readouterr().out == via_click
+    assert via_click.startswith("Usage: cnncalc [OPTIONS] COMMAND [ARGS]...\n")
 
 
 def test_version_without_click_prints_clicks_line(capsys):

@@ -47,6 +47,9 @@ FORBIDDEN_PREFIXES = (
     "cnncalc.compare", "cnncalc.render.check", "cnncalc.cli.check",
     "cnncalc.cli.verify", "cnncalc.cli.homework", "cnncalc.cli.diff", "cnncalc.cli.zoo", "cnncalc.cli.schema",
     "cnncalc.cli.layers", "cnncalc.schema", "cnncalc.reference", "importlib.metadata",
+    # the standard library's costly helpers: records replace dataclasses (which imports inspect, ast, dis),
+    # collections' namedtuple replaces typing's
+    "dataclasses", "inspect", "typing", "ast",
 )
 
 

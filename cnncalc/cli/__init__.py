@@ -6,8 +6,9 @@ stderr and its exit code (2 for unusable input); a bug becomes a one-line
 
 Start-up is kept small: ``cnncalc --version`` imports nothing but this file,
 ``cnncalc --help`` lists the commands from :data:`COMMANDS` without importing
-them, and a command imports its own module only. The click group itself lives
-in :mod:`cnncalc.cli.group` and is reached as ``cnncalc.cli.cli``.
+them or click (:mod:`cnncalc.cli.usage`), and a command imports its own
+module only. The click group itself lives in :mod:`cnncalc.cli.group` and is
+reached as ``cnncalc.cli.cli``.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ EXIT_INTERNAL = 3
 
 # BEGIN COMMAND TABLE (tests/test_cli_startup.py prints the lines to add for a new command)
 #: Command name → (module in cnncalc.cli, short help, first paragraph of its help).
-#: ``cnncalc --help`` is formatted from this table by click itself.
+#: ``cnncalc --help`` is formatted from this table (cnncalc.cli.usage).
 COMMANDS: dict[str, tuple[str, str | None, str]] = {
     "analyze": ("analyze", None, "Shapes, parameters, MACs, receptive fields and memory of every layer of SPEC."),
     "check": ("check", None, "Check SPECS against their budgets; exit 1 when any limit is exceeded."),
@@ -71,6 +72,12 @@ def main(argv=None) -> None:
         from ..env import check_environment
 
         check_environment()
+        if args in (["--help"], ["-h"]):  # what click's group prints (its format_help is this text)
+            from .usage import top_level_help
+
+            sys.stdout.write(top_level_help())
+            sys.stdout.flush()
+            sys.exit(0)
         from .fast import plan
 
         fast = plan(args)  # `cnncalc analyze SPEC` with plain options: no click

@@ -7,6 +7,7 @@ import click
 
 from .. import __version__
 from . import COMMANDS, register_commands
+from .usage import DESCRIPTION, MAX_WIDTH, top_level_help
 
 
 class _LazyGroup(click.Group):
@@ -19,8 +20,6 @@ class _LazyGroup(click.Group):
     ``cli.commands``) imports every command module through
     :func:`cnncalc.cli.register_commands`.
     """
-
-    _listing = False  # True while --help formats the command list from the table
 
     @property
     def commands(self):
@@ -38,9 +37,6 @@ class _LazyGroup(click.Group):
         self._commands[name] = cmd  # not through the property: this runs while modules import
 
     def get_command(self, ctx, cmd_name):
-        if self._listing and cmd_name in COMMANDS:
-            module, short_help, help_text = COMMANDS[cmd_name]
-            return click.Command(cmd_name, help=help_text, short_help=short_help)
         if cmd_name not in self._commands and cmd_name in COMMANDS:
             from ..lazy import import_submodule
 
@@ -49,25 +45,15 @@ class _LazyGroup(click.Group):
             return self._commands[cmd_name]
         return self.commands.get(cmd_name)
 
-    def list_commands(self, ctx):
-        if self._listing:
-            return sorted(COMMANDS)
-        return super().list_commands(ctx)
-
-    def format_commands(self, ctx, formatter):
-        """The command list of ``--help``, from the table: no command module imported."""
-        self._listing = True
-        try:
-            super().format_commands(ctx, formatter)
-        finally:
-            self._listing = False
+    def format_help(self, ctx, formatter):
+        """``cnncalc --help``: the text of :func:`cnncalc.cli.usage.top_level_help`, which
+        :func:`cnncalc.cli.main` prints without click; no command module imported."""
+        formatter.write(top_level_help(formatter.width))
 
 
-@click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.group(cls=_LazyGroup, help="\n\n".join(DESCRIPTION),
+             context_settings={"help_option_names": ["-h", "--help"], "max_content_width": MAX_WIDTH})
 @click.version_option(__version__, prog_name="cnncalc")
 def cli():
-    """Exact shapes, parameters, multiplications, receptive fields and memory of CNNs described in YAML.
-
-    Exit status: 0 success, 1 a check failed, 2 unusable input or usage error.
-    """
+    pass
 

@@ -27,15 +27,19 @@ its family (and its executor kernel in ``cnncalc/executor/kernels/``).
 
 from __future__ import annotations
 
+from collections import namedtuple
 from collections.abc import Mapping
 from fractions import Fraction
 from math import prod
-from typing import ClassVar, NamedTuple
 
 from .. import records
 from ..errors import FieldError
 from . import catalog as _catalog
 from .fields import Record, layer_fields, record
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at start-up
+if TYPE_CHECKING:
+    from typing import ClassVar
 
 Shape = tuple  # (C, *spatial) of ints
 
@@ -44,30 +48,35 @@ _CATALOG_ALIASES = {alias: name for name, (_, aliases) in _catalog.LAYER_TYPES.i
 WHOLE = "whole"
 
 
-class Params(NamedTuple):
-    trainable: int = 0
-    buffers: int = 0  # non-trainable state such as batch norm running statistics
+class Params(namedtuple("Params", ("trainable", "buffers"), defaults=(0, 0))):
+    """Parameter counts: ``trainable``, and ``buffers`` (non-trainable state
+    such as batch norm running statistics)."""
+
+    __slots__ = ()
 
     @property
     def total(self) -> int:
         return self.trainable + self.buffers
 
 
-class Saved(NamedTuple):
+class Saved(namedtuple("Saved", ("inputs", "output", "values", "indices", "masks", "shared"),
+                       defaults=((), False, 0, 0, 0, 0))):
     """What a layer keeps for its backward pass, in elements.
 
     ``inputs`` (indices into ``xs``) and ``output`` name whole tensors that
     several layers may keep at once (a ReLU's output is the next conv's
     input): the training-memory total counts each such tensor once.
-    The other fields are the layer's private arrays.
+    The other fields are the layer's private arrays:
+
+    - ``inputs``: which inputs it keeps (shared with other layers), a tuple of indices;
+    - ``output``: keeps its own output (shared);
+    - ``values``: private elements of the compute dtype, per sample;
+    - ``indices``: private int64 elements per sample (argmax positions);
+    - ``masks``: private 1-byte elements per sample (dropout masks);
+    - ``shared``: private compute-dtype elements for the whole batch (per-channel statistics).
     """
 
-    inputs: tuple[int, ...] = ()  # which inputs it keeps (shared with other layers)
-    output: bool = False  # keeps its own output (shared)
-    values: int = 0  # private elements of the compute dtype, per sample
-    indices: int = 0  # private int64 elements per sample (argmax positions)
-    masks: int = 0  # private 1-byte elements per sample (dropout masks)
-    shared: int = 0  # private compute-dtype elements for the whole batch (per-channel statistics)
+    __slots__ = ()
 
 
 #: Bytes of one saved index (int64, as numpy and PyTorch store argmax positions).

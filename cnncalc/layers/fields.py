@@ -12,7 +12,6 @@ the rank is known.
 from __future__ import annotations
 
 from fractions import Fraction
-from typing import Any
 
 from .. import records
 from ..errors import FieldError
@@ -290,7 +289,7 @@ class Number(Kind):
         return value
 
     def schema(self):
-        out: dict[str, Any] = {"type": "number"}
+        out: dict[str, object] = {"type": "number"}
         if self.minimum is not None:
             out["minimum"] = self.minimum
         if self.maximum is not None:
