@@ -12,28 +12,41 @@ exists, as the name of a bundled spec with or without ``.yaml``.
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 from .errors import CnncalcError, did_you_mean
 from .records import record
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
+if TYPE_CHECKING:
+    from pathlib import Path
+
 SUFFIXES = (".yaml", ".yml")
-_PACKAGE = Path(__file__).resolve().parent
+#: the package's folder (strings and os.path here: ``cnncalc analyze vgg16`` does not import pathlib)
+_PACKAGE = os.path.dirname(os.path.realpath(__file__))
 
 
 class SpecNotFound(CnncalcError):
     """A spec argument that is neither a file nor a bundled spec (exit 2)."""
 
 
-def zoo_dir() -> Path | None:
+def zoo_folder() -> str | None:
     """The folder holding the bundled specs, or None when there is none."""
-    installed = _PACKAGE / "zoo"  # wheel / non-editable install
-    if installed.is_dir():
+    installed = os.path.join(_PACKAGE, "zoo")  # wheel / non-editable install
+    if os.path.isdir(installed):
         return installed
-    checkout = _PACKAGE.parent / "specs"  # source checkout / editable install
-    if checkout.is_dir() and (_PACKAGE.parent / "pyproject.toml").is_file():
+    root = os.path.dirname(_PACKAGE)
+    checkout = os.path.join(root, "specs")  # source checkout / editable install
+    if os.path.isdir(checkout) and os.path.isfile(os.path.join(root, "pyproject.toml")):
         return checkout
     return None
+
+
+def zoo_dir() -> Path | None:
+    """:func:`zoo_folder` as a Path."""
+    from pathlib import Path
+
+    folder = zoo_folder()
+    return None if folder is None else Path(folder)
 
 
 def bundled_names() -> list[str]:
@@ -51,17 +64,27 @@ def _strip_suffix(name: str) -> str:
     return name
 
 
-def bundled_path(name: str) -> Path | None:
+def bundled_file(name: str) -> str | None:
     """The file of the bundled spec ``name`` (``vgg16`` or ``vgg16.yaml``), or None."""
-    folder = zoo_dir()
-    if folder is None or not name or "/" in name or os.sep in name:
+    if not name or "/" in name or os.sep in name or name in (".", ".."):
+        return None
+    folder = zoo_folder()
+    if folder is None:
         return None
     stem = _strip_suffix(name)
     for suffix in SUFFIXES:
-        path = folder / f"{stem}{suffix}"
-        if path.is_file():
+        path = os.path.join(folder, f"{stem}{suffix}")
+        if os.path.isfile(path):
             return path
     return None
+
+
+def bundled_path(name: str) -> Path | None:
+    """:func:`bundled_file` as a Path."""
+    from pathlib import Path
+
+    path = bundled_file(name)
+    return None if path is None else Path(path)
 
 
 @record
@@ -80,9 +103,9 @@ def resolve(argument: str) -> Resolved:
     text = str(argument)
     if os.path.exists(text):
         return Resolved(text, False)
-    path = bundled_path(text)
+    path = bundled_file(text)
     if path is not None:
-        return Resolved(str(path), True)
+        return Resolved(path, True)
     names = bundled_names()
     hint = did_you_mean(_strip_suffix(os.path.basename(text)), names)
     listing = ", ".join(names) if names else "none are installed"

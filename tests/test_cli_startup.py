@@ -4,12 +4,14 @@ lazy loading, and the ``--version`` line printed without click."""
 
 from __future__ import annotations
 
+import os
+
 import click
 import pytest
 
 from cnncalc import __version__
 from cnncalc.cli import COMMANDS, cli, main, register_commands
-from conftest import CliRunner
+from conftest import ROOT, CliRunner
 
 
 def _first_paragraph(text: str | None) -> str:
@@ -148,6 +150,24 @@ def test_plain_analyze_runs_without_click_and_prints_the_same(args, capsys):
     assert out == via_click.output
 
 
+@pytest.mark.parametrize("name", ["vgg16", "resnet18.yaml"])
+def test_a_bundled_name_runs_without_click_and_is_announced_the_same_way(name):
+    import subprocess
+    import sys
+
+    runs = []
+    for extra in ([], ["--optimizer", "sgd"]):  # --optimizer (its default): click's path
+        code = "import sys; from cnncalc.cli import main; main(); sys.exit(0)"
+        proc = subprocess.run([sys.executable, "-c", code, "analyze", name, "--format", "csv", *extra],
+                              capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
+        runs.append((proc.returncode, proc.stdout, proc.stderr))
+    assert plan(["analyze", name]) is not None
+    assert runs[0] == runs[1]
+    code, out, err = runs[0]
+    assert code == 0 and out.startswith("index,name,type")
+    assert err.startswith("spec: ") and err.rstrip().endswith(f"{name.removesuffix('.yaml')}.yaml (bundled spec)")
+
+
 def test_a_bad_spec_fails_the_same_way_on_both_paths(tmp_path):
     import subprocess
     import sys
@@ -165,7 +185,8 @@ def test_a_bad_spec_fails_the_same_way_on_both_paths(tmp_path):
 
 @pytest.mark.parametrize("args", [
     ["analyze"],
-    ["analyze", "vgg16"],  # a bundled name: click's path announces the file on stderr
+    ["analyze", "no_such_spec"],  # neither a file nor a bundled name: click's path says so
+    ["analyze", ".."],
     ["analyze", "specs/vgg16.yaml", "--format", "JSON"],  # click accepts any case
     ["analyze", "specs/vgg16.yaml", "--format"],
     ["analyze", "specs/vgg16.yaml", "--batch", "0"],

@@ -22,6 +22,22 @@ def error_console():
     return Console(stderr=True, highlight=False, soft_wrap=True)
 
 
+def note(text: str) -> None:
+    """One dim line of plain ``text`` on stderr (which file a bundled spec
+    name meant, say). rich styles it on a terminal; where rich would print it
+    plain (stderr not a terminal, colour not forced) it is written without
+    importing rich."""
+    from ..render.escape import visible
+
+    if sys.stderr.isatty() or os.environ.get("FORCE_COLOR") or os.environ.get("TTY_COMPATIBLE"):
+        from rich.text import Text
+
+        error_console().print(Text(visible(text), style="dim"))
+    else:
+        sys.stderr.write(visible(text) + "\n")
+        sys.stderr.flush()
+
+
 # -- terminals that cannot show Unicode -------------------------------------------
 
 _ASCII = {"×": "x", "·": "*", "−": "-", "–": "-", "—": "-", "…": "...", "≥": ">=", "≤": "<=", "≠": "!=",

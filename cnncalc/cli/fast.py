@@ -5,11 +5,12 @@ whole of VGG-16's analysis).
 :func:`plan` accepts a command line only when every word is one of a few plain
 forms that click would read the same way (an existing spec file; ``--format``,
 ``--dtype``, ``--convention`` with one of their exact values; ``--batch``,
-``--depth`` with plain digits; ``--exact``), each option at most once.
-Anything else — a bundled spec name, ``--input``, ``-o``, ``--chart``,
-``--help``, a misspelt option, a bad value — returns None and click runs the
-command as always, with its own parsing and messages. tests/test_cli_startup.py
-checks that both paths print the same bytes.
+``--depth`` with plain digits; ``--exact``), each option at most once; a
+bundled spec's name (``vgg16``) is announced on stderr as click's path does.
+Anything else — ``--input``, ``-o``, ``--chart``, ``--help``, a misspelt
+option, a bad value — returns None and click runs the command as always, with
+its own parsing and messages. tests/test_cli_startup.py checks that both paths
+print the same bytes.
 """
 
 from __future__ import annotations
@@ -42,14 +43,24 @@ def plan(args: list[str]):
     """A function running ``cnncalc analyze`` for ``args``, or None."""
     if len(args) < 2 or args[0] != "analyze":
         return None
-    spec = None
+    spec = bundled = None
     values: dict[str, object] = {}
     words = iter(args[1:])
     for word in words:
         if not word.startswith("-"):
-            if spec is not None or not os.path.isfile(word):
+            if spec is not None:
                 return None
-            spec = word
+            if os.path.exists(word):
+                if not os.path.isfile(word):
+                    return None
+                spec = word
+            else:  # a bundled spec's name, announced on stderr as click's path does (options.resolve_spec)
+                from ..bundled import bundled_file
+
+                spec = bundled_file(word)
+                if spec is None:
+                    return None
+                bundled = spec
             continue
         option, eq, value = word.partition("=")
         if option in values:
@@ -75,15 +86,24 @@ def plan(args: list[str]):
             values[option] = value
     if spec is None:
         return None
-    return lambda: run(
-        spec,
-        fmt=values.get("--format", "table"),
-        batch=values.get("--batch", 1),
-        dtype=values.get("--dtype", "float32"),
-        convention=values.get("--convention"),
-        exact=bool(values.get("--exact", False)),
-        depth=values.get("--depth"),
-    )
+    options = {
+        "fmt": values.get("--format", "table"),
+        "batch": values.get("--batch", 1),
+        "dtype": values.get("--dtype", "float32"),
+        "convention": values.get("--convention"),
+        "exact": bool(values.get("--exact", False)),
+        "depth": values.get("--depth"),
+    }
+
+    def go() -> int:
+        if bundled is not None:  # as options.resolve_spec says it on click's path
+            from ..bundled import Resolved
+            from .console import note
+
+            note(f"spec: {Resolved(bundled, True).describe()}")
+        return run(spec, **options)
+
+    return go
 
 
 def run(spec: str, *, fmt: str, batch: int, dtype: str, convention, exact: bool, depth) -> int:

@@ -186,9 +186,9 @@ def resolve_spec(argument: str) -> str:
 
     resolved = resolve(argument)
     if resolved.bundled:
-        from .console import error_console
+        from .console import note
 
-        error_console().print(f"[dim]spec: {resolved.describe()}[/]", highlight=False, markup=True)
+        note(f"spec: {resolved.describe()}")
     return resolved.path
 
 
