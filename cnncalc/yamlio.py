@@ -1,5 +1,8 @@
 """Safe YAML loading that keeps the line and column of every value.
 
+A spec in the plain subset most specs are written in is read by
+:mod:`cnncalc.yamlfast` without importing PyYAML (same values, same
+locations); every other text, and every text with a fault, comes here.
 We read PyYAML's event stream (libyaml's parser when available: a state
 machine, no recursion) and build plain dicts, lists and scalars ourselves
 with an explicit stack, remembering where each value came from. Only the
@@ -25,15 +28,23 @@ from __future__ import annotations
 import os
 import re
 
-import yaml
-
 from . import env
 from .errors import Loc, SpecError
 
-try:  # libyaml is much faster; both report the same marks
-    _Loader = yaml.CSafeLoader
-except AttributeError:  # pragma: no cover - PyYAML built without libyaml
-    _Loader = yaml.SafeLoader
+#: The PyYAML loader class, chosen on first use (None: libyaml's when PyYAML has it).
+#: PyYAML is imported only for a spec that cnncalc.yamlfast leaves to it.
+_Loader = None
+
+
+def _loader_class():
+    import yaml
+
+    if _Loader is not None:
+        return _Loader
+    try:  # libyaml is much faster; both report the same marks
+        return yaml.CSafeLoader
+    except AttributeError:  # pragma: no cover - PyYAML built without libyaml
+        return yaml.SafeLoader
 
 #: Limits that keep a hostile spec from hanging cnncalc (see README, "Limits").
 #: The composer costs about 2 µs per value read (more on a busy machine), so
@@ -123,6 +134,8 @@ class _Composer:
         return _mark_loc(event.start_mark, self.file)
 
     def document(self):
+        import yaml
+
         get = self.loader.get_event
         get()  # StreamStart
         if self.loader.check_event(yaml.StreamEndEvent):
@@ -158,6 +171,8 @@ class _Composer:
             key = (event.value, event.implicit)
             tag = self.resolved.get(key)
             if tag is None:
+                import yaml
+
                 tag = self.loader.resolve(yaml.ScalarNode, event.value, event.implicit)
                 if tag in _IMPLICIT_AS_TEXT:
                     tag = _STR
@@ -186,6 +201,8 @@ class _Composer:
         implicit flags, so :meth:`scalar` must stay a pure function of them
         for untagged scalars (it is: resolution and conversion look at
         nothing else)."""
+        import yaml
+
         get_event = self.loader.get_event
         file = self.file
         new_loc = tuple.__new__
@@ -488,7 +505,7 @@ def _hint(problem: str, context: str, lines: list[str], line: int, col: int, con
     return "", 0
 
 
-def _yaml_error(exc: yaml.YAMLError, text: str, file: str | None) -> SpecError:
+def _yaml_error(exc, text: str, file: str | None) -> SpecError:
     """Translate PyYAML's error into cnncalc's words at the boundary, with a
     hint for the common slips (a bare layer followed by its fields, a missing
     space after a colon, a value that is itself 'key: value', an unclosed
@@ -498,6 +515,8 @@ def _yaml_error(exc: yaml.YAMLError, text: str, file: str | None) -> SpecError:
     itself ("exceeded maximum nesting depth") before our composer sees them:
     the user gets the same message as from our own depth limit, with the
     variable that raises it."""
+    import yaml
+
     if isinstance(exc, yaml.MarkedYAMLError):
         mark = exc.problem_mark or exc.context_mark
         problem = exc.problem or "syntax error"
@@ -542,7 +561,14 @@ def load_text(text: str, file: str | None = None):
                 )
                 err.excerpt = excerpt(text, number, len(line) - len(stripped) + 1)
                 raise err
-    loader = _Loader(text)
+    from .yamlfast import load
+
+    value = load(text, file)  # the plain subset most specs are written in, without importing PyYAML
+    if value is not None:
+        return value
+    import yaml
+
+    loader = _loader_class()(text)
     try:
         return _Composer(loader, file).document()
     except yaml.YAMLError as exc:

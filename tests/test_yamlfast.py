@@ -1,0 +1,186 @@
+"""cnncalc.yamlfast against PyYAML: for any text, the fast reader either
+declines (None) or gives exactly what yamlio's composer over PyYAML gives —
+the same values of the same types, at the same line and column, key by key
+and item by item. It must never accept a text PyYAML refuses."""
+
+from __future__ import annotations
+
+import glob
+import os
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from cnncalc import yamlfast, yamlio
+from cnncalc.errors import SpecError
+from conftest import ROOT
+
+
+def canon(value):
+    """Everything the spec reader can see of a loaded value, as plain tuples."""
+    if isinstance(value, dict):
+        return ("map", tuple(value.loc), tuple((type(k).__name__, k, canon(v), tuple(value.key_locs[k]),
+                                                tuple(value.value_locs[k])) for k, v in value.items()))
+    if isinstance(value, list):
+        return ("list", tuple(value.loc), tuple((canon(v), tuple(loc)) for v, loc in zip(value, value.item_locs)))
+    return (type(value).__name__, value)
+
+
+def pyyaml(text: str):
+    """yamlio's reading of ``text`` through PyYAML alone: the value, or the SpecError."""
+    saved = yamlfast.load
+    yamlfast.load = lambda text, file=None: None
+    try:
+        return yamlio.load_text(text, "t.yaml")
+    except SpecError as err:
+        return err
+    finally:
+        yamlfast.load = saved
+
+
+def agree(text: str) -> bool:
+    """True when the fast reader took ``text``; fails when it read it otherwise than PyYAML."""
+    fast = yamlfast.load(text, "t.yaml")
+    if fast is None:
+        return False
+    slow = pyyaml(text)
+    assert not isinstance(slow, SpecError), f"the fast reader took a text PyYAML refuses ({slow}):\n{text}"
+    assert canon(fast) == canon(slow), text
+    return True
+
+
+REPOSITORY_YAML = sorted(p for pattern in ("**/*.yaml", "**/*.yml")
+                         for p in glob.glob(str(ROOT / pattern), recursive=True) if os.path.isfile(p))
+
+
+def test_every_yaml_file_of_the_repository_reads_the_same():
+    taken = 0
+    for path in REPOSITORY_YAML:
+        with open(path, encoding="utf-8-sig") as handle:
+            try:
+                text = handle.read()
+            except UnicodeDecodeError:
+                continue
+        taken += agree(text)
+    assert taken > 300  # the hostile catalogue's texts mostly go to PyYAML
+
+
+def test_every_shipped_spec_and_example_takes_the_fast_path():
+    paths = sorted(glob.glob(str(ROOT / "specs" / "*.yaml")) + glob.glob(str(ROOT / "examples" / "**" / "*.yaml"),
+                                                                          recursive=True))
+    assert len(paths) > 20
+    for path in paths:
+        with open(path, encoding="utf-8") as handle:
+            assert agree(handle.read()), path
+
+
+@pytest.mark.parametrize("text", [
+    "a: 1\n", "a:\nb: 1\n", "a:   \n  b: 1\n", "l:\n- 1\n-  x\n", "a: [1, 2]\n", "a: {x: 1, y: [2, {z: 3}]}\n",
+    "x:\n  - c: {o: 1}\n    r: 2\n  - d\n", "a: 'it''s # not a comment'\n", 'a: "x y"\n', "a: b # c\n",
+    "d: >\n  one\n  two\n", "d: |\n  one\n  two\nn: 1\n", "a: [ ]\nb: {}\n", "on: yes\nNULL: ~\n",
+    "a: 1.5\nb: 1.\nc: 1.5e-3\nd: -2\ne: +3\n", "budget:\n  params: 5M\n  memory: 2.5GiB\n", "a: $w\nb: [$w, 1]\n",
+    "overrides: {0: {stride: 2}}\n", "a:\n- x\nb: 1\n", "- a: 1\n  b: 2\n- c\n",
+])
+def test_plain_forms_are_taken_and_read_the_same(text):
+    assert agree(text)
+
+
+@pytest.mark.parametrize("text", [
+    "a: 1e5\n", "a: 1.5e3\n", "a: 0x1F\n", "a: 007\n", "a: .5\n", "a: -.5\n", "a: 1_000\n", "a: 2020-01-01\n",
+    "a: 1:30\n", "a: &x 1\nb: *x\n", "a: !!str 1\n", "---\na: 1\n", "a: 1\n---\nb: 2\n", "a: 'x\n  y'\n",
+    'a: "\\t"\n', "a: b\n  c\n", "a: 1\na: 2\n", "a:\n  - 1\n   - 2\n", "a: [1,\n  2]\n", "d: >-\n  x\n",
+    "d: >\n  x\n\n  y\n", "a: x: y\n", "a: [1, 2,]\n", "a: {x}\n", "a: 1.0e+999\n", "? a\n: 1\n", "a: 1 # c\n  b: 2\n",
+    "a: [1] x\n", "'a': 1\n", "a: <<\n", "<<: {x: 1}\n", "a: =\n", "a: @x\n", "a: `x`\n", "a: |\n  x\n   y\n",
+    "\ta: 1\n", "a:\t1\n", "a: 1\r\nb: 2\r\n", "a: x\u2028y\n", "a: x\x85y\n", "- - 1\n", "-\n  a: 1\n",
+    "a: {b: 1, b: 2}\n", "a: " + "[" * 70 + "]" * 70 + "\n", "just text\n", "",
+])
+def test_anything_else_is_left_to_pyyaml(text):
+    assert yamlfast.load(text, "t.yaml") is None
+    pyyaml(text)  # PyYAML reads or refuses it: either way the fast reader had no say
+
+
+# -- generated documents ----------------------------------------------------------
+
+WORDS = ["conv", "relu", "same", "x", "on", "off", "yes", "No", "null", "Null", "true", "y", "n", "$w", "a_b", "inf",
+         "nan", "e", "kernel_size", "Name", "_", "$c * 4", "max_pool"]
+GOOD = st.one_of(st.sampled_from(WORDS), st.integers(-10**20, 10**20).map(str),
+                 st.sampled_from(["1.5", "1.", "0.25", "-2.5", "+3", "1.5e-3", "1.5E+3", "5M", "64MiB", "2.5G", "~",
+                                  "'q'", "'it''s'", '"dq"', "a b", "(a)"]))
+WEIRD = st.sampled_from(["1e5", "1.5e3", "0x1F", "007", "0", "-0", ".5", "-.5", "1_000", "2020-01-01", "1:30",
+                         "0.5G", "", "1.0e+999", "12e", "3x3", "a  b", "a#b", "a #b", "a: b", "a:b", "-x", "-", "?",
+                         "*x", "&x", "!x", '"a\\tb"', "'a: b'", "'#'", "|", ">", "[", "{", "}", "]", ",", "x,y", "é",
+                         "×", "a\u2028b"])
+SCALARS = st.one_of(GOOD, GOOD, GOOD, WEIRD)  # mostly forms the fast reader takes, so that it is exercised
+
+
+@st.composite
+def documents(draw, depth=0):
+    """Spec-like YAML: block mappings and sequences at varying indentation,
+    one-line flow collections, block scalars, comments and blank lines."""
+    def scalar():
+        return draw(SCALARS)
+
+    def flow(level):
+        if level > 2 or draw(st.booleans()):
+            return scalar()
+        if draw(st.booleans()):
+            return "[" + draw(st.sampled_from([", ", ",", " , "])).join(flow(level + 1) for _ in range(
+                draw(st.integers(0, 3)))) + "]"
+        keys = draw(st.lists(st.sampled_from(WORDS[:12] + ["0", "1"]), max_size=3))
+        return "{" + ", ".join(f"{k}: {flow(level + 1)}" for k in keys) + "}"
+
+    def block(indent, level):
+        lines = []
+        is_seq = draw(st.booleans())
+        for _ in range(draw(st.integers(1, 3))):
+            pad = " " * indent
+            comment = draw(st.sampled_from(["", "", " # c", "  #c", "#c"]))
+            if draw(st.integers(0, 9)) == 0:
+                lines.append(draw(st.sampled_from(["", "  ", "# note", pad + "# indented note"])))
+            head = pad + ("- " if is_seq else "")
+            inner = indent + (2 if is_seq else 0)
+            key = "" if is_seq else draw(st.sampled_from(WORDS + ["0", "1", "a b"])) + ":"
+            kind = draw(st.integers(0, 5 if level < 3 else 2))
+            if kind <= 1:
+                lines.append(f"{head}{key}{' ' if key else ''}{flow(0)}{comment}")
+            elif kind == 2 and key:
+                style = draw(st.sampled_from([">", "|", ">", "|", ">-", "|+"]))
+                lines.append(f"{head}{key} {style}")
+                step = draw(st.integers(1, 3))
+                for word in draw(st.lists(st.sampled_from(["one", "two words", "#x", " lead", "tail "]), min_size=1,
+                                          max_size=3)):
+                    lines.append(" " * (indent + step) + word)
+            elif kind == 3 and is_seq:  # '- key: value' and more keys under it
+                lines.append(f"{head}{draw(st.sampled_from(WORDS[:6]))}: {flow(0)}")
+                for _ in range(draw(st.integers(0, 2))):
+                    lines.append(" " * inner + f"{draw(st.sampled_from(WORDS[6:12]))}: {flow(0)}")
+            else:
+                lines.append(f"{head}{key}{comment}" if key else f"{head.rstrip()}")
+                step = draw(st.sampled_from([0, 1, 2, 2, 4]))
+                lines.extend(block(inner + step, level + 1))
+        return lines
+
+    text = "\n".join(block(draw(st.sampled_from([0, 0, 0, 1])), depth))
+    return text + draw(st.sampled_from(["\n", "\n", "", "\n\n"]))
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(documents())
+def test_generated_documents_read_the_same(text):
+    agree(text)
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(documents(), st.data())
+def test_damaged_documents_are_never_read_otherwise(text, data):
+    """One character inserted, deleted or replaced anywhere: the fast reader
+    declines or agrees with PyYAML; it never takes what PyYAML refuses."""
+    if not text:
+        return
+    at = data.draw(st.integers(0, len(text)))
+    char = data.draw(st.sampled_from(list(" -:#[]{},'\"\n\t&*!|>.0a~$")))
+    how = data.draw(st.sampled_from(["insert", "delete", "replace"]))
+    damaged = (text[:at] + char + text[at:] if how == "insert" else text[:at] + text[at + 1:] if how == "delete"
+               else text[:at] + char + text[at + 1:])
+    agree(damaged)
