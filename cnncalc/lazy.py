@@ -18,3 +18,41 @@ def import_submodule(package: str, module: str):
     if not (package == "cnncalc" or package.startswith("cnncalc.")) or not module.isidentifier():
         raise ValueError(f"not a cnncalc module: {package}.{module}")
     return importlib.import_module(f"{package}.{module}")
+
+
+class Pattern:
+    """A regular expression compiled on its first use, not at import: the
+    escaping and YAML modules hold a dozen that most runs never apply, and
+    compiling one with wide character classes costs a few hundred µs of
+    ``cnncalc analyze``'s start. Has the methods of ``re.Pattern`` it is used with."""
+
+    __slots__ = ("_source", "_flags", "_compiled")
+
+    def __init__(self, source: str, flags: int = 0):
+        self._source, self._flags, self._compiled = source, flags, None
+
+    def _get(self):
+        if self._compiled is None:
+            import re
+
+            self._compiled = re.compile(self._source, self._flags)
+        return self._compiled
+
+    def match(self, *args):
+        return self._get().match(*args)
+
+    def fullmatch(self, *args):
+        return self._get().fullmatch(*args)
+
+    def search(self, *args):
+        return self._get().search(*args)
+
+    def sub(self, *args):
+        return self._get().sub(*args)
+
+    def findall(self, *args):
+        return self._get().findall(*args)
+
+    @property
+    def pattern(self) -> str:
+        return self._source

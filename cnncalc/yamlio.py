@@ -26,10 +26,10 @@ length bounded first (:func:`construct_scalar`).
 from __future__ import annotations
 
 import os
-import re
 
 from . import env
 from .errors import Loc, SpecError
+from .lazy import Pattern
 
 #: The PyYAML loader class, chosen on first use (None: libyaml's when PyYAML has it).
 #: PyYAML is imported only for a spec that cnncalc.yamlfast leaves to it.
@@ -345,14 +345,14 @@ def _merge_keys(value: YMap, merges: list) -> None:
 MAX_NUMBER_CHARS = 100
 
 _INT_FORMS = (
-    (re.compile(r"0b[01]+"), lambda t: int(t[2:], 2)),
-    (re.compile(r"0x[0-9a-fA-F]+"), lambda t: int(t[2:], 16)),
-    (re.compile(r"0[0-7]+"), lambda t: int(t, 8)),
-    (re.compile(r"0|[1-9][0-9]*"), int),
-    (re.compile(r"[1-9][0-9]*(?::[0-5]?[0-9])+"), lambda t: _sexagesimal(t, int)),
+    (Pattern(r"0b[01]+"), lambda t: int(t[2:], 2)),
+    (Pattern(r"0x[0-9a-fA-F]+"), lambda t: int(t[2:], 16)),
+    (Pattern(r"0[0-7]+"), lambda t: int(t, 8)),
+    (Pattern(r"0|[1-9][0-9]*"), int),
+    (Pattern(r"[1-9][0-9]*(?::[0-5]?[0-9])+"), lambda t: _sexagesimal(t, int)),
 )
-_FLOAT = re.compile(r"(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:e[-+]?[0-9]+)?")
-_FLOAT_SEXAGESIMAL = re.compile(r"[0-9]+(?::[0-5]?[0-9])+\.[0-9]*")
+_FLOAT = Pattern(r"(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:e[-+]?[0-9]+)?")
+_FLOAT_SEXAGESIMAL = Pattern(r"[0-9]+(?::[0-5]?[0-9])+\.[0-9]*")
 _BOOLS = {"yes": True, "no": False, "true": True, "false": False, "on": True, "off": False, "y": True, "n": False}
 _NULLS = ("", "~", "null", "Null", "NULL")
 
@@ -461,8 +461,8 @@ def excerpt(text: str, line: int, col: int | None, *, before: int = 0) -> str:
 EXCERPT_WIDTH = 120
 
 
-_BARE_ITEM = re.compile(r"^(\s*)-\s+([A-Za-z_][\w.]*)\s*(#.*)?$")
-_NO_SPACE = re.compile(r"^\s*(?:-\s+)?([A-Za-z_][\w.]*):(?![\s/]|$)(\S.*)$")
+_BARE_ITEM = Pattern(r"^(\s*)-\s+([A-Za-z_][\w.]*)\s*(#.*)?$")
+_NO_SPACE = Pattern(r"^\s*(?:-\s+)?([A-Za-z_][\w.]*):(?![\s/]|$)(\S.*)$")
 
 
 def _hint(problem: str, context: str, lines: list[str], line: int, col: int, context_mark) -> tuple[str, int]:

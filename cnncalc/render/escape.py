@@ -30,15 +30,15 @@ none of its text reaches a terminal, a CI log, XML, CSV or Markdown as it is:
 
 from __future__ import annotations
 
-import re
+from ..lazy import Pattern
 
 # C0 controls (tab included), DEL, C1 controls, line/paragraph separators,
 # bidirectional embeddings/overrides/isolates, and the byte-order mark.
-_INVISIBLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
+_INVISIBLE = Pattern("[\x00-\x1f\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
 _NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t", "\x1b": "\\x1b"}
 
 
-def _show(match: re.Match) -> str:
+def _show(match) -> str:
     char = match.group(0)
     if char in _NAMED:
         return _NAMED[char]
@@ -93,7 +93,7 @@ def line_text(text) -> str:
 github_line = line_text  # a plain line of the github format
 
 
-_XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+_XML_INVALID = Pattern("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
 
 
 def xml_text(text) -> str:
@@ -103,7 +103,7 @@ def xml_text(text) -> str:
                             else f"\\u{ord(m.group(0)):04x}", visible(text))
 
 
-_JSON_RAW = re.compile("[\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
+_JSON_RAW = Pattern("[\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
 
 
 def json_text(dumped: str) -> str:
@@ -126,7 +126,7 @@ def csv_cell(text) -> str:
     return shown
 
 
-_MARKDOWN = re.compile(r"([\\`*\[\]<>|&~])")
+_MARKDOWN = Pattern(r"([\\`*\[\]<>|&~])")
 
 
 def markdown_text(text) -> str:
