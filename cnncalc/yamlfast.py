@@ -164,6 +164,28 @@ class _Reader:
                 raise _Decline  # escapes: PyYAML reads them
             return text, end + 1
 
+    def cached_flow(self, line: str, start: int, number: int, depth: int):
+        """:meth:`flow`, read once per distinct text: specs repeat the same
+        ``{out_channels: 16, kernel_size: 3}`` on many lines, so the first
+        reading is kept as a template (columns relative to the line) and
+        later lines only build the values and locations."""
+        rest = line[start:]
+        known = _FLOW_TEMPLATES.get(rest)
+        if known is None:
+            saved = self.count
+            value, end = self.flow(line, start, number, depth)
+            known = (_template(value), end - start, self.count - saved)
+            if len(_FLOW_TEMPLATES) < 4096:
+                _FLOW_TEMPLATES[rest] = known
+            return value, end
+        template, length, count = known
+        if depth + template.depth > MAX_DEPTH:
+            raise _Decline
+        self.count += count
+        if self.count > MAX_NODES:
+            raise _Decline
+        return _build(template, self.file, number, start), start + length
+
     def flow(self, line: str, start: int, number: int, depth: int):
         """A one-line flow collection at ``start``: the value and the index after it."""
         file = self.file
@@ -238,6 +260,65 @@ class _Reader:
             want_value = False
 
 
+class _Template:
+    """A flow collection read once: columns relative to its line's start."""
+
+    __slots__ = ("is_map", "col", "entries", "depth")
+
+    def __init__(self, is_map, col, entries, depth):
+        self.is_map, self.col, self.entries, self.depth = is_map, col, entries, depth
+
+
+#: rest of a line from a flow collection's '[' or '{' → (template, length, values counted)
+_FLOW_TEMPLATES: dict[str, tuple] = {}
+
+
+def _template(value) -> _Template:
+    base = value.loc.col
+
+    def make(v):
+        if isinstance(v, YMap):
+            entries = [(k, v.key_locs[k].col - base, make(x), v.value_locs[k].col - base) for k, x in v.items()]
+            children = [e[2] for e in entries]
+        elif isinstance(v, YList):
+            entries = [(make(x), loc.col - base) for x, loc in zip(v, v.item_locs)]
+            children = [e[0] for e in entries]
+        else:
+            return v  # a scalar: immutable, shared by every reading
+        depth = 1 + max((c.depth for c in children if c.__class__ is _Template), default=0)
+        return _Template(isinstance(v, YMap), v.loc.col - base, entries, depth)
+
+    return make(value)
+
+
+def _build(template: _Template, file, number: int, start: int):
+    """The values and locations of ``template`` read at column ``start`` (0-based) of line ``number``."""
+    new_loc = tuple.__new__
+    base = start + 1
+
+    def build(t):
+        loc = new_loc(Loc, (file, number, base + t.col))
+        if t.is_map:
+            out = YMap()
+            out.loc = loc
+            out.key_locs = key_locs = {}
+            out.value_locs = value_locs = {}
+            for key, key_col, child, value_col in t.entries:
+                out[key] = build(child) if child.__class__ is _Template else child
+                key_locs[key] = new_loc(Loc, (file, number, base + key_col))
+                value_locs[key] = new_loc(Loc, (file, number, base + value_col))
+        else:
+            out = YList()
+            out.loc = loc
+            out.item_locs = item_locs = []
+            for child, col in t.entries:
+                out.append(build(child) if child.__class__ is _Template else child)
+                item_locs.append(new_loc(Loc, (file, number, base + col)))
+        return out
+
+    return build(template)
+
+
 def _add(top: list, value, loc) -> None:
     """Put a value into the flow collection ``top`` (after its key, in a mapping)."""
     container, is_map, key, key_loc = top
@@ -269,11 +350,11 @@ def load(text: str, file: str | None = None):
 
 
 def _printable(text: str) -> bool:
-    """Only characters PyYAML's reader accepts, and no line breaks but '\\n'
-    (YAML also breaks lines at \\r, \\x85, \\u2028 and \\u2029)."""
-    if text.isascii():
-        return all(" " <= ch < "\x7f" for ch in text.replace("\n", ""))
-    return all(ch == "\n" or (ch.isprintable() and ch not in "\x85\u2028\u2029\ufeff") for ch in text)
+    """Only characters PyYAML's reader accepts, and no line breaks but '\\n'.
+    Python's printable characters are a subset of YAML's (no controls, no
+    \\x85, \\u2028, \\u2029 — YAML breaks lines there too — no byte-order
+    mark, surrogate or non-character)."""
+    return text.replace("\n", "").isprintable()
 
 
 def _load(text: str, file):
@@ -431,7 +512,7 @@ def _inline_value(reader: _Reader, line: str, start: int, number: int, depth: in
     loc = Loc(reader.file, number, start + 1)
     ch = line[start]
     if ch in "[{":
-        value, end = reader.flow(line, start, number, depth)
+        value, end = reader.cached_flow(line, start, number, depth)
     elif ch in "'\"":
         value, end = reader.quoted(line, start)
         reader.grow()

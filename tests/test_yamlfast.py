@@ -184,3 +184,25 @@ def test_damaged_documents_are_never_read_otherwise(text, data):
     damaged = (text[:at] + char + text[at:] if how == "insert" else text[:at] + text[at + 1:] if how == "delete"
                else text[:at] + char + text[at + 1:])
     agree(damaged)
+
+
+def test_a_flow_collection_read_again_is_placed_where_it_stands_now():
+    """The second reading of a flow text comes from the template of the first:
+    same values, locations of the new line and column, fresh containers."""
+    line = "{o: 16, k: [3, {p: same}], b: false}  # c"
+    text = "a: " + line + "\nl:\n  - c: " + line + "\n  -   " + line + "\nz:    " + line + "\n"
+    assert agree(text) and agree(text)
+    value = yamlfast.load(text, "t.yaml")
+    first, second = value["a"], value["l"][0]["c"]
+    assert first == second and first is not second and first["k"] is not second["k"]
+    assert (tuple(first.loc), tuple(second.loc), tuple(value["z"]["k"][1].loc)) == (
+        ("t.yaml", 1, 4), ("t.yaml", 3, 8), ("t.yaml", 5, 22))
+
+
+def test_a_generated_chain_of_a_thousand_layers_reads_the_same():
+    import sys
+
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from bench_analyze import generated_spec
+
+    assert agree(generated_spec(1000))
