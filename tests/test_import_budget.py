@@ -50,6 +50,8 @@ FORBIDDEN_PREFIXES = (
     # the standard library's costly helpers: records replace dataclasses (which imports inspect, ast, dis),
     # collections' namedtuple replaces typing's
     "dataclasses", "inspect", "typing", "ast",
+    # a spec in plain YAML is read by cnncalc.yamlfast (PyYAML only for the rest)
+    "yaml",
 )
 
 
@@ -93,6 +95,21 @@ def test_version_and_help_import_no_command_code(tmp_path, args):
     if args == ["--version"]:
         assert "click" not in loaded
     assert families(loaded) == set()
+
+
+@pytest.mark.parametrize("spec", ["specs/resnet50.yaml", "specs/inception_v3.yaml", "specs/unet.yaml"])
+def test_shipped_specs_are_read_without_pyyaml(tmp_path, spec):
+    if not (ROOT / spec).is_file():
+        pytest.skip(f"{spec} is not in this checkout")
+    loaded = modules_of(tmp_path, "analyze", spec, "--format", "json")
+    assert forbidden(loaded, "json") == []
+
+
+def test_a_spec_outside_the_plain_subset_still_reads_through_pyyaml(tmp_path):
+    spec = tmp_path / "anchors.yaml"
+    spec.write_text("input: [3, 8, 8]\nlayers:\n  - conv: &c {out_channels: 4, kernel_size: 3}\n  - conv: *c\n")
+    loaded = modules_of(tmp_path, "analyze", str(spec), "--format", "json")
+    assert "yaml" in loaded
 
 
 def test_the_spec_loader_lists_every_section_and_entry_key_other_features_own():

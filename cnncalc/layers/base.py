@@ -181,15 +181,13 @@ def register(cls):
 
 
 def canonical_type(name: str) -> str | None:
-    """The registered type name for a name or alias, or None. Names the
-    catalog does not list are looked up after importing every layer module."""
+    """The registered type name for a name or alias, or None. The catalog
+    lists every type of every layer module (tests/test_layer_catalog.py), and a
+    type registered at run time is in REGISTERED, so no layer module is
+    imported to answer None (a spec's block names are asked about too)."""
     if name in _catalog.LAYER_TYPES or name in REGISTERED:
         return name
-    found = _CATALOG_ALIASES.get(name) or _REGISTERED_ALIASES.get(name)
-    if found is not None or _ALL_LOADED:
-        return found
-    load_all()
-    return canonical_type(name)
+    return _CATALOG_ALIASES.get(name) or _REGISTERED_ALIASES.get(name)
 
 
 def all_type_names() -> list[str]:
