@@ -45,7 +45,7 @@ def _outcome(fn):
     lambda P: P(1), lambda P: P(1, 2), lambda P: P(x=1, y=2), lambda P: P(1, y=3, tags=("a",)),
     lambda P: P(), lambda P: P(1, 2, (), [], 5), lambda P: P(1, z=2), lambda P: P(1, x=1),
 ])
-def test_construction_is_the_same(call):
+def test_construction_is_the_same(call, init_path):
     d, r = _both(_point)
 
     def state(P):
@@ -55,7 +55,7 @@ def test_construction_is_the_same(call):
     assert _outcome(lambda: state(d)) == _outcome(lambda: state(r))
 
 
-def test_equality_hash_repr_and_immutability_are_the_same():
+def test_equality_hash_repr_and_immutability_are_the_same(init_path):
     d, r = _both(_point)
     for P in (d, r):
         a, b, c = P(1, 2, ("t",)), P(1, 2), P(2, 2)
@@ -74,7 +74,7 @@ def test_equality_hash_repr_and_immutability_are_the_same():
     assert issubclass(records.FrozenInstanceError, AttributeError)
 
 
-def test_fields_replace_and_inheritance():
+def test_fields_replace_and_inheritance(init_path):
     def build(deco, field):
         @deco()
         class Base:
@@ -104,7 +104,7 @@ def test_fields_replace_and_inheritance():
         records.fields(object())
 
 
-def test_mutable_records_are_unhashable_and_assignable():
+def test_mutable_records_are_unhashable_and_assignable(init_path):
     d, r = _both(lambda deco, field: deco(frozen=False)(type("M", (), {"__annotations__": {"a": "int"}})))
     for M in (d, r):
         m = M(1)
@@ -138,16 +138,27 @@ def test_definition_errors_are_the_same():
         assert outcomes[0] == outcomes[1] and outcomes[0][0] == "raises"
 
 
-def test_the_init_is_compiled_once_and_only_when_used():
+def test_the_init_is_compiled_once_a_class_is_used_more_than_a_few_times():
     @records.record
     class Lazy:
         a: int
+        b: list = records.field(default_factory=list)
 
     lazy = Lazy.__init__
-    Lazy(1)
+    made = [Lazy(i) for i in range(records.COMPILE_AFTER)]
+    assert Lazy.__init__ is lazy  # not compiled yet
+    made.append(Lazy(99))
     compiled = Lazy.__init__
     assert compiled is not lazy and Lazy(2).a == 2 and Lazy.__init__ is compiled
     assert compiled.__qualname__.endswith("Lazy.__init__")
+    assert [m.a for m in made] == [*range(records.COMPILE_AFTER), 99] and len({id(m.b) for m in made}) == len(made)
+
+
+@pytest.fixture(params=["generic", "compiled"])
+def init_path(request, monkeypatch):
+    """Run a test with every record's __init__ generic, or compiled from the first instance."""
+    monkeypatch.setattr(records, "COMPILE_AFTER", 10**9 if request.param == "generic" else 0)
+    return request.param
 
 
 def test_every_layer_type_is_a_record_with_spec_fields():
