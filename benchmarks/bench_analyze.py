@@ -165,8 +165,11 @@ def main() -> None:
 
     py_pass = [sys.executable, "-c", "pass"]
     python = measure(py_pass, args.repeat)
+    launcher = measure([sys.executable, "-c", "import re"], args.repeat)
     print("references")
     print(f"  python -c pass                         {python}")
+    print(f"  python -c 'import re'                  {launcher}   (what pip's console-script wrapper "
+          "imports before cnncalc)")
     torchinfo = None
     if have("torch", "torchinfo"):
         ti_cmd = [sys.executable, "-c", TORCHINFO_VGG16.format(tests=str(ROOT / "tests"))]

@@ -102,6 +102,9 @@ def test_anything_else_is_left_to_pyyaml(text):
 
 # -- generated documents ----------------------------------------------------------
 
+#: examples per property (CNNCALC_FUZZ_EXAMPLES=100000 for a long run, as the other fuzzers)
+EXAMPLES = int(os.environ.get("CNNCALC_FUZZ_EXAMPLES", "300"))
+
 WORDS = ["conv", "relu", "same", "x", "on", "off", "yes", "No", "null", "Null", "true", "y", "n", "$w", "a_b", "inf",
          "nan", "e", "kernel_size", "Name", "_", "$c * 4", "max_pool"]
 GOOD = st.one_of(st.sampled_from(WORDS), st.integers(-10**20, 10**20).map(str),
@@ -165,13 +168,13 @@ def documents(draw, depth=0):
     return text + draw(st.sampled_from(["\n", "\n", "", "\n\n"]))
 
 
-@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(documents())
 def test_generated_documents_read_the_same(text):
     agree(text)
 
 
-@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(documents(), st.data())
 def test_damaged_documents_are_never_read_otherwise(text, data):
     """One character inserted, deleted or replaced anywhere: the fast reader
