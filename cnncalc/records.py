@@ -64,9 +64,9 @@ class Field:
 
     def _named(self, name: str, annotation) -> Field:
         copy = Field.__new__(Field)
-        for slot in Field.__slots__:
-            setattr(copy, slot, getattr(self, slot))
         copy.name, copy.type = name, annotation
+        copy.default, copy.default_factory, copy.init = self.default, self.default_factory, self.init
+        copy.repr, copy.compare, copy.hash, copy.metadata = self.repr, self.compare, self.hash, self.metadata
         return copy
 
     def __repr__(self) -> str:
@@ -207,7 +207,7 @@ def _process(cls, frozen: bool, eq: bool, want_repr: bool):
         if f.default is MISSING:
             if name in cls.__dict__:
                 delattr(cls, name)  # a field() without a default: no class attribute, as dataclasses
-        else:
+        elif value is not f.default:
             setattr(cls, name, f.default)
         found[name] = f
     cls.__record_fields__ = found
@@ -220,23 +220,27 @@ def _process(cls, frozen: bool, eq: bool, want_repr: bool):
         else:
             seen_default = True
 
+    # (a method already inherited from a record base is not set again: setting a
+    # class's special method is not free, and most records are layers of one base)
     own_dict = cls.__dict__
-    if want_repr and "__repr__" not in own_dict:
+    if want_repr and "__repr__" not in own_dict and cls.__repr__ is not _repr:
         cls.__repr__ = _repr
-    if eq and "__eq__" not in own_dict:
+    if eq and "__eq__" not in own_dict and cls.__eq__ is not _eq:
         cls.__eq__ = _eq
     class_hash = own_dict.get("__hash__", MISSING)
     if class_hash is MISSING or (class_hash is None and "__eq__" in own_dict):  # no hash of its own
         if eq and frozen:
-            cls.__hash__ = _hash
+            if cls.__hash__ is not _hash:
+                cls.__hash__ = _hash
         elif eq:
             cls.__hash__ = None
     if frozen:
         for base in cls.__mro__[1:]:
             if "__record_fields__" in base.__dict__ and base.__setattr__ is not _frozen_setattr:
                 raise TypeError("cannot inherit frozen record from a non-frozen one")
-        cls.__setattr__ = _frozen_setattr
-        cls.__delattr__ = _frozen_delattr
+        if cls.__setattr__ is not _frozen_setattr:
+            cls.__setattr__ = _frozen_setattr
+            cls.__delattr__ = _frozen_delattr
     if "__doc__" not in own_dict or cls.__doc__ is None:
         cls.__doc__ = cls.__name__
     cls.__init__ = _lazy_init(cls, frozen)
