@@ -527,3 +527,36 @@ def test_any_budget_value_gives_a_result_or_a_spec_error():
             pass
 
     run_one()
+
+
+def _check_table(*args, columns=80):
+    import os
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    env = {**os.environ, "COLUMNS": str(columns), "PYTHONPATH": str(ROOT)}
+    env.pop("FORCE_COLOR", None)
+    proc = subprocess.run([sys.executable, "-m", "cnncalc", "check", *args], capture_output=True, text=True,
+                          env=env, cwd=ROOT)
+    assert proc.returncode in (0, 1), proc.stderr
+    return proc.stdout
+
+
+def test_the_check_table_fits_80_columns_and_never_cuts_a_layer_name():
+    out = _check_table("specs/resnet50.yaml")
+    assert max(len(line) for line in out.splitlines()) <= 80
+    assert "…" not in out
+    assert "layer4.2." in out and "relu3" in out  # wrapped, not cut
+    header = next(line for line in out.splitlines() if "Check" in line)
+    assert "Source" not in header and "every limit from: spec" in " ".join(out.split())
+
+
+def test_the_source_and_layer_columns_appear_when_they_say_something():
+    mixed = _check_table("specs/resnet50.yaml", "--max-params", "30M", columns=160)
+    header = next(line for line in mixed.splitlines() if "Check" in line)
+    assert "Source" in header and "Layer" in header and "--max-params" in mixed
+    totals_only = _check_table("specs/vgg16.yaml", "--max-params", "200M", columns=160)
+    header = next(line for line in totals_only.splitlines() if "Check" in line)
+    assert "Layer" not in header and "Source" not in header

@@ -150,28 +150,39 @@ def print_table(reports: list[SpecReport], console, *, exact: bool = False) -> N
             console.print(Text(f"{title}: skipped: no limits to check", style="dim"))
             console.print()
             continue
+        # a column that would say the same on every row is said once, under the table, so
+        # that the table fits a terminal of 80 columns: the layer when no limit is per layer,
+        # the source when every limit comes from one place
+        with_layer = any(c.subject for c in report.checks)
+        sources = sorted({c.source for c in report.checks})
         table = Table(title=Text(title), title_justify="left", header_style="bold")
         table.add_column("", no_wrap=True)
-        table.add_column("Check")
-        table.add_column("Layer")
+        table.add_column("Check", min_width=10)
+        if with_layer:
+            table.add_column("Layer", overflow="fold")  # wrapped, never cut: a name is looked up
         table.add_column("Measured", justify="right")
         table.add_column("At")
         table.add_column("Limit", justify="right")
         table.add_column("Headroom / excess", justify="right")
-        table.add_column("Source")
+        if len(sources) > 1:
+            table.add_column("Source")
         for c in report.checks:
             status = Text("PASS", style="green") if c.passed else Text("FAIL", style="bold red")
             show = value_text if exact else short_value
-            table.add_row(
-                status, Text(visible(c.title)), Text(visible(c.subject or "")), measured_text(c, show),
-                Text(visible(c.at)) if isinstance(c.at, str) else c.at, limit_text(c, show),
-                Text(row_margin_text(c), style="" if c.passed else "red"), Text(visible(c.source)),
-            )
+            cells = [status, Text(visible(c.title))]
+            if with_layer:
+                cells.append(Text(visible(c.subject or "")))
+            cells += [measured_text(c, show), Text(visible(c.at)) if isinstance(c.at, str) else c.at,
+                      limit_text(c, show), Text(row_margin_text(c), style="" if c.passed else "red")]
+            if len(sources) > 1:
+                cells.append(Text(visible(c.source)))
+            table.add_row(*cells)
         console.print(table)
         console.print(Text(
             f"budget limits measured at batch {report.batch}, {report.dtype} (the 'At' column states each memory "
             f"figure's); MACs: {report.convention} convention; headroom/excess in percent of the limit, for a growth "
             "limit in percentage points of growth over the baseline"
+            + (f"; every limit from: {visible(sources[0])}" if len(sources) == 1 else "")
             + ("" if exact else "; exact values: --exact or --format json"), style="dim"))
         for note in report.notes:
             console.print(Text(visible(note), style="dim"))
