@@ -114,8 +114,22 @@ def _plain(text: str, block: bool = False):
     return text
 
 
+_KEYS: dict[str, object] = {}  # key text → its value: specs repeat a few dozen keys thousands of times
+
+
 def _key(text: str):
     """A block or flow mapping key: a plain word of letters, digits and '_', or decimal digits."""
+    try:
+        return _KEYS[text]
+    except KeyError:
+        pass
+    value = _new_key(text)
+    if len(_KEYS) < 4096:
+        _KEYS[text] = value
+    return value
+
+
+def _new_key(text: str):
     if text.isdigit() and text.isascii():
         return _number(text)  # an index: overrides: {0: ...}
     if not text or len(text) > 128 or text[0] not in _WORD_START or text[0] == "$" or not _KEY_CHARS.issuperset(text):
@@ -495,13 +509,10 @@ def _put(reader: _Reader, mapping: YMap, key, key_loc: Loc, value, loc: Loc, cou
 def _mapping_colon(line: str, start: int) -> int:
     """The index of the ':' of 'key:' starting at ``start``, or -1 when the
     text there is no simple key followed by ': ' or ':' at the end."""
-    i = start
-    n = len(line)
-    while i < n and line[i] in _KEY_CHARS:
-        i += 1
-    if i == start or i >= n or line[i] != ":":
+    i = line.find(":", start)
+    if i <= start or not _KEY_CHARS.issuperset(line[start:i]):
         return -1
-    if i + 1 < n and line[i + 1] != " ":
+    if i + 1 < len(line) and line[i + 1] != " ":
         return -1
     return i
 
