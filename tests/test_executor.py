@@ -311,6 +311,25 @@ def test_batch_norm_float32_keeps_its_precision_when_the_mean_dwarfs_the_spread(
     assert k.centred == (offset > 1)
 
 
+@pytest.mark.parametrize("offset", [0.0, 300.0])
+def test_batch_norm_backward_by_blocks_of_channels_matches_the_textbook(monkeypatch, offset):
+    # blocks of 2 channels (the last one short) over a batch of 3: every block a strided view
+    from cnncalc.executor.kernels import normalization
+
+    monkeypatch.setattr(normalization, "_BLOCK_BYTES", 2 * 3 * 6 * 7 * 8)
+    net, _ = one_layer("batch_norm", (5, 6, 7), batch=3, dtype="float64")
+    k = net.kernels["batch_norm1"]
+    rng = np.random.default_rng(2)
+    x = offset + rng.standard_normal((3, 5, 6, 7))
+    dy = rng.standard_normal(x.shape)
+    k.forward(x)
+    (dx,) = k.backward(dy)
+    _, dx64, dgamma64, dbeta64 = _batch_norm_float64(x, k.params["weight"], k.params["bias"], dy)
+    np.testing.assert_allclose(dx, dx64, rtol=1e-9, atol=1e-9)
+    np.testing.assert_allclose(k.grads["weight"], dgamma64, rtol=1e-9, atol=1e-9)
+    np.testing.assert_allclose(k.grads["bias"], dbeta64, rtol=1e-9, atol=1e-9)
+
+
 def test_gradient_check_detects_a_wrong_backward(monkeypatch):
     from cnncalc.executor.kernels.activation import _ELEMENTWISE
 

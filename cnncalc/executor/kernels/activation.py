@@ -30,7 +30,9 @@ def _phi(x):
 
 #: name → (forward f(x), derivative as a function of (x or y)) ; by_output selects y
 _ELEMENTWISE = {
-    "relu": (lambda x, L: np.maximum(x, 0), lambda y, L: y > 0, True),
+    # relu's mask straight as floats: one pass, where a boolean mask then a cast takes two
+    "relu": (lambda x, L: np.maximum(x, 0), lambda y, L: np.greater(y, 0, out=np.empty_like(y), casting="unsafe"),
+             True),
     "relu6": (lambda x, L: np.clip(x, 0, 6), lambda x, L: (x > 0) & (x < 6), False),
     "leaky_relu": (lambda x, L: np.where(x > 0, x, L.negative_slope * x),
                    lambda x, L: np.where(x > 0, 1.0, L.negative_slope), False),
@@ -65,8 +67,10 @@ class ElementwiseKernel(Kernel):
         _, df, by_output = _ELEMENTWISE[self.layer.type_name]
         kept = self.saved["y" if by_output else "x"]
         slope = df(kept, self.layer)
-        if slope.dtype == bool:  # a mask (relu): float × bool multiplies ~1.5× slower than float × float
+        if slope.dtype == bool:  # a mask: float × bool multiplies ~1.5× slower than float × float
             slope = slope.astype(dy.dtype)
+        if slope.dtype == dy.dtype and slope.shape == dy.shape and not np.shares_memory(slope, kept):
+            return (np.multiply(slope, dy, out=slope),)  # a fresh array of its own: the product goes into it
         return ((dy * slope).astype(dy.dtype, copy=False),)
 
 
