@@ -81,6 +81,36 @@ def test_conv_kernel_matches_loop_reference(shape, fields):
         np.testing.assert_allclose(kernel.grads["bias"], rdb, rtol=1e-10, atol=1e-12)
 
 
+POINTWISE_CASES = [
+    ((6, 5, 4), "{out_channels: 3, kernel_size: 1, bias: false}"),  # fewer outputs than inputs: dW by swapped rows
+    ((3, 5, 4), "{out_channels: 8, kernel_size: 1}"),
+    ((4, 7, 6), "{out_channels: 6, kernel_size: 1, stride: 2, groups: 2}"),
+]
+
+
+@pytest.mark.parametrize("batch", [1, 2])
+@pytest.mark.parametrize("shape, fields", CONV_CASES + POINTWISE_CASES)
+def test_conv_weight_gradient_is_written_over_the_previous_pass(shape, fields, batch):
+    # a second pass writes dW into the first pass's array, in either orientation of the product,
+    # and gets it right
+    net, _ = one_layer(f"conv: {fields}", shape, batch=batch)
+    kernel = net.kernels["conv1"]
+    rng = np.random.default_rng(3)
+    first = None
+    for _ in range(2):
+        x = rng.standard_normal((batch, *shape))
+        y = kernel.forward(x)
+        dy = rng.standard_normal(y.shape)
+        (dx,) = kernel.backward(dy)
+        first = kernel.grads["weight"] if first is None else first
+    if kernel.groups == 1:  # (grouped, the swapped product's transpose may be copied into the weight's shape)
+        assert np.shares_memory(kernel.grads["weight"], first)
+    rdx, rdw, _ = conv_loops_backward(x, kernel.weight, dy, kernel.strides, kernel.dilations, kernel.pads,
+                                      kernel.groups)
+    np.testing.assert_allclose(kernel.grads["weight"], rdw, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(dx, rdx, rtol=1e-10, atol=1e-12)
+
+
 @settings(max_examples=400, deadline=None)
 @given(st.data())
 def test_flat_columns_equal_the_padded_gather_and_its_adjoint(data):

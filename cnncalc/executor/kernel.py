@@ -130,16 +130,24 @@ class Kernel:
             return np.multiply(a, b, out=out)
         return np.matmul(a, b, out=out)
 
-    def matmul_nt(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    def matmul_nt(self, a: np.ndarray, b: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
         """``a @ bᵀ`` for stacks a (G, M, P) and b (G, N, P) with a long inner
         P (weight gradients), as a (G, M, N) array that may be a transposed
         view. OpenBLAS runs these products faster with the larger of M and N
         as the rows of the call (measured on ResNet-50's weight gradients: up
         to 1.4× at 512×2048×49), so when N > M it computes b @ aᵀ and returns
-        the transpose as a view (no copy; the same m·n·p products are counted)."""
-        if b.shape[-2] > a.shape[-2]:
-            return self.matmul(b, a.swapaxes(-1, -2)).swapaxes(-1, -2)
-        return self.matmul(a, b.swapaxes(-1, -2))
+        the transpose as a view (no copy; the same m·n·p products are counted).
+
+        ``out`` (G, M, N), a previous result of the same call, is written over
+        when it is laid out as this call writes (else a new array is made)."""
+        swap = b.shape[-2] > a.shape[-2]
+        if out is not None:
+            out = out.swapaxes(-1, -2) if swap else out
+            if not out.flags.c_contiguous:
+                out = None
+        if swap:
+            return self.matmul(b, a.swapaxes(-1, -2), out=out).swapaxes(-1, -2)
+        return self.matmul(a, b.swapaxes(-1, -2), out=out)
 
     def scratch(self, slot: str, shape) -> np.ndarray:
         """A temporary array of ``shape`` from a buffer the network's kernels
