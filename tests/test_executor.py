@@ -111,6 +111,54 @@ def test_conv_weight_gradient_is_written_over_the_previous_pass(shape, fields, b
     np.testing.assert_allclose(dx, rdx, rtol=1e-10, atol=1e-12)
 
 
+IN_PLACE = """
+input: [3, 6, 6]
+layers:
+  - conv: {out_channels: 4, kernel_size: 3, padding: 1}
+  - batch_norm:
+    name: bn
+  - relu:  # the only user of bn: in place
+    name: r1
+  - conv: {out_channels: 4, kernel_size: 1}
+    name: d
+  - relu:  # d is read by the add too: a new array
+    name: r2
+  - add:
+    inputs: [d, r2, r1]
+  - relu:  # the only user of the add: in place
+    name: r3
+  - relu:  # r3 keeps its output: a new array
+    name: r4
+  - flatten
+  - dense: {out_features: 5}
+  - relu:  # the only user of the dense layer: in place
+    name: r5
+"""
+
+
+def test_relu_writes_over_a_private_input_only_without_callbacks():
+    analysis = analyze_text(IN_PLACE, batch=2, dtype="float64")
+    runs = []
+    for observe in (False, True):
+        net = Network(analysis, dtype="float64", seed=4)
+        assert sorted(name for name, k in net.kernels.items() if k in net.in_place) == ["r1", "r3", "r5"]
+        seen = {}
+        outs = net.forward(net.random_input(), on_layer=(lambda node, y: seen.update({node.name: (y, y.copy())}))
+                           if observe else None)
+        assert all(k.overwrite_input != observe for k in net.in_place)
+        dx = net.backward(net.loss_weights())
+        runs.append((outs, dx, {name: dict(k.grads) for name, k in net.kernels.items()}))
+        for name, (array, copy) in seen.items():  # a callback's arrays are never written over
+            np.testing.assert_array_equal(array, copy, err_msg=name)
+    (outs1, dx1, grads1), (outs2, dx2, grads2) = runs
+    for name in outs1:
+        np.testing.assert_array_equal(outs1[name], outs2[name])
+    np.testing.assert_array_equal(dx1, dx2)
+    for name in grads1:
+        for p in grads1[name]:
+            np.testing.assert_array_equal(grads1[name][p], grads2[name][p], err_msg=f"{name}.{p}")
+
+
 @settings(max_examples=400, deadline=None)
 @given(st.data())
 def test_flat_columns_equal_the_padded_gather_and_its_adjoint(data):

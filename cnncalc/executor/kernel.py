@@ -48,6 +48,9 @@ class Kernel:
 
     #: verify requires the counted forward multiplications to equal layer.macs().
     counts_multiplications: ClassVar[bool] = False
+    #: forward returns a new array that the kernel itself does not keep, so the
+    #: only user of the output may overwrite it (see Network.forward)
+    output_is_private: ClassVar[bool] = False
 
     def __init__(self, layer: Layer, in_shapes, out_shape, *, batch: int, dtype, rng: np.random.Generator):
         self.layer = layer

@@ -50,6 +50,13 @@ class Network:
             kernel.scratchpad = scratchpad
         self.outputs = self.graph.outputs()
         self.shapes: dict[str, tuple] = {}  # array shapes (batch first) seen in the last forward
+        consumers = self.graph.consumers()
+        #: ReLUs that are the only user of a private output (batch norm, add, conv, dense)
+        self.in_place = [
+            self.kernels[node.name] for node in self.graph.nodes
+            if node.type_name == "relu" and node.inputs[0] != INPUT and node.inputs[0] not in self.outputs
+            and consumers[node.inputs[0]] == [node.name] and self.kernels[node.inputs[0]].output_is_private
+        ]
 
     def random_input(self) -> np.ndarray:
         return self.rng.standard_normal((self.batch, *self.analysis.input_shape)).astype(self.dtype)
@@ -60,7 +67,11 @@ class Network:
 
     def forward(self, x: np.ndarray, on_layer: Callable | None = None) -> dict[str, np.ndarray]:
         """Outputs by name; intermediate arrays are dropped once consumed
-        (what the kernels saved stays alive)."""
+        (what the kernels saved stays alive). Without ``on_layer``, a ReLU
+        that is the only user of a kernel's private output writes over it;
+        with it, every layer's output stays as the callback saw it."""
+        for relu in self.in_place:
+            relu.overwrite_input = on_layer is None
         remaining = {name: len(users) for name, users in self.graph.consumers().items()}
         values = {INPUT: x}
         for node in self.graph.nodes:

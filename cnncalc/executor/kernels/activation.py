@@ -55,10 +55,19 @@ _ELEMENTWISE = {
 
 
 class ElementwiseKernel(Kernel):
-    """y = f(x) element by element; dx = dy · f′ (from x or from y)."""
+    """y = f(x) element by element; dx = dy · f′ (from x or from y).
+
+    A ReLU may write its output over its input when the network says nobody
+    else reads that input (``overwrite_input``, see Network.forward)."""
+
+    overwrite_input = False
 
     def forward(self, x):
         f, _, by_output = _ELEMENTWISE[self.layer.type_name]
+        if self.overwrite_input and self.layer.type_name == "relu":
+            y = np.maximum(x, 0, out=x)
+            self.save(y=y)
+            return y
         y = np.asarray(f(x, self.layer), dtype=x.dtype)
         self.save(**({"y": y} if by_output else {"x": x}))
         return y

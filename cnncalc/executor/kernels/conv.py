@@ -42,6 +42,7 @@ class ConvKernel(Kernel):
     """
 
     counts_multiplications = True
+    output_is_private = True
 
     def setup(self):
         layer, x = self.layer, self.in_shapes[0]

@@ -77,6 +77,8 @@ class BatchNormKernel(Kernel):
     textbook two-pass form.
     """
 
+    output_is_private = True
+
     def setup(self):
         _channel_affine_and_statistics(self)
 
