@@ -136,20 +136,29 @@ layers:
 """
 
 
-def test_relu_writes_over_a_private_input_only_without_callbacks():
+def test_relu_writes_over_private_arrays_only_without_callbacks():
+    # forward: its input when it is the only user of a private output; backward: dy unless
+    # shared (the add hands r2, d and r1 one dy; r5's dy is the caller's cotangent)
     analysis = analyze_text(IN_PLACE, batch=2, dtype="float64")
     runs = []
     for observe in (False, True):
         net = Network(analysis, dtype="float64", seed=4)
         assert sorted(name for name, k in net.kernels.items() if k in net.in_place) == ["r1", "r3", "r5"]
         seen = {}
-        outs = net.forward(net.random_input(), on_layer=(lambda node, y: seen.update({node.name: (y, y.copy())}))
-                           if observe else None)
+        record = (lambda node, a: seen.setdefault(node.name, []).append((a, a.copy()))) if observe else None
+        outs = net.forward(net.random_input(), on_layer=record)
         assert all(k.overwrite_input != observe for k in net.in_place)
-        dx = net.backward(net.loss_weights())
+        cot = net.loss_weights()
+        cot_copy = {name: c.copy() for name, c in cot.items()}
+        dx = net.backward(cot, on_layer=record)
+        overwritten = sorted(name for name, k in net.kernels.items() if getattr(k, "overwrite_dy", False))
+        assert overwritten == ([] if observe else ["r1", "r3", "r4"])
+        for name in cot:
+            np.testing.assert_array_equal(cot[name], cot_copy[name])
         runs.append((outs, dx, {name: dict(k.grads) for name, k in net.kernels.items()}))
-        for name, (array, copy) in seen.items():  # a callback's arrays are never written over
-            np.testing.assert_array_equal(array, copy, err_msg=name)
+        for name, pairs in seen.items():  # a callback's arrays are never written over
+            for array, copy in pairs:
+                np.testing.assert_array_equal(array, copy, err_msg=name)
     (outs1, dx1, grads1), (outs2, dx2, grads2) = runs
     for name in outs1:
         np.testing.assert_array_equal(outs1[name], outs2[name])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import weakref
 from typing import Callable
 
 import numpy as np
@@ -93,12 +94,25 @@ class Network:
         """Gradient of ⟨cotangents, outputs⟩ for the input (``None`` with
         ``input_grad=False``: a training step needs only the parameters'
         gradients, and the first layer then skips its input gradient);
-        parameter gradients land in each kernel's ``grads``."""
+        parameter gradients land in each kernel's ``grads``. Without
+        ``on_layer``, a ReLU writes its input's gradient over its dy when no
+        other array shares dy's memory (a caller's cotangent, another pending
+        gradient, anything a kernel keeps); with it, every dy stays as the
+        callback sees it."""
         grads = dict(cotangents)
+        # memory that must not be written: the caller's arrays and what the kernels keep
+        # (weak references, so that released arrays are freed and their ids may be reused)
+        protected = {id(r): weakref.ref(r) for r in map(root, (
+            *cotangents.values(), *(a for kernel in self.kernels.values() for a in kernel.saved.values())))}
         for node in reversed(self.graph.nodes):
             kernel = self.kernels[node.name]
             kernel.phase = "backward"
             dy = grads.pop(node.name)
+            if node.type_name == "relu":
+                base = root(dy)
+                kept = protected.get(id(base))
+                kernel.overwrite_dy = on_layer is None and (kept is None or kept() is not base) and all(
+                    root(g) is not base for g in grads.values())
             kernel.needs_input_grad = tuple(input_grad or src != INPUT for src in node.inputs)
             dxs = kernel.backward(dy)
             kernel.needs_input_grad = (True,) * len(node.inputs)
