@@ -123,12 +123,17 @@ layers:
     name: d
   - relu:  # d is read by the add too: a new array
     name: r2
-  - add:
+  - add:  # d is read twice, r2 and r1 are kept: a new array
     inputs: [d, r2, r1]
   - relu:  # the only user of the add: in place
     name: r3
   - relu:  # r3 keeps its output: a new array
     name: r4
+  - batch_norm:
+    name: bn2
+  - add:  # written over bn2, its second input
+    inputs: [r4, bn2]
+    name: s2
   - flatten
   - dense: {out_features: 5}
   - relu:  # the only user of the dense layer: in place
@@ -136,18 +141,19 @@ layers:
 """
 
 
-def test_relu_writes_over_private_arrays_only_without_callbacks():
-    # forward: its input when it is the only user of a private output; backward: dy unless
-    # shared (the add hands r2, d and r1 one dy; r5's dy is the caller's cotangent)
+def test_relu_and_add_write_over_private_arrays_only_without_callbacks():
+    # forward (relu and add): an input that is the only user of a private output; backward
+    # (relu): dy unless shared (the add hands r2, d and r1 one dy; r5's dy is the caller's cotangent)
     analysis = analyze_text(IN_PLACE, batch=2, dtype="float64")
     runs = []
     for observe in (False, True):
         net = Network(analysis, dtype="float64", seed=4)
-        assert sorted(name for name, k in net.kernels.items() if k in net.in_place) == ["r1", "r3", "r5"]
+        assert {name: net.in_place[k] for name, k in net.kernels.items() if k in net.in_place} == {
+            "r1": 0, "r3": 0, "s2": 1, "r5": 0}
         seen = {}
         record = (lambda node, a: seen.setdefault(node.name, []).append((a, a.copy()))) if observe else None
         outs = net.forward(net.random_input(), on_layer=record)
-        assert all(k.overwrite_input != observe for k in net.in_place)
+        assert all((k.overwrite_input is None) == observe for k in net.in_place)
         cot = net.loss_weights()
         cot_copy = {name: c.copy() for name, c in cot.items()}
         dx = net.backward(cot, on_layer=record)

@@ -51,6 +51,8 @@ class Kernel:
     #: forward returns a new array that the kernel itself does not keep, so the
     #: only user of the output may overwrite it (see Network.forward)
     output_is_private: ClassVar[bool] = False
+    #: the input that forward may write its output over (set per pass by the network)
+    overwrite_input: int | None = None
 
     def __init__(self, layer: Layer, in_shapes, out_shape, *, batch: int, dtype, rng: np.random.Generator):
         self.layer = layer

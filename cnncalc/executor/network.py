@@ -52,12 +52,19 @@ class Network:
         self.outputs = self.graph.outputs()
         self.shapes: dict[str, tuple] = {}  # array shapes (batch first) seen in the last forward
         consumers = self.graph.consumers()
-        #: ReLUs that are the only user of a private output (batch norm, add, conv, dense)
-        self.in_place = [
-            self.kernels[node.name] for node in self.graph.nodes
-            if node.type_name == "relu" and node.inputs[0] != INPUT and node.inputs[0] not in self.outputs
-            and consumers[node.inputs[0]] == [node.name] and self.kernels[node.inputs[0]].output_is_private
-        ]
+
+        def private(src: str) -> bool:  # a new array that only this one node reads
+            return (src != INPUT and src not in self.outputs and len(consumers[src]) == 1
+                    and self.kernels[src].output_is_private)
+
+        #: kernel → the input it may write its output over (see forward): a ReLU's or an
+        #: add's input that is the private output (batch norm, add, conv, dense) of another
+        self.in_place: dict[Kernel, int] = {}
+        for node in self.graph.nodes:
+            if node.type_name in ("relu", "add"):
+                index = next((i for i, src in enumerate(node.inputs) if private(src)), None)
+                if index is not None:
+                    self.in_place[self.kernels[node.name]] = index
 
     def random_input(self) -> np.ndarray:
         return self.rng.standard_normal((self.batch, *self.analysis.input_shape)).astype(self.dtype)
@@ -68,11 +75,11 @@ class Network:
 
     def forward(self, x: np.ndarray, on_layer: Callable | None = None) -> dict[str, np.ndarray]:
         """Outputs by name; intermediate arrays are dropped once consumed
-        (what the kernels saved stays alive). Without ``on_layer``, a ReLU
-        that is the only user of a kernel's private output writes over it;
-        with it, every layer's output stays as the callback saw it."""
-        for relu in self.in_place:
-            relu.overwrite_input = on_layer is None
+        (what the kernels saved stays alive). Without ``on_layer``, a ReLU or
+        an add that is the only user of a kernel's private output writes over
+        it; with it, every layer's output stays as the callback saw it."""
+        for kernel, index in self.in_place.items():
+            kernel.overwrite_input = index if on_layer is None else None
         remaining = {name: len(users) for name, users in self.graph.consumers().items()}
         values = {INPUT: x}
         for node in self.graph.nodes:

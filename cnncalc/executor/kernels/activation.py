@@ -61,12 +61,11 @@ class ElementwiseKernel(Kernel):
     over dy, when the network says nobody else reads them
     (``overwrite_input``, ``overwrite_dy``: see Network.forward, backward)."""
 
-    overwrite_input = False
     overwrite_dy = False
 
     def forward(self, x):
         f, _, by_output = _ELEMENTWISE[self.layer.type_name]
-        if self.overwrite_input and self.layer.type_name == "relu":
+        if self.overwrite_input == 0 and self.layer.type_name == "relu":
             y = np.maximum(x, 0, out=x)
             self.save(y=y)
             return y

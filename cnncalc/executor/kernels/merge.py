@@ -14,6 +14,12 @@ class AddKernel(Kernel):
     output_is_private = True
 
     def forward(self, *xs):
+        if self.overwrite_input is not None:  # into an input nobody else reads (see Network.forward)
+            y = xs[self.overwrite_input]
+            for i, x in enumerate(xs):
+                if i != self.overwrite_input:
+                    y += x
+            return y
         y = xs[0] + xs[1]
         for x in xs[2:]:
             y += x
