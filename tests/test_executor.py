@@ -134,6 +134,9 @@ layers:
   - add:  # written over bn2, its second input
     inputs: [r4, bn2]
     name: s2
+  - add:  # backward: r4's gradient is pending when s2 hands r4 and bn2 one dy
+    inputs: [s2, r4]
+    name: s3
   - flatten
   - dense: {out_features: 5}
   - relu:  # the only user of the dense layer: in place
@@ -143,13 +146,14 @@ layers:
 
 def test_relu_and_add_write_over_private_arrays_only_without_callbacks():
     # forward (relu and add): an input that is the only user of a private output; backward
-    # (relu): dy unless shared (the add hands r2, d and r1 one dy; r5's dy is the caller's cotangent)
+    # (relu, and two gradients of one array summed): dy unless shared (the add hands r2, d
+    # and r1 one dy; r5's dy is the caller's cotangent)
     analysis = analyze_text(IN_PLACE, batch=2, dtype="float64")
     runs = []
     for observe in (False, True):
         net = Network(analysis, dtype="float64", seed=4)
         assert {name: net.in_place[k] for name, k in net.kernels.items() if k in net.in_place} == {
-            "r1": 0, "r3": 0, "s2": 1, "r5": 0}
+            "r1": 0, "r3": 0, "s2": 1, "s3": 0, "r5": 0}
         seen = {}
         record = (lambda node, a: seen.setdefault(node.name, []).append((a, a.copy()))) if observe else None
         outs = net.forward(net.random_input(), on_layer=record)

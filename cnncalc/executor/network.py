@@ -102,8 +102,9 @@ class Network:
         ``input_grad=False``: a training step needs only the parameters'
         gradients, and the first layer then skips its input gradient);
         parameter gradients land in each kernel's ``grads``. Without
-        ``on_layer``, a ReLU writes its input's gradient over its dy when no
-        other array shares dy's memory (a caller's cotangent, another pending
+        ``on_layer``, a ReLU writes its input's gradient over its dy, and two
+        gradients of one array are summed into one of them, when no other
+        array shares that memory (a caller's cotangent, another pending
         gradient, anything a kernel keeps); with it, every dy stays as the
         callback sees it."""
         grads = dict(cotangents)
@@ -111,24 +112,42 @@ class Network:
         # (weak references, so that released arrays are freed and their ids may be reused)
         protected = {id(r): weakref.ref(r) for r in map(root, (
             *cotangents.values(), *(a for kernel in self.kernels.values() for a in kernel.saved.values())))}
+
+        def writable(a: np.ndarray, others=(), pending: str | None = None) -> bool:
+            """Whether a's memory is a's alone: not protected, not shared with a
+            pending gradient (but the one of ``pending``) or with ``others``."""
+            if on_layer is not None:
+                return False
+            base = root(a)
+            kept = protected.get(id(base))
+            return (kept is None or kept() is not base) and all(
+                root(g) is not base for name, g in grads.items() if name != pending) and all(
+                root(o) is not base for o in others)
+
         for node in reversed(self.graph.nodes):
             kernel = self.kernels[node.name]
             kernel.phase = "backward"
             dy = grads.pop(node.name)
             if node.type_name == "relu":
-                base = root(dy)
-                kept = protected.get(id(base))
-                kernel.overwrite_dy = on_layer is None and (kept is None or kept() is not base) and all(
-                    root(g) is not base for g in grads.values())
+                kernel.overwrite_dy = writable(dy)
             kernel.needs_input_grad = tuple(input_grad or src != INPUT for src in node.inputs)
             dxs = kernel.backward(dy)
             kernel.needs_input_grad = (True,) * len(node.inputs)
             if release:
                 kernel.release()
-            for src, dx in zip(node.inputs, dxs):
+            for i, (src, dx) in enumerate(zip(node.inputs, dxs)):
                 if dx is None or (src == INPUT and not input_grad):
                     continue
-                grads[src] = grads[src] + dx if src in grads else dx
+                if src not in grads:
+                    grads[src] = dx
+                    continue
+                others = [d for j, d in enumerate(dxs) if j != i and d is not None]
+                if writable(dx, others):  # (grads[src] is pending: dx shares nothing with it)
+                    grads[src] = np.add(dx, grads[src], out=dx)
+                elif writable(grads[src], [*others, dx], pending=src):
+                    grads[src] += dx
+                else:
+                    grads[src] = grads[src] + dx
             if on_layer:
                 on_layer(node, dy)
         return grads.get(INPUT) if input_grad else None
