@@ -81,6 +81,103 @@ def test_conv_kernel_matches_loop_reference(shape, fields):
         np.testing.assert_allclose(kernel.grads["bias"], rdb, rtol=1e-10, atol=1e-12)
 
 
+POINTWISE_CASES = [
+    ((6, 5, 4), "{out_channels: 3, kernel_size: 1, bias: false}"),  # fewer outputs than inputs: dW by swapped rows
+    ((3, 5, 4), "{out_channels: 8, kernel_size: 1}"),
+    ((4, 7, 6), "{out_channels: 6, kernel_size: 1, stride: 2, groups: 2}"),
+]
+
+
+@pytest.mark.parametrize("batch", [1, 2])
+@pytest.mark.parametrize("shape, fields", CONV_CASES + POINTWISE_CASES)
+def test_conv_weight_gradient_is_written_over_the_previous_pass(shape, fields, batch):
+    # a second pass writes dW into the first pass's array, in either orientation of the product,
+    # and gets it right
+    net, _ = one_layer(f"conv: {fields}", shape, batch=batch)
+    kernel = net.kernels["conv1"]
+    rng = np.random.default_rng(3)
+    first = None
+    for _ in range(2):
+        x = rng.standard_normal((batch, *shape))
+        y = kernel.forward(x)
+        dy = rng.standard_normal(y.shape)
+        (dx,) = kernel.backward(dy)
+        first = kernel.grads["weight"] if first is None else first
+    if kernel.groups == 1:  # (grouped, the swapped product's transpose may be copied into the weight's shape)
+        assert np.shares_memory(kernel.grads["weight"], first)
+    rdx, rdw, _ = conv_loops_backward(x, kernel.weight, dy, kernel.strides, kernel.dilations, kernel.pads,
+                                      kernel.groups)
+    np.testing.assert_allclose(kernel.grads["weight"], rdw, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(dx, rdx, rtol=1e-10, atol=1e-12)
+
+
+IN_PLACE = """
+input: [3, 6, 6]
+layers:
+  - conv: {out_channels: 4, kernel_size: 3, padding: 1}
+  - batch_norm:
+    name: bn
+  - relu:  # the only user of bn: in place
+    name: r1
+  - conv: {out_channels: 4, kernel_size: 1}
+    name: d
+  - relu:  # d is read by the add too: a new array
+    name: r2
+  - add:  # d is read twice, r2 and r1 are kept: a new array
+    inputs: [d, r2, r1]
+  - relu:  # the only user of the add: in place
+    name: r3
+  - relu:  # r3 keeps its output: a new array
+    name: r4
+  - batch_norm:
+    name: bn2
+  - add:  # written over bn2, its second input
+    inputs: [r4, bn2]
+    name: s2
+  - add:  # backward: r4's gradient is pending when s2 hands r4 and bn2 one dy
+    inputs: [s2, r4]
+    name: s3
+  - flatten
+  - dense: {out_features: 5}
+  - relu:  # the only user of the dense layer: in place
+    name: r5
+"""
+
+
+def test_relu_and_add_write_over_private_arrays_only_without_callbacks():
+    # forward (relu and add): an input that is the only user of a private output; backward
+    # (relu, and two gradients of one array summed): dy unless shared (the add hands r2, d
+    # and r1 one dy; r5's dy is the caller's cotangent)
+    analysis = analyze_text(IN_PLACE, batch=2, dtype="float64")
+    runs = []
+    for observe in (False, True):
+        net = Network(analysis, dtype="float64", seed=4)
+        assert {name: net.in_place[k] for name, k in net.kernels.items() if k in net.in_place} == {
+            "r1": 0, "r3": 0, "s2": 1, "s3": 0, "r5": 0}
+        seen = {}
+        record = (lambda node, a: seen.setdefault(node.name, []).append((a, a.copy()))) if observe else None
+        outs = net.forward(net.random_input(), on_layer=record)
+        assert all((k.overwrite_input is None) == observe for k in net.in_place)
+        cot = net.loss_weights()
+        cot_copy = {name: c.copy() for name, c in cot.items()}
+        dx = net.backward(cot, on_layer=record)
+        overwritten = sorted(name for name, k in net.kernels.items() if getattr(k, "overwrite_dy", False))
+        assert overwritten == ([] if observe else ["r1", "r3", "r4"])
+        for name in cot:
+            np.testing.assert_array_equal(cot[name], cot_copy[name])
+        runs.append((outs, dx, {name: dict(k.grads) for name, k in net.kernels.items()}))
+        for name, pairs in seen.items():  # a callback's arrays are never written over
+            for array, copy in pairs:
+                np.testing.assert_array_equal(array, copy, err_msg=name)
+    (outs1, dx1, grads1), (outs2, dx2, grads2) = runs
+    for name in outs1:
+        np.testing.assert_array_equal(outs1[name], outs2[name])
+    np.testing.assert_array_equal(dx1, dx2)
+    for name in grads1:
+        for p in grads1[name]:
+            np.testing.assert_array_equal(grads1[name][p], grads2[name][p], err_msg=f"{name}.{p}")
+
+
 @settings(max_examples=400, deadline=None)
 @given(st.data())
 def test_flat_columns_equal_the_padded_gather_and_its_adjoint(data):
@@ -309,6 +406,25 @@ def test_batch_norm_float32_keeps_its_precision_when_the_mean_dwarfs_the_spread(
     np.testing.assert_allclose(k.grads["weight"], dgamma64, rtol=1e-4, atol=1e-3)
     np.testing.assert_allclose(k.grads["bias"], dbeta64, rtol=1e-4, atol=1e-3)
     assert k.centred == (offset > 1)
+
+
+@pytest.mark.parametrize("offset", [0.0, 300.0])
+def test_batch_norm_backward_by_blocks_of_channels_matches_the_textbook(monkeypatch, offset):
+    # blocks of 2 channels (the last one short) over a batch of 3: every block a strided view
+    from cnncalc.executor.kernels import normalization
+
+    monkeypatch.setattr(normalization, "_BLOCK_BYTES", 2 * 3 * 6 * 7 * 8)
+    net, _ = one_layer("batch_norm", (5, 6, 7), batch=3, dtype="float64")
+    k = net.kernels["batch_norm1"]
+    rng = np.random.default_rng(2)
+    x = offset + rng.standard_normal((3, 5, 6, 7))
+    dy = rng.standard_normal(x.shape)
+    k.forward(x)
+    (dx,) = k.backward(dy)
+    _, dx64, dgamma64, dbeta64 = _batch_norm_float64(x, k.params["weight"], k.params["bias"], dy)
+    np.testing.assert_allclose(dx, dx64, rtol=1e-9, atol=1e-9)
+    np.testing.assert_allclose(k.grads["weight"], dgamma64, rtol=1e-9, atol=1e-9)
+    np.testing.assert_allclose(k.grads["bias"], dbeta64, rtol=1e-9, atol=1e-9)
 
 
 def test_gradient_check_detects_a_wrong_backward(monkeypatch):

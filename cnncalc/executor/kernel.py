@@ -48,6 +48,11 @@ class Kernel:
 
     #: verify requires the counted forward multiplications to equal layer.macs().
     counts_multiplications: ClassVar[bool] = False
+    #: forward returns a new array that the kernel itself does not keep, so the
+    #: only user of the output may overwrite it (see Network.forward)
+    output_is_private: ClassVar[bool] = False
+    #: the input that forward may write its output over (set per pass by the network)
+    overwrite_input: int | None = None
 
     def __init__(self, layer: Layer, in_shapes, out_shape, *, batch: int, dtype, rng: np.random.Generator):
         self.layer = layer
@@ -126,19 +131,28 @@ class Kernel:
         if a.ndim == 2 and b.ndim == 2 and a.shape[1] == 1:
             # an outer product (a dense weight gradient at batch 1): BLAS runs
             # k = 1 products ~5× slower than the broadcast multiply, the same m·n products
+            # (einsum's loop is faster at 1000×2048 but 1.6× slower at VGG-16's 4096×25088)
             return np.multiply(a, b, out=out)
         return np.matmul(a, b, out=out)
 
-    def matmul_nt(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    def matmul_nt(self, a: np.ndarray, b: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
         """``a @ bᵀ`` for stacks a (G, M, P) and b (G, N, P) with a long inner
         P (weight gradients), as a (G, M, N) array that may be a transposed
         view. OpenBLAS runs these products faster with the larger of M and N
         as the rows of the call (measured on ResNet-50's weight gradients: up
         to 1.4× at 512×2048×49), so when N > M it computes b @ aᵀ and returns
-        the transpose as a view (no copy; the same m·n·p products are counted)."""
-        if b.shape[-2] > a.shape[-2]:
-            return self.matmul(b, a.swapaxes(-1, -2)).swapaxes(-1, -2)
-        return self.matmul(a, b.swapaxes(-1, -2))
+        the transpose as a view (no copy; the same m·n·p products are counted).
+
+        ``out`` (G, M, N), a previous result of the same call, is written over
+        when it is laid out as this call writes (else a new array is made)."""
+        swap = b.shape[-2] > a.shape[-2]
+        if out is not None:
+            out = out.swapaxes(-1, -2) if swap else out
+            if not out.flags.c_contiguous:
+                out = None
+        if swap:
+            return self.matmul(b, a.swapaxes(-1, -2), out=out).swapaxes(-1, -2)
+        return self.matmul(a, b.swapaxes(-1, -2), out=out)
 
     def scratch(self, slot: str, shape) -> np.ndarray:
         """A temporary array of ``shape`` from a buffer the network's kernels

@@ -74,9 +74,12 @@ def col2im(cols: np.ndarray, shape, kernels, strides, dilations, outs) -> np.nda
     n, c = shape[:2]
     cols = cols.reshape(c, *kernels, n, *outs)
     out = np.zeros(shape, dtype=cols.dtype)
-    for tap in taps(kernels):
-        block = cols[(slice(None), *tap)]  # (C, N, *o)
-        out[tap_slices(tap, strides, dilations, outs)] += block.swapaxes(0, 1)
+    for number, tap in enumerate(taps(kernels)):
+        block = cols[(slice(None), *tap)].swapaxes(0, 1)  # (N, C, *o)
+        if number:
+            out[tap_slices(tap, strides, dilations, outs)] += block
+        else:  # the first tap meets only zeros: written, not added (a 1×1 kernel's only pass)
+            out[tap_slices(tap, strides, dilations, outs)] = block
     return out
 
 

