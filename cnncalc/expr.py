@@ -19,8 +19,9 @@ from __future__ import annotations
 import re
 
 from .errors import FieldError, did_you_mean
+from .lazy import Pattern
 
-_TOKEN = re.compile(r"\s*(?:(\d+)|([A-Za-z_][A-Za-z0-9_]*)|(//|==|!=|<=|>=|[-+*/%()<>]))")
+_TOKEN = Pattern(r"\s*(?:(\d+)|([A-Za-z_][A-Za-z0-9_]*)|(//|==|!=|<=|>=|[-+*/%()<>]))")
 _KEYWORDS = {"and", "or", "not", "true", "false"}
 #: binding power of binary operators (higher binds tighter)
 _BINARY = {"or": 1, "and": 2, "==": 4, "!=": 4, "<": 4, "<=": 4, ">": 4, ">=": 4, "+": 5, "-": 5, "*": 6, "//": 6, "/": 6, "%": 6}

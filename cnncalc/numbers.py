@@ -14,8 +14,9 @@ first, and only then converted, exactly (no floats).
 
 from __future__ import annotations
 
-import re
 from fractions import Fraction
+
+from .lazy import Pattern
 
 #: Digits in one written number (a count up to 10^18 needs 19; 40 leaves room).
 MAX_DIGITS = 40
@@ -24,7 +25,7 @@ MAX_EXPONENT = 60
 #: Digits of the integer part of any parsed value, after suffixes and exponents.
 MAX_RESULT_DIGITS = 60
 
-_DECIMAL = re.compile(r"([+-]?)([0-9][0-9_,]*|)(?:\.([0-9_]*))?(?:[eE]([+-]?[0-9]+))?")
+_DECIMAL = Pattern(r"([+-]?)([0-9][0-9_,]*|)(?:\.([0-9_]*))?(?:[eE]([+-]?[0-9]+))?")
 
 
 class NumberError(ValueError):

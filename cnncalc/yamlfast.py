@@ -10,18 +10,22 @@ value, as :mod:`cnncalc.yamlio`'s composer over PyYAML's parser.
 It never decides anything PyYAML would decide differently: :func:`load`
 returns None — and the caller reads the text with PyYAML, which is the
 reference for every message — for anything outside that plain subset: tags,
-anchors and aliases, block scalars, multi-line or escaped scalars, several
-documents, a scalar that could resolve to anything but a decimal int, a
-dotted float, a boolean, null or a word, duplicate keys, odd indentation, a
-character PyYAML refuses, a document over the size or depth limits.
-tests/test_yamlfast.py holds it to PyYAML on every YAML file of the
-repository and on generated documents.
+anchors and aliases (a text showing one is left to PyYAML before any
+reading), block scalars with indicators or blank lines, multi-line or
+escaped scalars, several documents, a scalar that could resolve to anything
+but a decimal int, a dotted float, a boolean, null or a word, duplicate keys,
+odd indentation, a character PyYAML refuses, nesting over the depth limit.
+The one error it gives itself is the value limit (CNNCALC_MAX_YAML_NODES),
+at the same value as PyYAML's composer, which counts in the same order: an
+oversized document is not read twice. tests/test_yamlfast.py holds it to
+PyYAML on every YAML file of the repository and on generated and damaged
+documents.
 """
 
 from __future__ import annotations
 
 from .errors import Loc
-from .yamlio import MAX_DEPTH, MAX_NODES, YList, YMap
+from .yamlio import MAX_DEPTH, MAX_NODES, YList, YMap, too_many_values
 
 _BOOLS = {
     "yes": True, "Yes": True, "YES": True, "no": False, "No": False, "NO": False,
@@ -142,19 +146,22 @@ class _Reader:
         self.file = file
         self.count = 0
 
-    def grow(self) -> None:
+    def grow(self, loc: Loc) -> None:
+        """Count one value read at ``loc``: past the limit, the error PyYAML's
+        composer gives, at the same value (it counts in the same order), so
+        that an oversized document is not read a second time."""
         self.count += 1
         if self.count > MAX_NODES:
-            raise _Decline  # PyYAML's path says so, with the line
+            raise too_many_values(loc)
 
     def new_map(self, loc) -> YMap:
-        self.grow()
+        self.grow(loc)
         out = YMap()
         out.loc, out.key_locs, out.value_locs = loc, {}, {}
         return out
 
     def new_list(self, loc) -> YList:
-        self.grow()
+        self.grow(loc)
         out = YList()
         out.loc, out.item_locs = loc, []
         return out
@@ -195,9 +202,9 @@ class _Reader:
         template, length, count = known
         if depth + template.depth > MAX_DEPTH:
             raise _Decline
+        if self.count + count > MAX_NODES:  # the limit falls inside: read it value by value
+            return self.flow(line, start, number, depth)
         self.count += count
-        if self.count > MAX_NODES:
-            raise _Decline
         return _build(template, self.file, number, start), start + length
 
     def flow(self, line: str, start: int, number: int, depth: int):
@@ -236,7 +243,7 @@ class _Reader:
                 if end >= n - 1 or line[end] != ":" or line[end + 1] != " ":
                     raise _Decline
                 top[2], top[3] = _key(line[i:end]), loc
-                self.grow()
+                self.grow(loc)
                 if top[2] in top[0]:
                     raise _Decline  # duplicate
                 i = end + 1
@@ -269,7 +276,7 @@ class _Reader:
                     raise _Decline
                 value = _plain(text)
                 i = end
-            self.grow()
+            self.grow(loc)
             _add(top, value, loc)
             want_value = False
 
@@ -371,8 +378,13 @@ def _printable(text: str) -> bool:
     return text.replace("\n", "").isprintable()
 
 
+#: text that shows an anchor, alias, tag or merge key where a value starts: PyYAML reads it
+_NOT_PLAIN = (": &", ": *", ": !", "- &", "- *", "- !", "[&", "[*", "[!", "{&", "{*", "{!", ", &", ", *", ", !",
+              "\n&", "\n*", "\n!", "<<")
+
+
 def _load(text: str, file):
-    if not _printable(text):
+    if not _printable(text) or text[:1] in "&*!" or any(marker in text for marker in _NOT_PLAIN):
         return None
     reader = _Reader(file)
     root = None
@@ -441,7 +453,7 @@ def _load(text: str, file):
             return None
         key_loc = Loc(file, number, column + 1)
         key = _key(line[column:colon])
-        reader.grow()
+        reader.grow(key_loc)
         if key in top[0]:
             return None  # a duplicate: PyYAML's path says so
         start = colon + 1
@@ -451,9 +463,10 @@ def _load(text: str, file):
             pending = (top[0], key, key_loc, number, colon + 2, column)
             continue
         if line[start] in ">|":  # a block scalar: the lines below, more indented than the key
+            loc = Loc(file, number, start + 1)
             value, number = _block_scalar(line, start, lines, number, column, text.endswith("\n"))
-            reader.grow()
-            _put(reader, top[0], key, key_loc, value, Loc(file, key_loc.line, start + 1), count=False)
+            reader.grow(loc)
+            _put(reader, top[0], key, key_loc, value, loc, count=False)
             continue
         value, loc = _inline_value(reader, line, start, number, len(stack))
         _put(reader, top[0], key, key_loc, value, loc, count=False)
@@ -500,7 +513,7 @@ def _block_scalar(line: str, start: int, lines: list[str], number: int, parent: 
 
 def _put(reader: _Reader, mapping: YMap, key, key_loc: Loc, value, loc: Loc, count: bool = True) -> None:
     if count:
-        reader.grow()
+        reader.grow(loc)
     mapping[key] = value
     mapping.key_locs[key] = key_loc
     mapping.value_locs[key] = loc
@@ -526,11 +539,11 @@ def _inline_value(reader: _Reader, line: str, start: int, number: int, depth: in
         value, end = reader.cached_flow(line, start, number, depth)
     elif ch in "'\"":
         value, end = reader.quoted(line, start)
-        reader.grow()
+        reader.grow(loc)
     else:
         end = _content_end(line, start)
         value = _plain(line[start:end], block=True)
-        reader.grow()
+        reader.grow(loc)
     rest = line[end:]
     after = rest.lstrip(" ")
     if after and not (after[0] == "#" and len(after) < len(rest)):

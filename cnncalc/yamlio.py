@@ -101,6 +101,15 @@ def _mark_loc(mark, file: str | None) -> Loc:
     return Loc(file, mark.line + 1, mark.column + 1)
 
 
+def too_many_values(loc: Loc) -> SpecError:
+    """The document holds more than MAX_NODES values, the one at ``loc`` the first too many."""
+    return SpecError(
+        f"the YAML document expands to more than {MAX_NODES:,} values "
+        "(an alias bomb?); set CNNCALC_MAX_YAML_NODES to raise the limit",
+        loc=loc,
+    )
+
+
 class _Frame:
     """A collection being built: its value, location, anchor, expanded size
     and depth, and for a mapping the key waiting for its value."""
@@ -154,11 +163,7 @@ class _Composer:
     def grow(self, size: int, loc: Loc) -> None:
         self.count += size
         if self.count > MAX_NODES:
-            raise SpecError(
-                f"the YAML document expands to more than {MAX_NODES:,} values "
-                "(an alias bomb?); set CNNCALC_MAX_YAML_NODES to raise the limit",
-                loc=loc,
-            )
+            raise too_many_values(loc)
 
     def too_deep(self, loc: Loc):
         return _too_deep(loc)
@@ -563,7 +568,12 @@ def load_text(text: str, file: str | None = None):
                 raise err
     from .yamlfast import load
 
-    value = load(text, file)  # the plain subset most specs are written in, without importing PyYAML
+    try:
+        value = load(text, file)  # the plain subset most specs are written in, without importing PyYAML
+    except SpecError as err:  # over the value limit: the composer's error, at the same value
+        if err.loc.line is not None:
+            err.excerpt = excerpt(text, err.loc.line, err.loc.col)
+        raise
     if value is not None:
         return value
     import yaml

@@ -209,3 +209,19 @@ def test_a_generated_chain_of_a_thousand_layers_reads_the_same():
     from bench_analyze import generated_spec
 
     assert agree(generated_spec(1000))
+
+
+@pytest.mark.parametrize("limit", range(1, 64))  # the document holds 64 values
+def test_over_the_value_limit_both_readers_stop_at_the_same_value(monkeypatch, limit):
+    """The one error the fast reader gives itself: the value limit, at the value
+    PyYAML's composer stops at (same message, same line and column)."""
+    monkeypatch.setattr(yamlio, "MAX_NODES", limit)
+    monkeypatch.setattr(yamlfast, "MAX_NODES", limit)
+    text = ("name: n\ninput: [3, 8, 8]\nd: >\n  two\n  lines\nlayers:\n"
+            + "  - conv: {out_channels: 4, kernel_size: [3, 3]}\n    name: c\n  - relu\n" * 4 + "empty:\nlast: 1\n")
+    with pytest.raises(SpecError) as fast:
+        yamlio.load_text(text, "t.yaml")
+    slow = pyyaml(text)
+    assert isinstance(slow, SpecError)
+    assert str(fast.value) == str(slow) and fast.value.loc == slow.loc
+    assert fast.value.excerpt == slow.excerpt

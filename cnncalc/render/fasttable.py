@@ -57,7 +57,7 @@ def _width(text: str) -> int:
     combining marks, else 1 (rich's rule, without importing rich). Counted
     once per distinct text: a table repeats its shapes (16×32×32) on
     thousands of rows."""
-    if text.isascii():
+    if text.isascii() or max(text) < "\u0300":  # (below the combining marks: all one cell, × included)
         return len(text)
     width = _WIDTHS.get(text)
     if width is None:
