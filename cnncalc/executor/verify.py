@@ -12,13 +12,13 @@ at a time (memory bounded by :func:`gradcheck_bytes`).
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
 from math import prod
 
 import numpy as np
 
 from ..analysis import DTYPE_BYTES
 from ..layers.base import INDEX_BYTES
+from ..records import field, record
 from .kernel import kernel_for
 from .network import Network
 
@@ -26,7 +26,7 @@ from .network import Network
 GRAD_TOLERANCE = 1e-5
 
 
-@dataclass
+@record(frozen=False)
 class Check:
     """A measured value beside the analysed one."""
 
@@ -35,7 +35,7 @@ class Check:
     ok: bool
 
 
-@dataclass
+@record(frozen=False)
 class LayerReport:
     index: int
     name: str
@@ -60,7 +60,7 @@ class LayerReport:
         return all(checks)
 
 
-@dataclass
+@record(frozen=False)
 class VerifyReport:
     layers: list[LayerReport]
     held: Check  # activation bytes kept for backward, each array once

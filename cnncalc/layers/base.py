@@ -1,6 +1,6 @@
 """The layer protocol and the registry of layer types.
 
-A layer is a frozen dataclass with PyTorch-named fields. It answers pure
+A layer is a frozen record (``cnncalc.records``) with PyTorch-named fields. It answers pure
 questions about its input shapes (channels first, no batch axis) without
 touching data:
 

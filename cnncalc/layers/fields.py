@@ -1,7 +1,7 @@
 """Typed layer fields: one description drives parsing, validation, the JSON
 Schema and the layer reference.
 
-A layer class declares its fields as dataclass fields built with the helpers
+A layer class declares its fields as record fields built with the helpers
 below (``positive_axes()``, ``flag()``, ...). The spec parser calls
 ``kind.parse(value)`` on every user value; ``kind.schema()`` feeds
 ``cnncalc schema``. Values that depend on the input rank (an int meaning
@@ -332,7 +332,7 @@ class Text(Kind):
 
 
 def spec_field(kind: Kind, default=REQUIRED, doc: str = ""):
-    """A dataclass field that the spec parser fills from YAML."""
+    """A record field that the spec parser fills from YAML."""
     return field(default=default, metadata={"kind": kind, "doc": doc})
 
 

@@ -54,7 +54,7 @@ def _parse_defaults(defaults, loc):
     return out
 
 
-_DECLARED: dict[type, dict] = {}  # layer class → {field name: dataclass field}
+_DECLARED: dict[type, dict] = {}  # layer class → {field name: its records.Field}
 _PARSED: dict = {}  # (id of a field kind, type, scalar) → parsed value: kinds parse pure functions of the value
 _MAX_PARSED = 4096
 
