@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import re
+import resource
 import shutil
 import stat
 import subprocess
@@ -35,6 +36,34 @@ MEMORY_LIMIT = 1_500_000_000  # bytes of address space, as `prlimit --as`
 WALL_LIMIT = 5.0
 CPU_LIMIT = 1.0
 SIDE_SUFFIX = ".run"
+
+#: CPU seconds of REFERENCE_WORK on the development machine in a quiet phase. The
+#: shared machine's speed drifts by up to ±70% within minutes (its neighbours), so the
+#: one-second bound is scaled by how much slower the same fixed pure-Python work runs
+#: in this session: a hostile input must stay near a second of *this* machine's CPU,
+#: and the scale is capped so that a real amplification (10× and more) still fails.
+REFERENCE_WORK = "x = 0\nfor i in range(2_000_000):\n    x += i * i % 7\n"
+REFERENCE_WORK_SECONDS = 0.27
+MAX_SLOWDOWN = 2.5
+_SLOWDOWN: list[float] = []  # measured before and after the catalogue runs
+
+
+def _measure_slowdown() -> None:
+    runs = []
+    for _ in range(3):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        subprocess.run([sys.executable, "-c", REFERENCE_WORK], check=True)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        runs.append(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime)
+    _SLOWDOWN.append(min(MAX_SLOWDOWN, max(1.0, min(runs) / REFERENCE_WORK_SECONDS)))
+
+
+def cpu_limit() -> float:
+    """CPU_LIMIT scaled by this machine's speed around the run against the reference
+    (the slower of before and after; ≥ 1×, ≤ MAX_SLOWDOWN×)."""
+    if not _SLOWDOWN:
+        _measure_slowdown()
+    return CPU_LIMIT * max(_SLOWDOWN)
 
 
 @dataclass
@@ -251,8 +280,10 @@ def outcomes():
     command = _command()
     before = {p: p.stat().st_mtime_ns for p in HOSTILE.rglob("*")}
     workers = max(2, min(4, (os.cpu_count() or 2) + 1))
+    _measure_slowdown()
     with ThreadPoolExecutor(workers) as pool:
         results = dict(zip([c.name for c in CASES], pool.map(lambda c: run_case(c, command), CASES)))
+    _measure_slowdown()
     after = {p: p.stat().st_mtime_ns for p in HOSTILE.rglob("*")}
     assert after == before, "a hostile case changed or added files in tests/hostile/"
     return results
@@ -276,7 +307,7 @@ def test_hostile_case(outcomes, case):
     assert got.status is not None, f"killed after {WALL_LIMIT} s\n{shown}"
     assert "Traceback" not in both and "internal error" not in both, shown
     assert got.status in case.exits, shown
-    assert got.cpu < CPU_LIMIT, shown
+    assert got.cpu < cpu_limit(), shown + f"(limit {cpu_limit():.2f} s: {CPU_LIMIT} s at this machine's speed now)"
     assert not got.problems, f"{got.problems}\n{shown}"
     for text in case.expect:
         text = fill(text, {"case": str(case.path), "dir": str(case.path.parent)})
@@ -294,5 +325,6 @@ def test_slowest_case_is_reported(outcomes, capsys):
     name, slowest = ranked[0]
     with capsys.disabled():
         print(f"\nhostile catalogue: {len(outcomes)} cases, {sum(o.cpu for o in outcomes.values()):.1f} s of CPU; "
-              "slowest: " + ", ".join(f"{n} {o.cpu:.2f} s" for n, o in ranked[:5]))
-    assert slowest.cpu < CPU_LIMIT
+              "slowest: " + ", ".join(f"{n} {o.cpu:.2f} s" for n, o in ranked[:5])
+              + f"; CPU bound {cpu_limit():.2f} s ({CPU_LIMIT} s at this machine's speed around the run)")
+    assert slowest.cpu < cpu_limit()
