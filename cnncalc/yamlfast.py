@@ -93,11 +93,13 @@ def _is_amount(text: str) -> bool:
 def _plain(text: str, block: bool = False):
     """The value of a plain scalar as PyYAML's resolver and cnncalc's
     constructor make it, for the forms this reader takes: in a block, any
-    printable text starting with a letter or '_' (a description), in a flow
-    collection words of letters, digits and ``_.-+/()=;%``."""
-    first = text[0]
-    if text == "~":
+    printable text starting with a letter, '_' or '$' (a description), in a
+    flow collection words of letters, digits and ``_.-+/*()=;%$``."""
+    if text in _BOOLS:
+        return _BOOLS[text]
+    if text in _NULLS:
         return None
+    first = text[0]
     if first in _DIGITS or first in "+-":
         if first in _DIGITS and _is_amount(text):
             return text  # 5M, 64MiB, 2.5G: text to YAML, read by the budget's own parser
@@ -111,10 +113,6 @@ def _plain(text: str, block: bool = False):
             raise _Decline
     elif not _WORD_CHARS.issuperset(text) or ":" in text:
         raise _Decline
-    if text in _BOOLS:
-        return _BOOLS[text]
-    if text in _NULLS:
-        return None
     return text
 
 
