@@ -284,6 +284,13 @@ def outcomes():
     with ThreadPoolExecutor(workers) as pool:
         results = dict(zip([c.name for c in CASES], pool.map(lambda c: run_case(c, command), CASES)))
     _measure_slowdown()
+    # A case near the bound is measured again on its own: side by side on 2 cores (and beside
+    # CI's other steps) cases' CPU time inflates; the lower of the two measurements counts.
+    for case in CASES:
+        if results[case.name].cpu > 0.5 * cpu_limit():
+            again = run_case(case, command)
+            if again.cpu < results[case.name].cpu:
+                results[case.name] = again
     after = {p: p.stat().st_mtime_ns for p in HOSTILE.rglob("*")}
     assert after == before, "a hostile case changed or added files in tests/hostile/"
     return results
