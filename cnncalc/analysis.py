@@ -15,7 +15,7 @@ from .conventions import DEFAULT, Convention, rule
 from .errors import FieldError, SpecError
 from .graph import INPUT, Graph, Node
 from .layers.base import WHOLE, Params
-from .receptive import AxisRF
+from .receptive import AxisRF, terms
 from .records import Record, field, record
 from .shapes import order_warning
 from .units import DTYPE_BYTES  # noqa: F401  (imported from here by other modules)
@@ -162,15 +162,11 @@ def _check_derived(shape, rf) -> None:
             raise FieldError("output", f"output size {_magnitude(n)} along axis {axis} is beyond 10^18, the largest "
                              "size cnncalc computes with")
     for axis, a in enumerate(rf, 1):
-        for what, value in (("size", a.size), ("jump", a.jump), ("start", a.start)):
-            if value.__class__ is int:
-                if -MAX_DERIVED <= value <= MAX_DERIVED:
-                    continue
-                big = value
-            elif abs(value.numerator) <= MAX_DERIVED and value.denominator <= MAX_DERIVED:
+        for what, (numerator, denominator) in (("size", terms(a.size)), ("jump", terms(a.jump)),
+                                               ("start", a.start_terms())):
+            if -MAX_DERIVED <= numerator <= MAX_DERIVED and denominator <= MAX_DERIVED:
                 continue
-            else:
-                big = value.numerator if abs(value.numerator) > MAX_DERIVED else value.denominator
+            big = numerator if abs(numerator) > MAX_DERIVED else denominator
             raise FieldError("output", f"the receptive field's {what} along spatial axis {axis} needs a number of "
                              f"{_magnitude(big)}, beyond 10^18, the largest cnncalc computes with")
 
@@ -189,9 +185,9 @@ def _merge_rf(node: Node, fields: list[tuple[AxisRF, ...]], warnings) -> tuple[A
     for axis, candidates in enumerate(zip(*fields)):
         best = max(candidates, key=lambda rf: rf.size)
         if any(c.whole for c in candidates):
-            best = AxisRF(best.size, best.jump, best.start, True)
+            best = best.marked_whole()
         spatial = [c for c in candidates if not c.whole]
-        if len({(c.jump, c.start) for c in spatial}) > 1:
+        if len({(c.jump, c.twice_start) for c in spatial}) > 1:
             detail = ", ".join(
                 f"{src}: jump {c.jump}, start {c.start}" for src, c in zip(node.inputs, candidates) if not c.whole
             )

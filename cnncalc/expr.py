@@ -16,11 +16,10 @@ parameters, so a spec cannot run code.
 
 from __future__ import annotations
 
-import re
-
 from .errors import FieldError, did_you_mean
 from .lazy import Pattern
 
+_NAME = Pattern(r"[A-Za-z_][A-Za-z0-9_]*")
 _TOKEN = Pattern(r"\s*(?:(\d+)|([A-Za-z_][A-Za-z0-9_]*)|(//|==|!=|<=|>=|[-+*/%()<>]))")
 _KEYWORDS = {"and", "or", "not", "true", "false"}
 #: binding power of binary operators (higher binds tighter)
@@ -47,7 +46,7 @@ def substitute(value: str, params: dict, field: str | None = None):
     text = value[1:].strip()
     if text.startswith("(") and text.endswith(")"):
         return evaluate(text[1:-1], params, field)
-    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", text):
+    if not _NAME.fullmatch(text):
         raise ExprError(
             field,
             f"{value!r} is neither $name nor $(expression); write arithmetic in parentheses, e.g. $(4 * width)",

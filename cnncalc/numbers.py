@@ -14,9 +14,7 @@ first, and only then converted, exactly (no floats).
 
 from __future__ import annotations
 
-from fractions import Fraction
-
-from .lazy import Pattern
+from .lazy import Fraction, Pattern
 
 #: Digits in one written number (a count up to 10^18 needs 19; 40 leaves room).
 MAX_DIGITS = 40

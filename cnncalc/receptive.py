@@ -15,8 +15,7 @@ units maps onto *its* input. Every formula lives here, once, over axes.
 
 from __future__ import annotations
 
-from fractions import Fraction
-
+from .lazy import Fraction
 from .records import Record, record
 
 Number = int | Fraction
@@ -30,14 +29,29 @@ def _norm(x: Number) -> Number:
     return x
 
 
-def _half(n: int) -> Number:
-    """n / 2, an int when n is even."""
-    return n // 2 if n % 2 == 0 else Fraction(n, 2)
+def _half(n: Number) -> Number:
+    """n / 2, exact: an int when n is an even int, else a Fraction."""
+    if n.__class__ is int:
+        return n // 2 if n % 2 == 0 else Fraction(n, 2)
+    return _norm(n / 2)
+
+
+def terms(x: Number) -> tuple[int, int]:
+    """Numerator and denominator of an exact number (1 for an int)."""
+    return (x, 1) if x.__class__ is int else (x.numerator, x.denominator)
 
 
 def effective_kernel(kernel: int, dilation: int = 1) -> int:
     """A kernel of size k with dilation d covers d·(k − 1) + 1 input cells."""
     return dilation * (kernel - 1) + 1
+
+
+# Centres are carried doubled (``twice_offset``, ``twice_start``): a window of
+# even size is centred between two cells, half a pixel off the grid, and twice
+# that is an integer again. A network without upsampling then needs no Fraction
+# at all, and ``fractions`` (with ``decimal`` and ``re``, about 3 ms of every
+# start) is imported only where a field is fractional in truth: upsampling,
+# fractional strides, uneven adaptive pooling, or a centre read out.
 
 
 @record
@@ -46,19 +60,24 @@ class AxisStep(Record):
 
     ``span``: field of one output in this layer's input cells;
     ``jump``: input cells between adjacent outputs;
-    ``offset``: centre of output 0 in this layer's input coordinates.
+    ``twice_offset``: twice the centre of output 0 in this layer's input
+    coordinates (:attr:`offset` is the centre itself).
     """
 
     span: Number
     jump: Number
-    offset: Number
+    twice_offset: Number
+
+    @property
+    def offset(self) -> Number:
+        return _half(self.twice_offset)
 
     @classmethod
     def window(cls, kernel: int, stride: Number, pad_before: Number) -> "AxisStep":
         """A sliding window (convolution or pooling) with effective kernel k,
         stride s and padding p before the first cell:
         output 0 covers input cells −p … k − 1 − p, centred at (k − 1)/2 − p."""
-        return cls(kernel, stride, _norm(_half(kernel - 1) - pad_before))
+        return cls(kernel, stride, _norm(kernel - 1 - 2 * pad_before))
 
     @classmethod
     def resampled_window(cls, kernel: int, up: int, down: int, pad_before: Number) -> "AxisStep":
@@ -72,7 +91,7 @@ class AxisStep(Record):
         return cls(
             _norm(1 + Fraction(kernel - 1, up)),
             _norm(Fraction(down, up)),
-            _norm((Fraction(kernel - 1, 2) - pad_before) / up),
+            _norm((kernel - 1 - 2 * pad_before) / Fraction(up)),
         )
 
 
@@ -81,33 +100,49 @@ IDENTITY = AxisStep(1, 1, 0)
 
 @record
 class AxisRF(Record):
+    """The receptive field of one output along one axis, in input pixels:
+    ``size``, ``jump``, and ``twice_start``, twice the centre of the first
+    output's field (:attr:`start` is the centre itself)."""
+
     size: Number = 1
     jump: Number = 1
-    start: Number = 0
+    twice_start: Number = 0
     whole: bool = False  # the field is the whole input (dense, global pooling)
+
+    @property
+    def start(self) -> Number:
+        return _half(self.twice_start)
+
+    def start_terms(self) -> tuple[int, int]:
+        """Numerator and denominator of :attr:`start`, without building it."""
+        t = self.twice_start
+        if t.__class__ is int:
+            return (t // 2, 1) if t % 2 == 0 else (t, 2)
+        return terms(self.start)
 
     @property
     def padding(self) -> Number:
         """Effective padding P = (r − 1)/2 − start."""
-        return _norm(_half(self.size - 1) - self.start)
+        return _half(self.size - 1 - self.twice_start)
 
     def then(self, step: AxisStep) -> "AxisRF":
         """Compose with one more layer:
         r ← r + (span − 1)·j,  start ← start + offset·j,  j ← j·jump."""
-        if self.jump.__class__ is int and step.jump.__class__ is int and step.offset.__class__ is int \
-                and self.start.__class__ is int and step.span.__class__ is int and self.size.__class__ is int:
+        if self.jump.__class__ is int and step.jump.__class__ is int and step.twice_offset.__class__ is int \
+                and self.twice_start.__class__ is int and step.span.__class__ is int and self.size.__class__ is int:
             j = self.jump  # all integers: no Fraction arithmetic needed
-            return AxisRF(self.size + (step.span - 1) * j, j * step.jump, self.start + step.offset * j, self.whole)
+            return AxisRF(self.size + (step.span - 1) * j, j * step.jump, self.twice_start + step.twice_offset * j,
+                          self.whole)
         return AxisRF(
             size=_norm(self.size + (step.span - 1) * self.jump),
             jump=_norm(self.jump * step.jump),
-            start=_norm(self.start + step.offset * self.jump),
+            twice_start=_norm(self.twice_start + step.twice_offset * self.jump),
             whole=self.whole,
         )
 
     def input_center(self, index: int) -> Number:
         """Centre, in input coordinates, of the field of output ``index``."""
-        return _norm(self.start + index * self.jump)
+        return _half(_norm(self.twice_start + 2 * index * self.jump))
 
     def output_index(self, center: Number) -> Number:
         """Inverse of :meth:`input_center`."""
@@ -116,7 +151,11 @@ class AxisRF(Record):
     def whole_input(self, extent: int) -> "AxisRF":
         """The field after a layer that sees everything (dense, global pool):
         at least the whole input, centred on it."""
-        return AxisRF(size=max(self.size, extent), jump=self.jump, start=Fraction(extent - 1, 2), whole=True)
+        return AxisRF(size=max(self.size, extent), jump=self.jump, twice_start=extent - 1, whole=True)
+
+    def marked_whole(self) -> "AxisRF":
+        """The same field, marked as the whole input."""
+        return AxisRF(self.size, self.jump, self.twice_start, True)
 
     def to_json(self) -> dict:
         return {

@@ -15,8 +15,7 @@ was expected), so that ``input: [224, 224, 3]`` does not pass silently.
 
 from __future__ import annotations
 
-import re
-
+from .lazy import Pattern
 from .records import record
 
 #: Channel counts that give a shape away as written in the other order.
@@ -56,8 +55,11 @@ def axis_labels(rank: int) -> list[str]:
         rank, ["C", *(f"S{i}" for i in range(1, rank))])
 
 
+_SEPARATORS = Pattern(r"[,x×\s]+")
+
+
 def _sizes(text: str) -> list[str]:
-    return [p for p in re.split(r"[,x×\s]+", text) if p]
+    return [p for p in _SEPARATORS.split(text) if p]
 
 
 def parse_shape(text, *, what: str = "--input", max_rank: int = 4, minimum: int = 1) -> TypedShape:

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import re
-from fractions import Fraction
-
-from .lazy import Pattern
+from .lazy import Fraction, Pattern
 from .numbers import check_magnitude, parse_decimal
 
 #: Bytes per element of each dtype cnncalc knows (analysis, training memory, executor).
@@ -82,8 +79,8 @@ def grouped(n: int) -> str:
     return f"{n:,}"
 
 
-_COUNT_RE = Pattern(r"^\s*([0-9][0-9_,]*(?:\.[0-9]+)?)\s*([KMGTP]?)\s*$", re.IGNORECASE)
-_BYTES_RE = Pattern(r"^\s*([0-9][0-9_,]*(?:\.[0-9]+)?)\s*([KMGTP]i?B|B)?\s*$", re.IGNORECASE)
+_COUNT_RE = Pattern(r"(?i)^\s*([0-9][0-9_,]*(?:\.[0-9]+)?)\s*([KMGTP]?)\s*$")
+_BYTES_RE = Pattern(r"(?i)^\s*([0-9][0-9_,]*(?:\.[0-9]+)?)\s*([KMGTP]i?B|B)?\s*$")
 
 
 def parse_count(text) -> int:

@@ -38,7 +38,7 @@ def test_no_eval_exec_or_unsafe_yaml_in_the_package():
     for path in sorted(PACKAGE.rglob("*.py")):
         tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
         for name, line in _calls(tree):
-            if name == "importlib.import_module" and path == PACKAGE / "lazy.py":
+            if name == "__import__" and path == PACKAGE / "lazy.py":
                 continue  # the one lazy import of cnncalc's own modules, by names from static tables
             if name == "exec" and path == PACKAGE / "records.py":
                 continue  # a record's __init__, built from the field names of the package's own classes (checked identifiers)

@@ -29,11 +29,11 @@ from __future__ import annotations
 
 from collections import namedtuple
 from collections.abc import Mapping
-from fractions import Fraction
 from math import prod
 
 from .. import records
 from ..errors import FieldError
+from ..lazy import Fraction
 from . import catalog as _catalog
 from .fields import Record, layer_fields, record
 

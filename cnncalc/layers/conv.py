@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from fractions import Fraction
 from math import prod
 
 from ..errors import FieldError
@@ -45,8 +44,9 @@ class Conv(Layer):
         strides = per_axis(self.stride, nd, "stride")
         dilations = per_axis(self.dilation, nd, "dilation")
         # Fractional stride S2/S1 (lectures): uSample by S1, convolve, keep every S2-th.
-        ups = tuple(Fraction(s).denominator for s in strides)
-        downs = tuple(Fraction(s).numerator for s in strides)
+        # A stride is an int or a Fraction in lowest terms; both have numerator and denominator.
+        ups = tuple(s.denominator for s in strides)
+        downs = tuple(s.numerator for s in strides)
         sizes = tuple((i - 1) * u + 1 for i, u in zip(spatial(x), ups))
         outs, pads, keff = window_outputs(sizes, kernels, downs, dilations, self.padding)
         return kernels, strides, dilations, outs, pads, keff
@@ -79,6 +79,6 @@ class Conv(Layer):
     def rf(self, xs):
         _, strides, _, _, pads, keff = self._geometry(xs[0])
         return tuple(
-            AxisStep.resampled_window(k, Fraction(s).denominator, Fraction(s).numerator, p[0])
+            AxisStep.resampled_window(k, s.denominator, s.numerator, p[0])
             for k, s, p in zip(keff, strides, pads)
         )

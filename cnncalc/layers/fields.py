@@ -11,10 +11,9 @@ the rank is known.
 
 from __future__ import annotations
 
-from fractions import Fraction
-
 from .. import records
 from ..errors import FieldError
+from ..lazy import Fraction
 from ..records import Record, field, record  # noqa: F401  (layer modules import record from here)
 
 REQUIRED = records.MISSING

@@ -45,7 +45,7 @@ class ZeroPad(Layer):
         return (x[0], *(b + i + a for i, (b, a) in zip(spatial(x), pads)))
 
     def rf(self, xs):
-        return tuple(AxisStep(1, 1, -b) for b, _ in _sides(self.padding, xs[0], "padding", "zero_pad"))
+        return tuple(AxisStep(1, 1, -2 * b) for b, _ in _sides(self.padding, xs[0], "padding", "zero_pad"))
 
 
 @register
@@ -80,7 +80,7 @@ class Crop(Layer):
         return (x[0], *outs)
 
     def rf(self, xs):
-        return tuple(AxisStep(1, 1, b) for b, _ in _sides(self.cropping, xs[0], "cropping", "crop"))
+        return tuple(AxisStep(1, 1, 2 * b) for b, _ in _sides(self.cropping, xs[0], "cropping", "crop"))
 
 
 def _keeps_nothing(self, xs, y):

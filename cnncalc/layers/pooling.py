@@ -6,10 +6,10 @@ are no weights, and it costs no multiplications in the lectures' count.
 
 from __future__ import annotations
 
-from fractions import Fraction
 from math import prod
 
 from ..errors import FieldError
+from ..lazy import Fraction
 from ..receptive import IDENTITY, AxisStep
 from .base import WHOLE, Layer, Saved, register, require_rank, spatial
 from .fields import Axes, Flag, Int, Number, OptionalAxes, Padding, per_axis, record, spec_field
@@ -155,7 +155,7 @@ class _AdaptivePool(Layer):
                 # Windows of varying length: report the longest one, centred on
                 # the mean step (exact for every output when o divides n).
                 longest = longest_adaptive_window(n, o)
-                steps.append(AxisStep(longest, Fraction(n, o), Fraction(longest - 1, 2)))
+                steps.append(AxisStep(longest, Fraction(n, o), longest - 1))  # centred at (longest − 1)/2
         return tuple(steps)
 
 

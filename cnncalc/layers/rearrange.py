@@ -13,9 +13,8 @@ node of its own, ``<split name>.<k>`` (or ``<split name>.<piece name>`` with
 
 from __future__ import annotations
 
-from fractions import Fraction
-
 from ..errors import FieldError
+from ..lazy import Fraction
 from ..receptive import IDENTITY, AxisStep
 from ..records import field
 from .base import Layer, Saved, register, require_rank
@@ -131,7 +130,7 @@ class Slice(Layer):
         if self.dim == 0:
             return None
         self.bounds(xs[0])
-        return tuple(AxisStep(1, self.step, self.start) if a + 1 == self.dim else IDENTITY
+        return tuple(AxisStep(1, self.step, 2 * self.start) if a + 1 == self.dim else IDENTITY
                      for a in range(len(xs[0]) - 1))
 
     saved_for_backward = _keeps_nothing
@@ -236,7 +235,7 @@ class ChannelShuffle(Layer):
 def _block_step(r: int) -> AxisStep:
     """Output j of an ×r pixel shuffle sits in input cell ⌊j/r⌋; in the
     half-pixel picture (as nearest upsampling) its centre is (j + ½)/r − ½."""
-    return AxisStep(1, Fraction(1, r), Fraction(1 - r, 2 * r))
+    return AxisStep(1, Fraction(1, r), Fraction(1 - r, r))  # centre (1 − r)/(2r), doubled
 
 
 @register

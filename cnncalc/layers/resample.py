@@ -13,11 +13,11 @@ an ×f nearest/bilinear/unpooling layer is centred at input (j + ½)/f − ½.
 
 from __future__ import annotations
 
-from fractions import Fraction
 from math import prod
 
 from .. import records
 from ..errors import FieldError, did_you_mean
+from ..lazy import Fraction
 from ..receptive import AxisStep
 from ..records import field
 from .base import Layer, Saved, register, require_rank, spatial
@@ -29,7 +29,7 @@ _LINEAR_RANK = {"linear": 1, "bilinear": 2, "trilinear": 3}
 
 def _block_step(factor: int, span: int = 1) -> AxisStep:
     """Output j of an ×factor block upsampling sits at input (j + ½)/f − ½."""
-    return AxisStep(span, Fraction(1, factor), Fraction(1 - factor, 2 * factor))
+    return AxisStep(span, Fraction(1, factor), Fraction(1 - factor, factor))  # centre (1 − f)/(2f), doubled
 
 
 def _zeros_step(factor: int) -> AxisStep:

@@ -10,9 +10,8 @@ tables): no floats decide a cell.
 
 from __future__ import annotations
 
-from fractions import Fraction
-
 from ..analysis import Analysis, LayerResult
+from ..lazy import Fraction
 from ..receptive import format_number
 from ..units import grouped, human_bytes, human_count
 from . import Chart  # noqa: F401  (re-exported: the vocabulary of --chart)
