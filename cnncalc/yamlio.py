@@ -641,12 +641,14 @@ def read_text_file(path, *, what: str = "spec", limit: int | None = None,
         col = at - (data.rfind(b"\n", 0, at) + 1) + 1
         raise SpecError(f"is a binary file, not a YAML spec (a NUL byte at offset {at})" if what == "spec" else
                         f"is a binary file, not a {what} (a NUL byte at offset {at})", loc=Loc(name, line, col))
+    bom = 3 if data.startswith(b"\xef\xbb\xbf") else 0  # a byte-order mark, as "utf-8-sig" (not imported for it)
     try:
-        text = data.decode("utf-8-sig")
+        text = data[bom:].decode("utf-8")
     except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
+        at = bom + exc.start  # the offset in the file
+        line = data[:at].count(b"\n") + 1
         raise SpecError(
-            f"is not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start})",
+            f"is not UTF-8 text (byte 0x{data[at]:02x} at offset {at})",
             loc=Loc(name, line),
         ) from None
     return text

@@ -85,8 +85,8 @@ def test_bad_spec_in_process(name, monkeypatch):
 #: A sample that also runs as real processes: files that are not text, a
 #: missing file, a directory, YAML-level and layer-level errors, a limit.
 SUBPROCESS_SAMPLE = [
-    "does_not_exist.yaml", "directory.yaml", "binary.yaml", "latin1.yaml", "python_object_tag.yaml",
-    "alias_bomb.yaml", "kernel_larger_than_input.yaml",
+    "does_not_exist.yaml", "directory.yaml", "binary.yaml", "latin1.yaml", "latin1_after_bom.yaml",
+    "python_object_tag.yaml", "alias_bomb.yaml", "kernel_larger_than_input.yaml",
 ]
 
 

@@ -225,3 +225,17 @@ def test_over_the_value_limit_both_readers_stop_at_the_same_value(monkeypatch, l
     assert isinstance(slow, SpecError)
     assert str(fast.value) == str(slow) and fast.value.loc == slow.loc
     assert fast.value.excerpt == slow.excerpt
+
+
+def test_a_byte_order_mark_is_skipped_and_offsets_count_it(tmp_path):
+    """A BOM (as Windows editors write) is dropped before reading, as the
+    "utf-8-sig" codec would; a bad byte after it is reported at its offset in
+    the file, BOM included."""
+    body = b"input: [3, 8, 8]\nlayers: [relu]\n"
+    (tmp_path / "bom.yaml").write_bytes(b"\xef\xbb\xbf" + body)
+    (tmp_path / "plain.yaml").write_bytes(body)
+    assert yamlio.read_spec_text(str(tmp_path / "bom.yaml")) == body.decode()  # lines and columns as without
+    assert yamlio.read_spec_text(str(tmp_path / "plain.yaml")) == body.decode()
+    (tmp_path / "bad.yaml").write_bytes(b"\xef\xbb\xbf" + body + b"name: \xff\n")
+    with pytest.raises(SpecError, match=f"byte 0xff at offset {3 + len(body) + 6}"):
+        yamlio.read_spec_text(str(tmp_path / "bad.yaml"))
