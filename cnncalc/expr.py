@@ -17,10 +17,15 @@ parameters, so a spec cannot run code.
 from __future__ import annotations
 
 from .errors import FieldError, did_you_mean
-from .lazy import Pattern
 
-_NAME = Pattern(r"[A-Za-z_][A-Za-z0-9_]*")
-_TOKEN = Pattern(r"\s*(?:(\d+)|([A-Za-z_][A-Za-z0-9_]*)|(//|==|!=|<=|>=|[-+*/%()<>]))")
+# The tokens, scanned by hand rather than by a regular expression (importing re
+# and compiling one costs a few ms of a start that reads a block): a name is
+# [A-Za-z_][A-Za-z0-9_]*, a number a run of decimal digits (str.isdecimal, as
+# re's \d), spaces are str.isspace (as re's \s).
+_NAME_START = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_")
+_NAME_CHARS = _NAME_START | frozenset("0123456789")
+_OPERATORS_2 = ("//", "==", "!=", "<=", ">=")
+_OPERATORS_1 = frozenset("-+*/%()<>")
 _KEYWORDS = {"and", "or", "not", "true", "false"}
 #: binding power of binary operators (higher binds tighter)
 _BINARY = {"or": 1, "and": 2, "==": 4, "!=": 4, "<": 4, "<=": 4, ">": 4, ">=": 4, "+": 5, "-": 5, "*": 6, "//": 6, "/": 6, "%": 6}
@@ -46,7 +51,7 @@ def substitute(value: str, params: dict, field: str | None = None):
     text = value[1:].strip()
     if text.startswith("(") and text.endswith(")"):
         return evaluate(text[1:-1], params, field)
-    if not _NAME.fullmatch(text):
+    if not _is_name(text):
         raise ExprError(
             field,
             f"{value!r} is neither $name nor $(expression); write arithmetic in parentheses, e.g. $(4 * width)",
@@ -65,20 +70,41 @@ def _lookup(name, params, field):
     return params[name]
 
 
+def _is_name(text: str) -> bool:
+    return text[:1] in _NAME_START and all(c in _NAME_CHARS for c in text)
+
+
 def _tokens(text: str, field):
     if len(text) > MAX_LENGTH:
         raise ExprError(field, f"expression longer than {MAX_LENGTH} characters")
     out, pos = [], 0
     text = text.rstrip()
-    while pos < len(text):
-        m = _TOKEN.match(text, pos)
-        if not m:
+    end = len(text)
+    while pos < end:
+        c = text[pos]
+        if c.isspace():
+            pos += 1
+            continue
+        stop = pos + 1
+        if c.isdecimal():
+            while stop < end and text[stop].isdecimal():
+                stop += 1
+            number = text[pos:stop]
+            if len(number.lstrip("0")) > len(str(MAX_VALUE)):
+                raise ExprError(field, f"the number {number[:20]}… in the expression is too large (beyond 10^36)")
+            out.append(("num", int(number)))
+        elif c in _NAME_START:
+            while stop < end and text[stop] in _NAME_CHARS:
+                stop += 1
+            out.append(("name", text[pos:stop]))
+        elif text.startswith(_OPERATORS_2, pos):
+            stop = pos + 2
+            out.append(("op", text[pos:stop]))
+        elif c in _OPERATORS_1:
+            out.append(("op", c))
+        else:
             raise ExprError(field, f"cannot read the expression {text!r} at {text[pos:].strip()!r}")
-        number, name, op = m.groups()
-        if number and len(number.lstrip("0")) > len(str(MAX_VALUE)):
-            raise ExprError(field, f"the number {number[:20]}… in the expression is too large (beyond 10^36)")
-        out.append(("num", int(number)) if number else ("name", name) if name else ("op", op))
-        pos = m.end()
+        pos = stop
     return out
 
 

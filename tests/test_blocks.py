@@ -1,12 +1,15 @@
 """Reusable blocks: hierarchical names, arguments and overrides, the block
 input, skipped entries, the safe expression evaluator, and bad input."""
 
+import re
 import subprocess
 import sys
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from cnncalc import SpecError, analyze, loads_spec
+from cnncalc import SpecError, analyze, expr, loads_spec
 from cnncalc.expr import ExprError, evaluate, substitute
 from conftest import analyze_text
 
@@ -227,3 +230,39 @@ def test_readme_residual_example_runs():
     assert sum(x.params.trainable for x in r.layers if x.name.startswith("layer2.0.")) == (
         73_728 + 256 + 147_456 + 256 + 8_192 + 256
     )
+
+
+# The expression tokens were read by this regular expression; the hand scanner
+# that replaced it (no re at start-up) must read every text the same way.
+_TOKEN_RE = re.compile(r"\s*(?:(\d+)|([A-Za-z_][A-Za-z0-9_]*)|(//|==|!=|<=|>=|[-+*/%()<>]))")
+_NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def _tokens_by_regex(text: str):
+    out, pos = [], 0
+    text = text.rstrip()
+    while pos < len(text):
+        m = _TOKEN_RE.match(text, pos)
+        if not m:
+            return ("error", f"cannot read the expression {text!r} at {text[pos:].strip()!r}")
+        number, name, op = m.groups()
+        out.append(("num", int(number)) if number else ("name", name) if name else ("op", op))
+        pos = m.end()
+    return out
+
+
+def _tokens_by_scanner(text: str):
+    try:
+        return expr._tokens(text, "f")
+    except expr.ExprError as err:
+        return ("error", str(err))
+
+
+_EXPR_ALPHABET = st.sampled_from(list("abzAZ_09 \t\n/=!<>-+*%()$.,#\u00a0\u2003\u0663\u00b2\u00e9\u212a\x85\x1c") + ["//", "<=", "w1"])
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(_EXPR_ALPHABET, max_size=30).map("".join))
+def test_expression_tokens_are_read_as_the_regular_expression_read_them(text):
+    assert _tokens_by_scanner(text) == _tokens_by_regex(text)
+    assert expr._is_name(text) == bool(_NAME_RE.fullmatch(text))

@@ -55,12 +55,21 @@ FORBIDDEN_PREFIXES = (
 )
 
 
+#: Exact fractions (with decimal and numbers) and regular expressions, in the
+#: table: receptive-field centres are carried doubled, so only a network that
+#: upsamples (or has a fractional stride, or uneven adaptive pooling) builds a
+#: Fraction. (JSON shows the half-pixel centres as fractions, and the json and
+#: csv modules import re.)
+TABLE_WITHOUT_UPSAMPLING = ("fractions", "decimal", "re")
+
 #: The table's drawing code, needed by the table format only.
 TABLE_ONLY = ("cnncalc.render.table", "cnncalc.render.fasttable", "cnncalc.render.bars")
 
 
-def forbidden(modules: set[str], fmt: str = "table") -> list[str]:
+def forbidden(modules: set[str], fmt: str = "table", upsamples: bool = False) -> list[str]:
     prefixes = FORBIDDEN_PREFIXES + (() if fmt == "table" else TABLE_ONLY)
+    if fmt == "table" and not upsamples:
+        prefixes += TABLE_WITHOUT_UPSAMPLING
     return sorted(m for m in modules if any(m == p or m.startswith(p + ".") for p in prefixes))
 
 
@@ -103,6 +112,14 @@ def test_shipped_specs_are_read_without_pyyaml(tmp_path, spec):
         pytest.skip(f"{spec} is not in this checkout")
     loaded = modules_of(tmp_path, "analyze", spec, "--format", "json")
     assert forbidden(loaded, "json") == []
+
+
+@pytest.mark.parametrize("spec", ["specs/resnet50.yaml", "specs/inception_v3.yaml", "specs/unet.yaml"])
+def test_only_a_network_that_upsamples_needs_fractions(tmp_path, spec):
+    loaded = modules_of(tmp_path, "analyze", spec)
+    upsamples = spec == "specs/unet.yaml"  # transposed convolutions: jumps of 1/2
+    assert forbidden(loaded, upsamples=upsamples) == []
+    assert ("fractions" in loaded) == upsamples
 
 
 def test_a_spec_outside_the_plain_subset_still_reads_through_pyyaml(tmp_path):
