@@ -5,6 +5,7 @@ lazy loading, and the ``--version`` line printed without click."""
 from __future__ import annotations
 
 import os
+import sys
 
 import click
 import pytest
@@ -208,3 +209,68 @@ def test_a_bad_spec_fails_the_same_way_on_both_paths(tmp_path):
 ])
 def test_anything_else_goes_to_click(args):
     assert plan(args) is None
+
+
+_EARLY_END = """
+import os, sys
+real_exit = os._exit
+def _exit(status):
+    sys.stderr.write(f"ended early with {status}\\n")
+    sys.stderr.flush()
+    real_exit(status)
+os._exit = _exit
+if os.environ.get("REGISTER_AT_EXIT"):
+    import atexit
+    atexit.register(lambda: open(os.environ["REGISTER_AT_EXIT"], "w").write("ran"))
+sys.argv = ["cnncalc", *sys.argv[1:]]
+from cnncalc.cli import main
+main()
+"""
+
+
+def _cnncalc_process(*args, **env):
+    import subprocess
+
+    return subprocess.run([sys.executable, "-c", _EARLY_END, *args], capture_output=True, text=True, cwd=ROOT,
+                          env={**os.environ, "PYTHONPATH": str(ROOT), **env})
+
+
+def test_the_fast_path_ends_the_process_early_with_its_output_whole(capsys):
+    """After a plain analyze the process skips the interpreter's teardown,
+    having flushed everything: the output is the in-process output, whole."""
+    import subprocess
+
+    registered = subprocess.run([sys.executable, "-c", "import atexit; print(atexit._ncallbacks())"],
+                                capture_output=True, text=True).stdout.strip()
+    if registered != "0":
+        pytest.skip(f"this Python registers {registered} handler(s) at exit by itself (a .pth file): normal exit")
+    with pytest.raises(SystemExit):
+        main(["analyze", "specs/vgg16.yaml", "--format", "csv"])
+    expected = capsys.readouterr().out
+    proc = _cnncalc_process("analyze", "specs/vgg16.yaml", "--format", "csv")
+    assert proc.returncode == 0
+    assert proc.stdout == expected
+    assert proc.stderr == "ended early with 0\n"
+
+
+def test_a_handler_registered_at_exit_still_runs(tmp_path):
+    """Anything registered to run at exit (coverage, a site hook) gets the normal exit."""
+    marker = tmp_path / "ran.txt"
+    proc = _cnncalc_process("analyze", "specs/vgg16.yaml", "--format", "csv", REGISTER_AT_EXIT=str(marker))
+    assert proc.returncode == 0 and proc.stdout.startswith("index,name,type")
+    assert "ended early" not in proc.stderr
+    assert marker.read_text() == "ran"
+
+
+@pytest.mark.parametrize("args", [["analyze", "specs/vgg16.yaml", "--format", "JSON"], ["--version"]])
+def test_only_the_fast_path_ends_early(args):
+    proc = _cnncalc_process(*args)
+    assert proc.returncode == 0 and proc.stdout
+    assert "ended early" not in proc.stderr
+
+
+def test_a_bad_spec_on_the_fast_path_still_exits_2(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("input: [3, 8, 8]\nlayers:\n  - conv: {out_channels: 0, kernel_size: 3}\n")
+    proc = _cnncalc_process("analyze", str(bad))
+    assert proc.returncode == 2 and "out_channels" in proc.stderr and proc.stdout == ""

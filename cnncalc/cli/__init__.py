@@ -102,6 +102,8 @@ def _main(args: list[str], gc_paused: bool = False) -> None:
         fast = plan(args)  # `cnncalc analyze SPEC` with plain options: no click
         if fast is not None:
             status = fast()
+            if gc_paused:
+                _end_process(status if isinstance(status, int) else 0)
         else:
             if gc_paused:
                 import gc
@@ -115,6 +117,28 @@ def _main(args: list[str], gc_paused: bool = False) -> None:
     except KeyboardInterrupt:
         sys.exit(130)
     sys.exit(status if isinstance(status, int) else 0)
+
+
+def _end_process(status: int) -> None:
+    """End the cnncalc process now, after the fast path's analysis: its output
+    flushed, skipping the interpreter's teardown (freeing every object of every
+    module one by one, about 1.5 ms of VGG-16's 30 ms). Only here, where cnncalc
+    alone ran and wrote nothing but stdout and stderr; and not when anything
+    asked to run at exit (coverage, a site hook): then the normal exit. A
+    flush that fails (a closed pipe) also takes the normal way, which handles it."""
+    import atexit
+
+    registered = getattr(atexit, "_ncallbacks", None)
+    if registered is None or registered():
+        return
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except (OSError, ValueError):  # a closed pipe or stream
+        return
+    import os
+
+    os._exit(status)
 
 
 def _fail(exc: Exception) -> None:
