@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from .lazy import Fraction, Pattern
-from .numbers import check_magnitude, parse_decimal
 
 #: Bytes per element of each dtype cnncalc knows (analysis, training memory, executor).
 DTYPE_BYTES = {"float32": 4, "float16": 2, "bfloat16": 2, "float64": 8, "int8": 1}
@@ -85,6 +84,8 @@ _BYTES_RE = Pattern(r"(?i)^\s*([0-9][0-9_,]*(?:\.[0-9]+)?)\s*([KMGTP]i?B|B)?\s*$
 
 def parse_count(text) -> int:
     """'25M' → 25000000, '4.2G' → 4200000000, 1000 → 1000 (SI suffixes)."""
+    from .numbers import check_magnitude, parse_decimal  # (only for reading, not for printing)
+
     if isinstance(text, bool):
         raise ValueError(f"expected a count such as 25M, got {text!r}")
     if isinstance(text, int):
@@ -103,6 +104,8 @@ def parse_count(text) -> int:
 
 def parse_bytes(text) -> int:
     """'120MiB' → 125829120, '1.5GB' → 1500000000, 4096 → 4096."""
+    from .numbers import check_magnitude, parse_decimal
+
     if isinstance(text, bool):
         raise ValueError(f"expected a size such as 120MiB, got {text!r}")
     if isinstance(text, int):

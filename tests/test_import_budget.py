@@ -79,6 +79,8 @@ def test_analyze_vgg16_imports_only_what_it_uses(tmp_path, fmt):
     assert forbidden(loaded, fmt) == []
     assert "click" not in loaded  # a plain command line runs without click (cnncalc.cli.fast)
     assert families(loaded) == {"conv", "pooling", "activation", "dense"}
+    # no blocks in the spec: no block code; nothing read as a number: no number parser
+    assert not {"cnncalc.blocks", "cnncalc.expr", "cnncalc.numbers"} & loaded
 
 
 def test_a_spec_without_activations_does_not_load_them(tmp_path):

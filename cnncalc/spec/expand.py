@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import sys
 
-from ..blocks import bind_args, substitute_tree
 from ..errors import Loc, SpecError, did_you_mean
 from ..graph import INPUT
 from ..layers import base as layer_base
@@ -318,6 +317,8 @@ def _expand_block(block, entry: YMap, args: YMap, loc: Loc, ctx: _Ctx, scope: _S
         _open_group(ctx, scope, scope.prefix + base, f"{block.name} ×{count}", entry.loc)
     outer = _Scope(scope.prefix + base + ".", scope, scope.prefix + base, counters=scope.counters) \
         if base is not None and count > 1 else scope
+    from ..blocks import bind_args, substitute_tree  # (imported with the first block a spec uses)
+
     ctx.active_blocks.append(block.name)
     for r in range(count):
         params = bind_args(block, args, loc, overrides.get(r))

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from ..blocks import parse_blocks
 from ..errors import FieldError, Loc, did_you_mean
 from ..graph import Graph
 from ..layers import base as layer_base
@@ -77,7 +76,12 @@ def parse_spec(doc, file: str | None = None, input_shape=None) -> Graph:
         )
     if not layers:
         raise _err("'layers' is empty; a network needs at least one layer", doc.loc_of("layers"), field="layers")
-    blocks = parse_blocks(doc.get("blocks"), doc.loc_of("blocks"), lambda n: layer_base.canonical_type(n.lower()) is not None)
+    blocks = {}
+    if doc.get("blocks") is not None:  # (the block code is imported only for a spec that has blocks)
+        from ..blocks import parse_blocks
+
+        blocks = parse_blocks(doc["blocks"], doc.loc_of("blocks"),
+                              lambda n: layer_base.canonical_type(n.lower()) is not None)
     ctx = _Ctx(file, _parse_defaults(doc.get("defaults"), doc.loc_of("defaults")), blocks)
     _check_expanded_size(layers, blocks)
     try:
