@@ -43,21 +43,18 @@ Every output of cnncalc names the convention it used.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from enum import Enum
 from math import prod
 
+from .choices import Choice
 from .records import Record, field, record
 
 
-class Convention(str, Enum):
+class Convention(Choice):
     MULTIPLICATIONS = "multiplications"
     TORCHVISION = "torchvision"
     TORCHINFO = "torchinfo"
     FVCORE = "fvcore"
     PTFLOPS = "ptflops"
-
-    def __str__(self) -> str:
-        return self.value
 
 
 #: (layer, input shapes, output shape, multiplications) -> MACs per sample

@@ -15,15 +15,15 @@ executor really holds, exactly.
 
 from __future__ import annotations
 
-from enum import Enum
 from math import prod
 
+from .choices import Choice
 from .layers.base import INDEX_BYTES, MASK_BYTES, Saved
 from .records import Record, field, record
 from .units import DTYPE_BYTES
 
 
-class Optimizer(str, Enum):
+class Optimizer(Choice):
     SGD = "sgd"
     MOMENTUM = "momentum"
     ADAM = "adam"

@@ -58,9 +58,10 @@ FORBIDDEN_PREFIXES = (
 #: Exact fractions (with decimal and numbers) and regular expressions, in the
 #: table: receptive-field centres are carried doubled, so only a network that
 #: upsamples (or has a fractional stride, or uneven adaptive pooling) builds a
-#: Fraction. (JSON shows the half-pixel centres as fractions, and the json and
-#: csv modules import re.)
-TABLE_WITHOUT_UPSAMPLING = ("fractions", "decimal", "re")
+#: Fraction. No enum either: the vocabularies (conventions, formats, columns,
+#: optimizers) are cnncalc.choices. (JSON shows the half-pixel centres as
+#: fractions, and the json and csv modules import re, which imports enum.)
+TABLE_WITHOUT_UPSAMPLING = ("fractions", "decimal", "re", "enum")
 
 #: The table's drawing code, needed by the table format only.
 TABLE_ONLY = ("cnncalc.render.table", "cnncalc.render.fasttable", "cnncalc.render.bars")

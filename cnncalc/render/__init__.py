@@ -7,10 +7,10 @@ never compute numbers. The vocabulary of formats is :class:`Format`.
 
 from __future__ import annotations
 
-from enum import Enum
+from ..choices import Choice
 
 
-class Format(str, Enum):
+class Format(Choice):
     """Every output format of every report (the one vocabulary)."""
 
     TABLE = "table"
@@ -23,11 +23,8 @@ class Format(str, Enum):
     JUNIT = "junit"  # pass/fail reports only (check, verify, grade)
     GITHUB = "github"  # Actions annotations: pass/fail reports only (check)
 
-    def __str__(self) -> str:
-        return self.value
 
-
-class Chart(str, Enum):
+class Chart(Choice):
     """Quantities ``analyze --chart`` can draw, one bar per layer (drawn by
     :mod:`cnncalc.render.bars`; defined here so that declaring the option does
     not import the drawing code)."""
@@ -35,9 +32,6 @@ class Chart(str, Enum):
     PARAMS = "params"
     MACS = "macs"
     MEMORY = "memory"
-
-    def __str__(self) -> str:
-        return self.value
 
 
 #: The formats each report offers: the one place to add a format to a command.

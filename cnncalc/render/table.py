@@ -14,9 +14,8 @@ for an explicit ``--columns``), and last it shortens names with ``…``.
 
 from __future__ import annotations
 
-from enum import Enum
-
 from ..analysis import Analysis
+from ..choices import Choice
 from ..graph import INPUT
 from ..units import grouped, human_bytes, human_count
 from .bars import share_cell
@@ -28,7 +27,7 @@ MIN_NAME = 12  # the layer-name column is shortened no further than this
 INPUTS_NOTE = "Inputs: the layers a layer reads (#n: row n); blank: the layer above."
 
 
-class Column(str, Enum):
+class Column(Choice):
     """The table's columns, in display order (``--columns`` names)."""
 
     INDEX = "index"
@@ -43,9 +42,6 @@ class Column(str, Enum):
     KEPT = "kept"
     PARAMS_SHARE = "params%"
     MACS_SHARE = "macs%"
-
-    def __str__(self) -> str:
-        return self.value
 
 
 #: what a narrow table gives up first (the name, output, parameters, MACs and
