@@ -7,7 +7,9 @@ Every command runs as a separate process with stdout a pipe (not a
 terminal); each figure is the median of ``--repeat`` runs after one unmeasured
 warm-up, wall time and the child's CPU time (user + system) side by side. The
 machine is shared, so the references are measured in the same run, between
-the targets, and every target is printed as a ratio to them:
+the targets, and every target is printed as a ratio to them. A target and its
+references run in alternation (pass, import re, VGG-16, torchinfo, pass, …), so
+a drift of the machine's speed touches both alike:
 
 * ``python -c pass`` (the interpreter's own start, the floor of any Python CLI)
   and a Python process running ``torchinfo.summary`` on the same VGG-16 built
@@ -80,29 +82,47 @@ class Timing:
         return f"{self.wall * 1000:8.1f} ms wall  {self.cpu * 1000:8.1f} ms cpu"
 
 
+def run_once(argv: list[str], env: dict | None = None, cold: bool = False) -> tuple[float, float]:
+    """Wall and CPU seconds of one run of ``argv``. ``cold``: with an empty
+    bytecode cache of its own."""
+    child_env = dict(env or ENV)
+    scratch = None
+    if cold:
+        scratch = tempfile.mkdtemp(prefix="cnncalc-pyc-")
+        child_env.update(PYTHONPYCACHEPREFIX=scratch, PYTHONDONTWRITEBYTECODE="1")
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    proc = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=child_env, cwd=ROOT)
+    elapsed = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if scratch:
+        shutil.rmtree(scratch, ignore_errors=True)
+    if proc.returncode != 0:
+        raise SystemExit(f"{' '.join(argv)} failed ({proc.returncode}):\n{proc.stderr.decode()[-2000:]}")
+    return elapsed, after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
+
+
 def measure(argv: list[str], repeat: int, env: dict | None = None, cold: bool = False) -> Timing:
     """Median wall and CPU time of running ``argv`` (after one unmeasured
     run). ``cold``: every run with an empty bytecode cache of its own."""
-    walls, cpus = [], []
-    for i in range(repeat + 1):
-        child_env = dict(env or ENV)
-        scratch = None
-        if cold:
-            scratch = tempfile.mkdtemp(prefix="cnncalc-pyc-")
-            child_env.update(PYTHONPYCACHEPREFIX=scratch, PYTHONDONTWRITEBYTECODE="1")
-        before = resource.getrusage(resource.RUSAGE_CHILDREN)
-        start = time.perf_counter()
-        proc = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=child_env, cwd=ROOT)
-        elapsed = time.perf_counter() - start
-        after = resource.getrusage(resource.RUSAGE_CHILDREN)
-        if scratch:
-            shutil.rmtree(scratch, ignore_errors=True)
-        if proc.returncode != 0:
-            raise SystemExit(f"{' '.join(argv)} failed ({proc.returncode}):\n{proc.stderr.decode()[-2000:]}")
-        if i:
-            walls.append(elapsed)
-            cpus.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
-    return Timing(statistics.median(walls), statistics.median(cpus))
+    return measure_together((argv, repeat), env=env, cold=cold)[0]
+
+
+def measure_together(*commands: tuple[list[str], int], env: dict | None = None, cold: bool = False) -> list[Timing]:
+    """Each ``(argv, repeat)``'s median, the commands run in alternation (one
+    unmeasured round first): the shared machine's speed drifts within minutes,
+    and a drift then touches a target and its reference alike, so their ratio
+    holds where figures taken a minute apart would not."""
+    samples: list[tuple[list[float], list[float]]] = [([], []) for _ in commands]
+    for i in range(max(repeat for _, repeat in commands) + 1):
+        for (argv, repeat), (walls, cpus) in zip(commands, samples):
+            if i > repeat:
+                continue
+            wall, cpu = run_once(argv, env, cold)
+            if i:
+                walls.append(wall)
+                cpus.append(cpu)
+    return [Timing(statistics.median(walls), statistics.median(cpus)) for walls, cpus in samples]
 
 
 def generated_spec(n_layers: int) -> str:
@@ -164,22 +184,23 @@ def main() -> None:
     print(f"cnncalc command: {' '.join(cmd)}\n")
 
     py_pass = [sys.executable, "-c", "pass"]
-    python = measure(py_pass, args.repeat)
-    launcher = measure([sys.executable, "-c", "import re"], args.repeat)
-    print("references")
+    vgg_cmd = [*cmd, "analyze", "specs/vgg16.yaml"]
+    # VGG-16 and its references in alternation: python -c pass, import re, cnncalc (and torchinfo) in turn
+    together = [(py_pass, args.repeat), ([sys.executable, "-c", "import re"], args.repeat), (vgg_cmd, args.repeat)]
+    with_torchinfo = have("torch", "torchinfo")
+    if with_torchinfo:
+        together.append(([sys.executable, "-c", TORCHINFO_VGG16.format(tests=str(ROOT / "tests"))],
+                          args.reference_runs))
+    python, launcher, vgg, *rest = measure_together(*together)
+    torchinfo = rest[0] if rest else None
+    print("references (each run in turn with cnncalc's: python -c pass, import re, VGG-16, torchinfo)")
     print(f"  python -c pass                         {python}")
     print(f"  python -c 'import re'                  {launcher}   (what pip's console-script wrapper "
           "imports before cnncalc)")
-    torchinfo = None
-    if have("torch", "torchinfo"):
-        ti_cmd = [sys.executable, "-c", TORCHINFO_VGG16.format(tests=str(ROOT / "tests"))]
-        torchinfo = measure(ti_cmd, args.reference_runs)
+    if torchinfo is not None:
         print(f"  torchinfo.summary(VGG-16), a process   {torchinfo}   ({args.reference_runs} runs)")
     else:
         print("  torchinfo.summary(VGG-16): torch or torchinfo not installed, skipped")
-
-    vgg_cmd = [*cmd, "analyze", "specs/vgg16.yaml"]
-    vgg = measure(vgg_cmd, args.repeat)
     print("\ncnncalc analyze specs/vgg16.yaml (table, stdout a pipe)")
     print(f"  {vgg}")
     if torchinfo is not None:
@@ -194,16 +215,17 @@ def main() -> None:
     for fmt in FORMATS[1:]:
         print(f"  --format {fmt:<9} {measure([*vgg_cmd, '--format', fmt], args.repeat)}")
 
-    print("\ncnncalc --help and --version")
-    for flag in ("--help", "--version"):
-        t = measure([*cmd, flag], args.repeat)
-        ratio = t.cpu / python.cpu
+    print("\ncnncalc --help and --version (each run in turn with python -c pass)")
+    help_t, version_t, python_again = measure_together(([*cmd, "--help"], args.repeat),
+                                                       ([*cmd, "--version"], args.repeat), (py_pass, args.repeat))
+    print(f"  python -c pass {python_again}")
+    for flag, t in (("--help", help_t), ("--version", version_t)):
+        ratio = t.cpu / python_again.cpu
         print(f"  {flag:<10} {t}   " + report.target(f"{flag} ≤ 2× python -c pass",
                                                        f"{ratio:4.1f}× python (cpu)   target ≤ 2×", ratio <= 2))
 
     print("\nno bytecode cache (every module compiled from source in every run; python -c pass likewise)")
-    cold_python = measure(py_pass, args.repeat, cold=True)
-    cold_vgg = measure(vgg_cmd, args.repeat, cold=True)
+    cold_python, cold_vgg = measure_together((py_pass, args.repeat), (vgg_cmd, args.repeat), cold=True)
     print(f"  python -c pass                         {cold_python}")
     print(f"  cnncalc analyze specs/vgg16.yaml       {cold_vgg}   {cold_vgg.cpu / cold_python.cpu:4.1f}× python (cpu)"
           + (f", torchinfo / cnncalc {torchinfo.wall / cold_vgg.wall:5.1f}×" if torchinfo is not None else ""))

@@ -13,11 +13,14 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 
+# Only what the run adds to what the interpreter had loaded before it: an
+# editable install's finder, for one, imports pathlib and re into every start.
 _REPORT = """
 import atexit, os, sys
+_before = set(sys.modules)
 def _report():
     with open(os.environ["CNNCALC_TEST_MODULES"], "w") as out:
-        out.write("\\n".join(sorted(sys.modules)))
+        out.write("\\n".join(sorted(set(sys.modules) - _before)))
 atexit.register(_report)
 sys.argv = ["cnncalc", *sys.argv[1:]]
 from cnncalc.cli import main
