@@ -47,12 +47,15 @@ class Fraction(metaclass=_FractionType):
     """:class:`fractions.Fraction`, imported when the first one is built.
 
     ``Fraction(3, 2)`` returns a real ``fractions.Fraction``; ``isinstance(x,
-    Fraction)`` is true of exactly those. Only upsampling, fractional strides
-    and uneven adaptive pooling build one, so most analyses never import
-    ``fractions``, and with it ``decimal``, ``numbers`` and ``re`` (about 4 ms
-    of every start, a tenth of ``cnncalc analyze``'s whole run)."""
+    Fraction)`` is true of exactly those. Only upsampling, fractional strides,
+    uneven adaptive pooling and a half-pixel centre shown in JSON build one, so
+    most analyses never import ``fractions``, and with it ``decimal``,
+    ``numbers`` and ``re`` (about 3 ms of every start)."""
 
     __slots__ = ()
+
+
+_PATTERN_METHODS = frozenset({"match", "fullmatch", "search", "sub", "findall", "split"})
 
 
 class Pattern:
@@ -73,23 +76,12 @@ class Pattern:
             self._compiled = re.compile(self._source, self._flags)
         return self._compiled
 
-    def match(self, *args):
-        return self._get().match(*args)
-
-    def fullmatch(self, *args):
-        return self._get().fullmatch(*args)
-
-    def search(self, *args):
-        return self._get().search(*args)
-
-    def sub(self, *args):
-        return self._get().sub(*args)
-
-    def findall(self, *args):
-        return self._get().findall(*args)
-
-    def split(self, *args):
-        return self._get().split(*args)
+    def __getattr__(self, name: str):
+        """``match``, ``fullmatch``, ``search``, ``sub``, ``findall`` and
+        ``split``: the compiled pattern's own, compiled on this first use."""
+        if name not in _PATTERN_METHODS:
+            raise AttributeError(name)
+        return getattr(self._get(), name)
 
     @property
     def pattern(self) -> str:
