@@ -46,7 +46,7 @@ class _ChoicesType(type):
         return cls
 
     def __call__(cls, value):
-        member = cls._by_value.get(value) if value.__class__ is str or isinstance(value, str) else None
+        member = cls._by_value.get(value) if isinstance(value, str) else None
         if member is None:
             raise ValueError(f"{value!r} is not a valid {cls.__qualname__}")
         return member

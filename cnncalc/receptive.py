@@ -142,7 +142,7 @@ class AxisRF(Record):
 
     def input_center(self, index: int) -> Number:
         """Centre, in input coordinates, of the field of output ``index``."""
-        return _half(_norm(self.twice_start + 2 * index * self.jump))
+        return _half(self.twice_start + 2 * index * self.jump)
 
     def output_index(self, center: Number) -> Number:
         """Inverse of :meth:`input_center`."""
